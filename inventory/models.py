@@ -1,0 +1,407 @@
+"""The inventory: what the estate holds, how much it matters, and where copies may go.
+
+Strict pydantic models: unknown keys are refused, closed sets are literals, numbers carry bounds,
+and every cross-field rule says what to write instead. Tier defaults live in `inventory.tiers`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from inventory.tiers import DEFAULT_TIERS, TIER_BOUNDS, Retention, TierSettings
+
+NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"
+"""Dataset and destination names become bucket, Secret and URN parts: DNS-label-like, short."""
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+B2_REGION = r"^[a-z]{2}-[a-z]+-\d{3}$"
+QUANTITY = r"^[1-9][0-9]*(Mi|Gi|Ti)$"
+
+Name = Annotated[str, Field(pattern=NAME)]
+
+
+class Strict(BaseModel):
+    """Base for every inventory section: no unknown keys, no silent coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Destinations
+
+
+class _Destination(Strict):
+    name: Name
+    price_usd_per_tb_month: Annotated[float, Field(ge=0, le=1000)] = 6.0
+    """Storage price used by the cost estimate."""
+    bucket_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")] | None = None
+    """Buckets are named `<bucket_prefix>-tier<N>`; defaults to `hlb-<name>`."""
+
+    @property
+    def media(self) -> str:
+        """The storage medium class, for the 3-2-1 "two media" rule."""
+        return "object-storage"
+
+    def bucket_for(self, tier: int) -> str:
+        """The bucket (or NFS folder) that holds this destination's copies for one tier."""
+        return f"{self.bucket_prefix or 'hlb-' + self.name}-tier{tier}"
+
+
+class NfsDestination(_Destination):
+    """A TrueNAS NFS export: the local copy, on the NAS's disks."""
+
+    kind: Literal["nfs"]
+    server: Annotated[str, Field(min_length=1)]
+    path: Annotated[str, Field(pattern=r"^/.+")]
+    offsite: bool = False
+    price_usd_per_tb_month: Annotated[float, Field(ge=0, le=1000)] = 0.0
+
+    @property
+    def media(self) -> str:
+        return "nas-disk"
+
+
+class B2Destination(_Destination):
+    """Backblaze B2, through its native API for buckets and keys and its S3 API for movers."""
+
+    kind: Literal["b2"]
+    region: Annotated[str, Field(pattern=B2_REGION)]
+    """As shown in the bucket details, e.g. `us-west-004`."""
+    offsite: bool = True
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://s3.{self.region}.backblazeb2.com"
+
+
+class R2Destination(_Destination):
+    """Cloudflare R2 (no egress fees; no object versioning)."""
+
+    kind: Literal["r2"]
+    account_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    jurisdiction: Literal["default", "eu", "fedramp"] = "default"
+    offsite: bool = True
+    price_usd_per_tb_month: Annotated[float, Field(ge=0, le=1000)] = 15.0
+
+    @property
+    def endpoint(self) -> str:
+        infix = "" if self.jurisdiction == "default" else f".{self.jurisdiction}"
+        return f"https://{self.account_id}{infix}.r2.cloudflarestorage.com"
+
+    @property
+    def region(self) -> str:
+        return "auto"
+
+
+class S3Destination(_Destination):
+    """Amazon S3."""
+
+    kind: Literal["s3"]
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+    offsite: bool = True
+    price_usd_per_tb_month: Annotated[float, Field(ge=0, le=1000)] = 23.0
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://s3.{self.region}.amazonaws.com"
+
+
+Flavour = Literal["minio", "garage", "storj", "idrive-e2", "wasabi", "ceph", "moto", "generic"]
+
+
+class S3CompatibleDestination(_Destination):
+    """Any other S3 server: MinIO, Garage, Storj gateway, IDrive e2, Wasabi, self-hosted."""
+
+    kind: Literal["s3-compatible"]
+    endpoint: Annotated[str, Field(pattern=r"^https?://[^/\s]+$")]
+    """Scheme and host[:port], no path, e.g. `https://gateway.storjshare.io`."""
+    region: Annotated[str, Field(min_length=1, max_length=40)] = "us-east-1"
+    flavour: Flavour = "generic"
+    """Selects the capability table (which bucket features the server implements)."""
+    offsite: bool = True
+
+
+Destination = Annotated[
+    NfsDestination | B2Destination | R2Destination | S3Destination | S3CompatibleDestination,
+    Field(discriminator="kind"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources
+
+Quantity = Annotated[str, Field(pattern=QUANTITY)]
+K8sName = Annotated[str, Field(pattern=K8S_NAME, max_length=63)]
+
+
+class PvcSource(Strict):
+    """A Kubernetes PVC, protected by VolSync (one ReplicationSource per destination)."""
+
+    kind: Literal["pvc"]
+    namespace: K8sName
+    claim: K8sName
+    storage_class: K8sName
+    capacity: Quantity
+    mover: Literal["restic", "kopia"] = "restic"
+    copy_method: Literal["Snapshot", "Clone", "Direct"] = "Snapshot"
+    volume_snapshot_class: K8sName | None = None
+    run_as_user: Annotated[int, Field(ge=0)] = 1000
+    run_as_group: Annotated[int, Field(ge=0)] = 1000
+    cache_capacity: Quantity = "1Gi"
+
+    @field_validator("storage_class")
+    @classmethod
+    def _not_cephfs(cls, value: str) -> str:
+        if value == "ceph-filesystem":
+            raise ValueError(
+                "VolSync restores on ceph-filesystem can silently zero sparse files; "
+                "move the claim to a block storage class (e.g. ceph-block) before protecting it"
+            )
+        return value
+
+
+class PostgresSource(Strict):
+    """A CloudNativePG cluster, protected by pgBackRest through the dalibo CNPG-I plugin."""
+
+    kind: Literal["postgres"]
+    namespace: K8sName
+    cluster: K8sName
+
+
+class TruenasSource(Strict):
+    """A ZFS dataset on the NAS: periodic snapshots locally, cloud sync tasks offsite."""
+
+    kind: Literal["truenas"]
+    dataset: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_. -]+)*$")]
+    """ZFS dataset path, e.g. `storage0/images` (no leading `/mnt`)."""
+    recursive: bool = False
+    exclude: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _exclude_needs_recursive(self) -> TruenasSource:
+        if self.exclude and not self.recursive:
+            raise ValueError("exclude only applies to recursive snapshots; set recursive: true or drop exclude")
+        for child in self.exclude:
+            if not child.startswith(self.dataset + "/"):
+                raise ValueError(f"exclude entry {child!r} is not a child of {self.dataset!r}; write the full child path")
+        return self
+
+
+class ExportSource(Strict):
+    """An app-consistent dump CronJob writing into a NAS dataset that a `truenas` dataset protects."""
+
+    kind: Literal["export"]
+    engine: Literal["pg_dump", "sqlite"]
+    namespace: K8sName
+    target: Name
+    """Name of the `truenas` dataset in this inventory that receives the dumps."""
+    database_host: str | None = None
+    database_name: str | None = None
+    credentials_secret: K8sName | None = None
+    """pg_dump: Secret with PGUSER/PGPASSWORD keys."""
+    sqlite_claim: K8sName | None = None
+    sqlite_path: str | None = None
+    keep: Annotated[int, Field(ge=1, le=365)] = 14
+
+    @model_validator(mode="after")
+    def _engine_fields(self) -> ExportSource:
+        if self.engine == "pg_dump" and not (self.database_host and self.database_name and self.credentials_secret):
+            raise ValueError("pg_dump exports need database_host, database_name and credentials_secret")
+        if self.engine == "sqlite" and not (self.sqlite_claim and self.sqlite_path):
+            raise ValueError("sqlite exports need sqlite_claim (the app's PVC) and sqlite_path (file inside it)")
+        return self
+
+
+Source = Annotated[
+    PvcSource | PostgresSource | TruenasSource | ExportSource,
+    Field(discriminator="kind"),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Datasets, tiers and the rest
+
+
+class Dataset(Strict):
+    """One thing worth protecting, with its tier and where its copies go."""
+
+    name: Name
+    tier: Literal[1, 2, 3]
+    size_gb: Annotated[float, Field(gt=0, le=1_000_000)]
+    """Current size; drives the cost estimate."""
+    daily_change: Annotated[float, Field(ge=0, le=1)] = 0.01
+    """Fraction of the data that changes per day (cost estimate of retained increments)."""
+    source: Source
+    destinations: tuple[Name, ...] | None = None
+    """Where copies go. Default: every local destination, plus every offsite one for Tier 1."""
+    rpo_hours: Annotated[int, Field(ge=1, le=24 * 31)] | None = None
+    """Tighter RPO than the tier's (never looser)."""
+    offsite_override_reason: Annotated[str, Field(min_length=10)] | None = None
+    """Tier 3 only: why this re-downloadable data still goes offsite."""
+
+
+class Window(Strict):
+    """A daily time window (local time of the NAS/cluster); may wrap past midnight."""
+
+    start: Annotated[str, Field(pattern=HHMM)] = "00:30"
+    end: Annotated[str, Field(pattern=HHMM)] = "05:00"
+
+    def minutes(self) -> tuple[int, int]:
+        start = _to_minutes(self.start)
+        end = _to_minutes(self.end)
+        return start, end if end > start else end + 24 * 60
+
+
+def _to_minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class Schedule(Strict):
+    """When jobs may start: daily jobs inside the maintenance window, sub-daily ones spread out."""
+
+    maintenance_window: Window = Window()
+    timezone: str = "UTC"
+
+
+class Healthchecks(Strict):
+    """Healthchecks pings: slug URLs under a project ping key (hosted or self-hosted)."""
+
+    ping_base: Annotated[str, Field(pattern=r"^https?://[^\s]+/$")] = "https://hc-ping.com/"
+
+
+class Monitoring(Strict):
+    prometheus_rules: bool = True
+    healthchecks: Healthchecks | None = None
+
+
+class Kubernetes(Strict):
+    mode: Literal["apply", "render"] = "render"
+    """`render` writes manifests for a Flux repository; `apply` talks to the cluster."""
+    render_dir: str = "manifests"
+    secret_delivery: Literal["secret", "external-secret"] = "secret"
+    external_secret_store: K8sName = "onepassword"
+    volume_snapshot_class: K8sName | None = None
+
+
+class Inventory(Strict):
+    """The whole estate. Stack config keys map one-to-one to these fields."""
+
+    destinations: Annotated[tuple[Destination, ...], Field(min_length=1)]
+    datasets: Annotated[tuple[Dataset, ...], Field(min_length=1)]
+    tiers: dict[Literal["1", "2", "3"], TierSettings] = Field(default_factory=dict)
+    schedule: Schedule = Schedule()
+    monitoring: Monitoring = Monitoring()
+    kubernetes: Kubernetes = Kubernetes()
+    budget_usd_per_month: Annotated[float, Field(gt=0)] | None = None
+
+    def tier(self, number: int) -> TierSettings:
+        """The effective settings of a tier: its override if given, else the default."""
+        return self.tiers.get(str(number), DEFAULT_TIERS[number])  # type: ignore[call-overload]
+
+    def destination(self, name: str) -> Destination:
+        return next(d for d in self.destinations if d.name == name)
+
+    def destinations_of(self, dataset: Dataset) -> tuple[Destination, ...]:
+        """Resolved destinations of a dataset (explicit list, or the tier default)."""
+        if dataset.destinations is not None:
+            return tuple(self.destination(n) for n in dataset.destinations)
+        if isinstance(dataset.source, ExportSource):
+            return ()
+        local_only = [d for d in self.destinations if not d.offsite]
+        chosen = local_only + [d for d in self.destinations if d.offsite] if dataset.tier == 1 else local_only
+        if isinstance(dataset.source, (PostgresSource, TruenasSource)):
+            chosen = [d for d in chosen if d.kind != "nfs"]
+        return tuple(chosen)
+
+
+Location = tuple[str | int, ...]
+
+
+def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
+    """Cross-field rules (references, 3-2-1, tier bounds), every problem with its own location."""
+    problems: list[tuple[Location, str]] = []
+    _unique(problems, "destinations", [d.name for d in inv.destinations])
+    _unique(problems, "datasets", [d.name for d in inv.datasets])
+    for number, settings in inv.tiers.items():
+        problems += [(("tiers", number, *loc), msg) for loc, msg in TIER_BOUNDS[int(number)].check(settings)]
+    known = {d.name for d in inv.destinations}
+    by_name = {d.name: d for d in inv.datasets}
+    for i, ds in enumerate(inv.datasets):
+        problems += _dataset_problems(inv, i, ds, known, by_name)
+    return problems
+
+
+def _unique(problems: list, section: str, names: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            problems.append(((section, i, "name"), f"duplicate name {name!r} (first used at {section}[{seen[name]}]); names must be unique"))
+        seen.setdefault(name, i)
+
+
+def _dataset_problems(inv: Inventory, i: int, ds: Dataset, known: set[str], by_name: dict[str, Dataset]) -> list:
+    here = ("datasets", i)
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for j, dest in enumerate(ds.destinations or ()):
+        if dest not in known:
+            problems.append(((*here, "destinations", j), f"unknown destination {dest!r}; declare it under destinations or use one of {sorted(known)}"))
+    if problems:
+        return problems
+    source = ds.source
+    if isinstance(source, ExportSource):
+        target = by_name.get(source.target)
+        if target is None or not isinstance(target.source, TruenasSource):
+            problems.append(((*here, "source", "target"), f"{source.target!r} is not a truenas dataset of this inventory; name the dataset that protects the NAS backup path"))
+        elif target.tier > ds.tier:
+            problems.append(((*here, "source", "target"), f"exports of a tier {ds.tier} dataset land in {target.name!r}, which is only tier {target.tier}; raise that dataset to tier {ds.tier}"))
+        if ds.destinations:
+            problems.append(((*here, "destinations"), "an export's copies are those of its target dataset; remove destinations"))
+        return problems
+    dests = inv.destinations_of(ds)
+    if not isinstance(source, PvcSource):
+        for j, dest in enumerate(dests):
+            if dest.kind == "nfs":
+                problems.append(((*here, "destinations", j), f"{source.kind} datasets cannot use the nfs destination {dest.name!r} (pgBackRest and cloud sync write to object storage); drop it"))
+    offsite = [d for d in dests if d.offsite]
+    if ds.tier == 1 and not offsite:
+        available = [d.name for d in inv.destinations if d.offsite]
+        fix = f"add one of {available} to its destinations" if available else "declare an offsite destination (b2, r2, s3 or s3-compatible)"
+        problems.append(((*here, "destinations"), f"tier 1 needs at least one offsite copy; {fix}"))
+    if ds.tier == 1 and not problems:
+        media = {_primary_media(source)} | {d.media for d in dests}
+        if len(dests) + 1 < 3 or len(media) < 2:
+            problems.append(((*here, "destinations"), f"tier 1 needs 3 copies (primary included) on 2 media; it has {len(dests) + 1} on {sorted(media)}: add a destination"))
+    if ds.tier == 3 and offsite and not ds.offsite_override_reason:
+        problems.append(((*here, "destinations"), f"tier 3 data is re-downloadable and stays local; remove {[d.name for d in offsite]} or set offsite_override_reason"))
+    if ds.offsite_override_reason and ds.tier != 3:
+        problems.append(((*here, "offsite_override_reason"), "only tier 3 datasets need an offsite override; remove it"))
+    rpo = inv.tier(ds.tier).rpo_hours
+    if ds.rpo_hours is not None and ds.rpo_hours > rpo:
+        problems.append(((*here, "rpo_hours"), f"{ds.rpo_hours} h is looser than the tier {ds.tier} RPO of {rpo} h; use {rpo} or less"))
+    return problems
+
+
+def _primary_media(source: object) -> str:
+    return "nas-disk" if isinstance(source, TruenasSource) else "cluster-disk"
+
+
+__all__ = [
+    "Dataset",
+    "Destination",
+    "Inventory",
+    "rule_problems",
+    "NfsDestination",
+    "B2Destination",
+    "R2Destination",
+    "S3Destination",
+    "S3CompatibleDestination",
+    "PvcSource",
+    "PostgresSource",
+    "TruenasSource",
+    "ExportSource",
+    "Retention",
+    "TierSettings",
+]

@@ -1,0 +1,265 @@
+"""Compile an inventory into a plan: schedules, retention, buckets, lifecycle, locks and cost."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import replace
+
+from inventory.models import (
+    Dataset,
+    ExportSource,
+    Inventory,
+    NfsDestination,
+    PostgresSource,
+    PvcSource,
+    TruenasSource,
+)
+from inventory.tiers import Retention, TierSettings
+from plan.capabilities import capabilities_of
+from plan.cron import Cron, cadence_for
+from plan.model import (
+    BucketPlan,
+    CopyPlan,
+    DatasetPlan,
+    ExportPlan,
+    Lifecycle,
+    PgBackRestSchedule,
+    Plan,
+    SnapshotLevel,
+    Writer,
+)
+from plan.stagger import JobRequest, assign
+
+ABORT_MULTIPART_DAYS = 7
+SNAPSHOT_LANE = "nas-snapshots"
+TOOL_PREFIX = {"restic": "volsync", "kopia": "volsync", "pgbackrest": "pgbackrest", "cloudsync": "truenas"}
+
+
+def lock_days_for(tier: TierSettings, offsite: bool, lock_supported: bool) -> int:
+    """Object-lock period: the tier's, kept strictly below the shortest retention window.
+
+    Tools expire data by deleting it; a lock that outlives retention would make prune fail.
+    """
+    if not (offsite and lock_supported and tier.lock_days):
+        return 0
+    window = math.floor(tier.offsite_retention.shortest_window_days())
+    return max(0, min(tier.lock_days, window - 1))
+
+
+def lifecycle_for(versioning: bool, lifecycle_supported: bool, lock_days: int) -> Lifecycle | None:
+    """Never expire current objects; expire noncurrent versions no sooner than the lock releases them."""
+    if not lifecycle_supported:
+        return None
+    noncurrent = max(1, lock_days + 1) if versioning else None
+    return Lifecycle(noncurrent_days=noncurrent, abort_multipart_days=ABORT_MULTIPART_DAYS)
+
+
+def pgbackrest_retention(retention: Retention) -> tuple[int, int]:
+    """Weekly fulls covering the tier's window (plus one so the oldest point stays restorable)."""
+    fulls = math.ceil(retention.window_days() / 7) + 1
+    return max(2, fulls), 7
+
+
+def build_plan(inv: Inventory) -> Plan:
+    """Compile the whole inventory. Pure and deterministic: same inventory, same plan."""
+    window = inv.schedule.maintenance_window.minutes()
+    jobs: list[JobRequest] = []
+    pending: list[tuple[Dataset, list[dict]]] = []
+
+    for ds in inv.datasets:
+        tier = inv.tier(ds.tier)
+        rpo = min(tier.rpo_hours, ds.rpo_hours or tier.rpo_hours)
+        dests = inv.destinations_of(ds)
+        has_local = any(not d.offsite for d in dests) or isinstance(ds.source, TruenasSource)
+        specs = []
+        for dest in dests:
+            interval = rpo if not dest.offsite or not has_local else max(rpo, tier.offsite_rpo_hours)
+            every, weekly = cadence_for(interval)
+            key = f"{ds.name}/{dest.name}"
+            jobs.append(JobRequest(key, dest.name, every, weekly, window))
+            specs.append({"dest": dest, "key": key})
+        if isinstance(ds.source, PostgresSource):
+            for dest in dests:
+                jobs.append(JobRequest(f"{ds.name}/{dest.name}/full", dest.name, 24, True, window))
+        if isinstance(ds.source, TruenasSource):
+            for level in tier.local_retention.levels():
+                every = 1 if level == "hourly" else 24
+                weekly = level == "weekly"
+                jobs.append(JobRequest(f"{ds.name}/snapshot/{level}", SNAPSHOT_LANE, every, weekly, window))
+        if isinstance(ds.source, ExportSource):
+            jobs.append(JobRequest(f"{ds.name}/export", f"export/{ds.source.target}", 24, False, window))
+        pending.append((ds, specs))
+
+    times = assign(jobs)
+    writers: dict[tuple[str, int], list[Writer]] = defaultdict(list)
+    datasets: list[DatasetPlan] = []
+    cost: dict[str, float] = {d.name: 0.0 for d in inv.destinations}
+
+    for ds, specs in pending:
+        tier = inv.tier(ds.tier)
+        copies = []
+        for spec in specs:
+            copy = _copy_plan(inv, ds, tier, spec["dest"], times[spec["key"]], times.get(spec["key"] + "/full"))
+            copies.append(copy)
+            writers[(copy.destination, ds.tier)].append(
+                Writer(f"{ds.name}-{copy.tool}", ds.name, copy.tool, copy.repository))
+            stored_gb = ds.size_gb * (1 + ds.daily_change * copy.retention.window_days())
+            cost[copy.destination] += stored_gb / 1000 * spec["dest"].price_usd_per_tb_month
+        datasets.append(_dataset_plan(inv, ds, tier, tuple(copies), times))
+
+    datasets = _with_export_copies(datasets)
+    buckets = [_bucket_plan(inv, dest_name, tier_no, tuple(ws)) for (dest_name, tier_no), ws in sorted(writers.items())]
+    return Plan(
+        datasets=tuple(datasets),
+        buckets=tuple(b for b in buckets if b is not None),
+        monthly_cost_usd={k: round(v, 2) for k, v in cost.items()},
+    )
+
+
+def _repository(ds: Dataset, tool: str) -> str:
+    source = ds.source
+    if isinstance(source, PvcSource):
+        return f"{TOOL_PREFIX[tool]}/{source.namespace}/{source.claim}"
+    if isinstance(source, PostgresSource):
+        return f"{TOOL_PREFIX[tool]}/{source.namespace}/{source.cluster}"
+    if isinstance(source, TruenasSource):
+        return f"{TOOL_PREFIX[tool]}/{source.dataset}"
+    raise ValueError(f"{ds.name}: exports have no repository of their own")
+
+
+def _tool(ds: Dataset) -> str:
+    source = ds.source
+    if isinstance(source, PvcSource):
+        return source.mover
+    if isinstance(source, PostgresSource):
+        return "pgbackrest"
+    return "cloudsync"
+
+
+def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron, full: Cron | None) -> CopyPlan:
+    caps = capabilities_of(dest.kind, getattr(dest, "flavour", None))
+    retention = tier.offsite_retention if dest.offsite else tier.local_retention
+    if not retention.levels():
+        retention = tier.local_retention  # tier 3 with a reasoned offsite override keeps the local policy
+    tool = _tool(ds)
+    pg = None
+    if tool == "pgbackrest":
+        fulls, diffs = pgbackrest_retention(retention)
+        pg = PgBackRestSchedule(full=full or cron, diff=cron, retention_full=fulls, retention_diff=diffs)
+    nfs = isinstance(dest, NfsDestination)
+    return CopyPlan(
+        dataset=ds.name,
+        destination=dest.name,
+        kind=dest.kind,
+        offsite=dest.offsite,
+        media=dest.media,
+        tool=tool,
+        bucket=dest.bucket_for(ds.tier),
+        endpoint=f"nfs://{dest.server}{dest.path}" if nfs else dest.endpoint,
+        region="" if nfs else dest.region,
+        repository=_repository(ds, tool),
+        schedule=cron,
+        retention=retention,
+        lock_days=lock_days_for(tier, dest.offsite, caps.object_lock),
+        checksum_env=caps.checksum_env,
+        healthcheck_slug=f"backup-{ds.name}-{dest.name}",
+        pgbackrest=pg,
+    )
+
+
+_SNAPSHOT_UNITS = {"hourly": ("HOUR", 1), "daily": ("DAY", 1), "weekly": ("WEEK", 1), "monthly": ("MONTH", 1), "yearly": ("YEAR", 1)}
+
+
+def _dataset_plan(inv: Inventory, ds: Dataset, tier: TierSettings, copies: tuple[CopyPlan, ...], times: dict[str, Cron]) -> DatasetPlan:
+    source = ds.source
+    snapshots: tuple[SnapshotLevel, ...] = ()
+    export = None
+    if isinstance(source, TruenasSource):
+        levels = []
+        for level, count in tier.local_retention.levels().items():
+            cron = times[f"{ds.name}/snapshot/{level}"]
+            schedule = cron.truenas()
+            if level == "monthly":
+                schedule = {**schedule, "dom": "1"}
+            elif level == "yearly":
+                schedule = {**schedule, "dom": "1", "month": "1"}
+            unit, _ = _SNAPSHOT_UNITS[level]
+            levels.append(SnapshotLevel(level, count, unit, schedule, f"hlb-{level}-%Y-%m-%d_%H-%M"))
+        snapshots = tuple(levels)
+    if isinstance(source, ExportSource):
+        target = next(d for d in inv.datasets if d.name == source.target)
+        assert isinstance(target.source, TruenasSource)
+        export = ExportPlan(source.engine, times[f"{ds.name}/export"], target.name,
+                            f"/mnt/{target.source.dataset}/{ds.name}", source.keep)
+    primary = "nas-disk" if isinstance(source, TruenasSource) else "cluster-disk"
+    intervals = [c.schedule.interval_hours for c in copies] + [1 for s in snapshots if s.level == "hourly"]
+    if export is not None:
+        intervals.append(export.schedule.interval_hours)
+    rpo = min(intervals, default=tier.rpo_hours)
+    if isinstance(source, PostgresSource) and copies:
+        rpo = 1  # WAL is archived continuously to every repository; base backups bound replay time only
+    return DatasetPlan(
+        name=ds.name,
+        tier=ds.tier,
+        source_kind=source.kind,
+        rpo_hours=rpo,
+        copies=copies,
+        snapshots=snapshots,
+        export=export,
+        verify_every_days=tier.verify_every_days,
+        drill_every_days=tier.drill_every_days,
+        alerts=tier.alerts,
+        media=tuple(sorted({primary} | {c.media for c in copies})),
+    )
+
+
+def _with_export_copies(datasets: list[DatasetPlan]) -> list[DatasetPlan]:
+    """An export's copies: the dump on the NAS, then every copy its target dataset makes of that folder."""
+    by_name = {d.name: d for d in datasets}
+    result = []
+    for plan in datasets:
+        if plan.export is None:
+            result.append(plan)
+            continue
+        export = plan.export
+        target = by_name[export.target_dataset]
+        dump = CopyPlan(
+            dataset=plan.name, destination=target.name, kind="truenas-dataset", offsite=False, media="nas-disk",
+            tool=export.engine, bucket="", endpoint="", region="", repository=export.target_path,
+            schedule=export.schedule, retention=Retention(daily=export.keep), lock_days=0, checksum_env=False,
+            healthcheck_slug=f"backup-{plan.name}-export",
+        )
+        carried = tuple(replace(c, dataset=plan.name, repository=f"{c.repository}/{plan.name}",
+                                healthcheck_slug=c.healthcheck_slug) for c in target.copies)
+        copies = (dump, *carried)
+        result.append(replace(
+            plan, copies=copies,
+            rpo_hours=max(export.schedule.interval_hours, min((c.schedule.interval_hours for c in carried), default=0)),
+            media=tuple(sorted({"cluster-disk"} | {c.media for c in copies})),
+        ))
+    return result
+
+
+def _bucket_plan(inv: Inventory, dest_name: str, tier_no: int, writers: tuple[Writer, ...]) -> BucketPlan | None:
+    dest = inv.destination(dest_name)
+    if isinstance(dest, NfsDestination):
+        return None
+    flavour = getattr(dest, "flavour", None)
+    caps = capabilities_of(dest.kind, flavour)
+    tier = inv.tier(tier_no)
+    lock = lock_days_for(tier, dest.offsite, caps.object_lock)
+    return BucketPlan(
+        destination=dest.name,
+        kind=dest.kind,
+        flavour=flavour,
+        tier=tier_no,
+        name=dest.bucket_for(tier_no),
+        endpoint=dest.endpoint,
+        region=dest.region,
+        offsite=dest.offsite,
+        versioning=caps.versioning,
+        lifecycle=lifecycle_for(caps.versioning, caps.lifecycle, lock),
+        lock_days=lock,
+        writers=writers,
+    )

@@ -1,0 +1,150 @@
+"""The compiled plan: plain immutable records that components wire and outputs export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inventory.tiers import Retention
+from plan.cron import Cron
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Bucket lifecycle in neutral form. Current objects are never expired: tools own retention."""
+
+    noncurrent_days: int | None
+    """Delete noncurrent (S3) / hidden (B2) versions this many days after they stop being current."""
+    abort_multipart_days: int
+    """Abort incomplete multipart uploads (B2: unfinished large files) after this many days."""
+
+
+@dataclass(frozen=True)
+class Writer:
+    """One tool instance writing into a bucket under its own prefix: gets its own scoped credential."""
+
+    key: str
+    dataset: str
+    tool: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    """One bucket per (destination, tier): tier decides lock and lifecycle, prefixes separate writers."""
+
+    destination: str
+    kind: str
+    flavour: str | None
+    tier: int
+    name: str
+    endpoint: str
+    region: str
+    offsite: bool
+    versioning: bool
+    lifecycle: Lifecycle | None
+    lock_days: int
+    """Default object-lock retention (governance); 0 = no lock."""
+    writers: tuple[Writer, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.destination}-tier{self.tier}"
+
+
+@dataclass(frozen=True)
+class PgBackRestSchedule:
+    full: Cron
+    diff: Cron
+    retention_full: int
+    """Count of full backups kept: weekly fulls covering the tier's retention window, plus one."""
+    retention_diff: int
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """One copy of one dataset at one destination."""
+
+    dataset: str
+    destination: str
+    kind: str
+    offsite: bool
+    media: str
+    tool: str
+    """restic | kopia | pgbackrest | cloudsync"""
+    bucket: str
+    endpoint: str
+    region: str
+    repository: str
+    """Path of the repository inside the bucket (or NFS export)."""
+    schedule: Cron
+    retention: Retention
+    lock_days: int
+    checksum_env: bool
+    healthcheck_slug: str
+    pgbackrest: PgBackRestSchedule | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}-{self.destination}"
+
+
+@dataclass(frozen=True)
+class SnapshotLevel:
+    """One TrueNAS periodic snapshot task (one per GFS level)."""
+
+    level: str
+    lifetime_value: int
+    lifetime_unit: str
+    schedule: dict[str, str]
+    naming_schema: str
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """An app-consistent dump CronJob writing into the NAS path of its target dataset."""
+
+    engine: str
+    schedule: Cron
+    target_dataset: str
+    target_path: str
+    keep: int
+
+
+@dataclass(frozen=True)
+class DatasetPlan:
+    name: str
+    tier: int
+    source_kind: str
+    rpo_hours: int
+    """Longest gap between two copies actually scheduled (never above the tier's RPO)."""
+    copies: tuple[CopyPlan, ...]
+    snapshots: tuple[SnapshotLevel, ...] = ()
+    export: ExportPlan | None = None
+    verify_every_days: int = 0
+    drill_every_days: int = 0
+    alerts: tuple[str, ...] = ()
+    media: tuple[str, ...] = ()
+    """Distinct media holding the data, primary included."""
+
+    @property
+    def copy_count(self) -> int:
+        """Copies including the primary (snapshots are not independent copies)."""
+        return 1 + len(self.copies)
+
+    @property
+    def offsite_count(self) -> int:
+        return sum(c.offsite for c in self.copies)
+
+
+@dataclass(frozen=True)
+class Plan:
+    datasets: tuple[DatasetPlan, ...]
+    buckets: tuple[BucketPlan, ...]
+    monthly_cost_usd: dict[str, float] = field(default_factory=dict)
+    """Estimated monthly storage cost per destination."""
+
+    def dataset(self, name: str) -> DatasetPlan:
+        return next(d for d in self.datasets if d.name == name)
+
+    def bucket(self, destination: str, tier: int) -> BucketPlan:
+        return next(b for b in self.buckets if b.destination == destination and b.tier == tier)

@@ -1,0 +1,68 @@
+"""Deterministic staggering: same input, same minute; jobs sharing a destination avoid each other's slot."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from plan.cron import DAY_MINUTES, Cron
+
+SLOT_MINUTES = 5
+WEEK_SLOTS = 7 * DAY_MINUTES // SLOT_MINUTES
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A recurring job that needs a start time."""
+
+    key: str
+    """Stable identity (dataset/destination/role): the hash seed, so the minute never drifts."""
+    lane: str
+    """Jobs in one lane (a destination) must not start in the same 5-minute slot when avoidable."""
+    every_hours: int
+    weekly: bool
+    window: tuple[int, int] | None
+    """For daily and weekly jobs: allowed first-start minutes [start, end) of the day (end may pass 1440)."""
+
+
+def _preference(key: str, modulus: int) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % modulus
+
+
+def _candidates(job: JobRequest) -> list[Cron]:
+    if job.every_hours < 24:
+        period = job.every_hours * 60
+        offsets = list(range(0, period, SLOT_MINUTES))
+        pivot = _preference(job.key, len(offsets))
+        return [Cron(offsets[(pivot + i) % len(offsets)], job.every_hours) for i in range(len(offsets))]
+    start, end = job.window or (0, DAY_MINUTES)
+    minutes = list(range(start, end, SLOT_MINUTES)) or [start]
+    pivot = _preference(job.key, len(minutes))
+    weekday = _preference(job.key + "/weekday", 7) if job.weekly else None
+    ordered = [minutes[(pivot + i) % len(minutes)] % DAY_MINUTES for i in range(len(minutes))]
+    return [Cron(m, 24, weekday) for m in ordered]
+
+
+def assign(jobs: list[JobRequest]) -> dict[str, Cron]:
+    """Give every job a start time.
+
+    Jobs are placed most-frequent first (they are the hardest to fit), then by key, so the result
+    does not depend on inventory order. Each job takes its hashed preferred slot if free in its lane,
+    else the next free candidate; only when every candidate collides does it take the least-crowded.
+    """
+    taken: dict[str, set[int]] = {}
+    result: dict[str, Cron] = {}
+    for job in sorted(jobs, key=lambda j: (j.every_hours, j.weekly, j.key)):
+        busy = taken.setdefault(job.lane, set())
+        best: tuple[int, Cron] | None = None
+        for cron in _candidates(job):
+            slots = {s // SLOT_MINUTES for s in cron.starts()}
+            clashes = len(slots & busy)
+            if best is None or clashes < best[0]:
+                best = (clashes, cron)
+            if clashes == 0:
+                break
+        assert best is not None
+        result[job.key] = best[1]
+        busy |= {s // SLOT_MINUTES for s in best[1].starts()}
+    return result
