@@ -69,6 +69,8 @@ def _message(error: dict[str, Any]) -> str:
         return f"{error['input']!r} is not {form}"
     if kind == "literal_error":
         return f"{error['input']!r} is not allowed; use one of {error['ctx']['expected']}"
+    if kind == "too_short":
+        return "needs at least one entry; add one"
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, ")
     return f"{msg} (got {error['input']!r})" if "input" in error and not isinstance(error["input"], (dict, list)) else msg
@@ -86,7 +88,7 @@ PATTERN_HINTS = {
 def load_inventory(raw: dict[str, Any]) -> Inventory:
     """Validate the raw config sections; raise InventoryError listing every problem at once."""
     unknown = sorted(k for k in raw if k not in SECTIONS)
-    data = {k: v for k, v in raw.items() if v is not None}
+    data = {k: v for k, v in raw.items() if v is not None and k in SECTIONS}
     try:
         # JSON mode: strict types, but arrays are accepted for tuples as they arrive from YAML.
         inventory = Inventory.model_validate_json(json.dumps(data))

@@ -280,8 +280,8 @@ class Monitoring(Strict):
 class Kubernetes(Strict):
     mode: Literal["apply", "render"] = "render"
     """`render` writes manifests for a Flux repository; `apply` talks to the cluster."""
-    render_dir: str = "manifests"
-    secret_delivery: Literal["secret", "external-secret"] = "secret"
+    render_dir: str = "rendered"
+    secret_delivery: Literal["secret", "external-secret"] = "external-secret"
     external_secret_store: K8sName = "onepassword"
     volume_snapshot_class: K8sName | None = None
 
@@ -311,9 +311,14 @@ class Inventory(Strict):
         if isinstance(dataset.source, ExportSource):
             return ()
         local_only = [d for d in self.destinations if not d.offsite]
-        chosen = local_only + [d for d in self.destinations if d.offsite] if dataset.tier == 1 else local_only
-        if isinstance(dataset.source, (PostgresSource, TruenasSource)):
-            chosen = [d for d in chosen if d.kind != "nfs"]
+        offsite = [d for d in self.destinations if d.offsite]
+        if isinstance(dataset.source, PostgresSource):
+            # pgBackRest writes to object storage only: its "local" copy is the first object store.
+            return tuple(offsite if dataset.tier == 1 else offsite[:1] if dataset.tier == 2 else ())
+        if isinstance(dataset.source, TruenasSource):
+            # The NAS's own snapshots are the local protection; copies leave the box by cloud sync.
+            return tuple(offsite) if dataset.tier == 1 else ()
+        chosen = local_only + offsite if dataset.tier == 1 else local_only
         return tuple(chosen)
 
 
@@ -327,6 +332,9 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     _unique(problems, "datasets", [d.name for d in inv.datasets])
     for number, settings in inv.tiers.items():
         problems += [(("tiers", number, *loc), msg) for loc, msg in TIER_BOUNDS[int(number)].check(settings)]
+    if inv.kubernetes.mode == "render" and inv.kubernetes.secret_delivery == "secret":
+        problems.append((("kubernetes", "secret_delivery"), "render mode writes manifests for git, where a Secret would "
+                         "sit in plain text; use external-secret (values are exported as Pulumi secrets for escrow)"))
     known = {d.name for d in inv.destinations}
     by_name = {d.name: d for d in inv.datasets}
     for i, ds in enumerate(inv.datasets):
@@ -366,6 +374,10 @@ def _dataset_problems(inv: Inventory, i: int, ds: Dataset, known: set[str], by_n
             if dest.kind == "nfs":
                 problems.append(((*here, "destinations", j), f"{source.kind} datasets cannot use the nfs destination {dest.name!r} (pgBackRest and cloud sync write to object storage); drop it"))
     offsite = [d for d in dests if d.offsite]
+    if not dests and not isinstance(source, TruenasSource):
+        problems.append(((*here, "destinations"), f"no copy of this {source.kind} dataset would be made; list at least "
+                         f"one destination it can use (declared: {sorted(known)})"))
+        return problems
     if ds.tier == 1 and not offsite:
         available = [d.name for d in inv.destinations if d.offsite]
         fix = f"add one of {available} to its destinations" if available else "declare an offsite destination (b2, r2, s3 or s3-compatible)"

@@ -83,9 +83,10 @@ def build_plan(inv: Inventory) -> Plan:
             for dest in dests:
                 jobs.append(JobRequest(f"{ds.name}/{dest.name}/full", dest.name, 24, True, window))
         if isinstance(ds.source, TruenasSource):
-            for level in tier.local_retention.levels():
-                every = 1 if level == "hourly" else 24
-                weekly = level == "weekly"
+            for position, level in enumerate(tier.local_retention.levels()):
+                every, weekly = (1, False) if level == "hourly" else (24, level == "weekly")
+                if position == 0 and rpo < (24 * 7 if weekly else every):
+                    every, weekly = cadence_for(rpo)  # the finest level carries the RPO
                 jobs.append(JobRequest(f"{ds.name}/snapshot/{level}", SNAPSHOT_LANE, every, weekly, window))
         if isinstance(ds.source, ExportSource):
             jobs.append(JobRequest(f"{ds.name}/export", f"export/{ds.source.target}", 24, False, window))
@@ -185,7 +186,8 @@ def _dataset_plan(inv: Inventory, ds: Dataset, tier: TierSettings, copies: tuple
             elif level == "yearly":
                 schedule = {**schedule, "dom": "1", "month": "1"}
             unit, _ = _SNAPSHOT_UNITS[level]
-            levels.append(SnapshotLevel(level, count, unit, schedule, f"hlb-{level}-%Y-%m-%d_%H-%M"))
+            interval = {"monthly": 24 * 31, "yearly": 24 * 366}.get(level, cron.interval_hours)
+            levels.append(SnapshotLevel(level, count, unit, schedule, f"hlb-{level}-%Y-%m-%d_%H-%M", interval))
         snapshots = tuple(levels)
     if isinstance(source, ExportSource):
         target = next(d for d in inv.datasets if d.name == source.target)
@@ -193,7 +195,7 @@ def _dataset_plan(inv: Inventory, ds: Dataset, tier: TierSettings, copies: tuple
         export = ExportPlan(source.engine, times[f"{ds.name}/export"], target.name,
                             f"/mnt/{target.source.dataset}/{ds.name}", source.keep)
     primary = "nas-disk" if isinstance(source, TruenasSource) else "cluster-disk"
-    intervals = [c.schedule.interval_hours for c in copies] + [1 for s in snapshots if s.level == "hourly"]
+    intervals = [c.schedule.interval_hours for c in copies] + [s.interval_hours for s in snapshots]
     if export is not None:
         intervals.append(export.schedule.interval_hours)
     rpo = min(intervals, default=tier.rpo_hours)

@@ -97,6 +97,8 @@ class SnapshotLevel:
     lifetime_unit: str
     schedule: dict[str, str]
     naming_schema: str
+    interval_hours: int
+    """Longest gap between two snapshots of this level."""
 
 
 @dataclass(frozen=True)

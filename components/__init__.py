@@ -1,0 +1,1 @@
+"""Pulumi components: each wires one concern from plan records; none of them decides anything."""

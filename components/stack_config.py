@@ -1,0 +1,67 @@
+"""Read the inventory and destination credentials from stack config, failing cleanly on bad input."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pulumi
+
+from inventory import Inventory, InventoryError, load_inventory
+from inventory.load import SECTIONS
+
+PROJECT = "homelab-backups"
+
+
+class InventoryConfigError(pulumi.RunError):
+    """The stack's inventory is invalid: one message, no traceback, nothing applied."""
+
+
+class MissingCredentialsError(pulumi.RunError):
+    """A destination has no credentials configured."""
+
+
+def load_stack_inventory(config: pulumi.Config | None = None) -> Inventory:
+    """Validate the inventory sections of the stack config; every problem is reported at once."""
+    config = config or pulumi.Config(PROJECT)
+    raw: dict[str, Any] = {}
+    for section in SECTIONS:
+        value = config.get_object(section) if section != "budget_usd_per_month" else config.get_float(section)
+        if value is not None:
+            raw[section] = value
+    try:
+        return load_inventory(raw)
+    except InventoryError as exc:
+        stack = pulumi.get_stack()
+        raise InventoryConfigError(f"{exc}\nEdit Pulumi.{stack}.yaml (keys under `{PROJECT}:`) and run again.") from None
+
+
+def env_prefix(destination: str) -> str:
+    """`storj-gw` -> `HLB_STORJ_GW_`: where credentials for a destination may come from in CI."""
+    return "HLB_" + destination.upper().replace("-", "_") + "_"
+
+
+def destination_credentials(destination: str, fields: tuple[str, ...], config: pulumi.Config | None = None) -> pulumi.Output:
+    """Credentials of one destination as a secret Output: stack config secret first, then environment.
+
+    Stack config: `pulumi config set --secret --path 'credentials.<destination>.<field>' VALUE`.
+    Environment: `HLB_<DESTINATION>_<FIELD>` (upper case), for pipelines that inject secrets.
+    """
+    config = config or pulumi.Config(PROJECT)
+    from_config = config.get_secret_object("credentials")
+    prefix = env_prefix(destination)
+    from_env = {f: os.environ.get(prefix + f.upper()) for f in fields}
+
+    def pick(stored: dict | None) -> dict[str, str]:
+        entry = (stored or {}).get(destination) or {}
+        values = {f: entry.get(f) or from_env[f] for f in fields}
+        missing = [f for f, v in values.items() if not v]
+        if missing:
+            hints = ", ".join(f"`pulumi config set --secret --path 'credentials.{destination}.{f}' ...`" for f in missing)
+            names = ", ".join(prefix + f.upper() for f in missing)
+            raise MissingCredentialsError(f"destination {destination!r} has no {missing}: run {hints}, or export {names}")
+        return values
+
+    if from_config is None:
+        return pulumi.Output.secret(pick(None))
+    return pulumi.Output.secret(from_config.apply(pick))

@@ -1,0 +1,1 @@
+"""Kubernetes objects derived from the plan: pure functions returning plain dicts (no Pulumi)."""

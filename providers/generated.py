@@ -1,0 +1,43 @@
+"""Secrets generated once and kept in state: repository passwords, cipher passphrases, rclone salts.
+
+A dynamic resource instead of a random provider (none can be installed here): the value is created on
+first `up`, stored only as a Pulumi secret, and never changes unless the resource is replaced.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider
+
+
+class GeneratedSecretProvider(ResourceProvider):
+    """Creates a URL-safe random string of `length` characters; changing the length replaces it."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        length = news.get("length")
+        failures = []
+        if isinstance(length, int) and not 16 <= length <= 256:
+            failures.append(CheckFailure("length", f"length {length} outside 16..256"))
+        return CheckResult(news, failures)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        length = int(props["length"])
+        value = secrets.token_urlsafe(length)[:length]
+        return CreateResult(secrets.token_hex(8), {**props, "value": value})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = olds.get("length") != news.get("length")
+        return DiffResult(changes=changed, replaces=["length"] if changed else [], delete_before_replace=False)
+
+
+class GeneratedSecret(pulumi.dynamic.Resource, module="secrets", name="GeneratedSecret"):
+    """A random secret created once; `value` is a secret output."""
+
+    value: pulumi.Output[str]
+
+    def __init__(self, name: str, length: int = 48, opts: pulumi.ResourceOptions | None = None) -> None:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["value"]))
+        super().__init__(GeneratedSecretProvider(), name, {"length": length, "value": None}, opts)
