@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, Inventory, Location, rule_problems
 
-SECTIONS = ("destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "budget_usd_per_month")
+SECTIONS = (
+    "destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "truenas", "budget_usd_per_month",
+)
 """Stack config keys (namespace `homelab-backups`) that make up the inventory."""
 
 _TAGS = {"nfs", "b2", "r2", "s3", "s3-compatible", "pvc", "postgres", "truenas", "export"}

@@ -274,6 +274,8 @@ class Healthchecks(Strict):
 
 class Monitoring(Strict):
     prometheus_rules: bool = True
+    namespace: K8sName = "monitoring"
+    """Where the PrometheusRule objects go (the namespace your Prometheus watches)."""
     healthchecks: Healthchecks | None = None
 
 
@@ -286,6 +288,20 @@ class Kubernetes(Strict):
     volume_snapshot_class: K8sName | None = None
 
 
+class Truenas(Strict):
+    """The NAS that runs snapshot and cloud sync tasks and receives export dumps."""
+
+    host: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:[0-9]+)?$")]
+    """Hostname (or host:port) of the TrueNAS API, e.g. `citadel.internal`."""
+    api_version: Annotated[str, Field(pattern=r"^(current|v\d+\.\d+(\.\d+)?)$")] = "current"
+    """`current`, or a pinned version such as `v25.04.0` (JSON-RPC endpoint `/api/<version>`)."""
+    verify_tls: bool = True
+    ca_file: str | None = None
+    """PEM bundle for a NAS with a private CA."""
+    nfs_host: str | None = None
+    """Hostname pods use to mount NAS exports, when it differs from `host`."""
+
+
 class Inventory(Strict):
     """The whole estate. Stack config keys map one-to-one to these fields."""
 
@@ -295,6 +311,7 @@ class Inventory(Strict):
     schedule: Schedule = Schedule()
     monitoring: Monitoring = Monitoring()
     kubernetes: Kubernetes = Kubernetes()
+    truenas: Truenas | None = None
     budget_usd_per_month: Annotated[float, Field(gt=0)] | None = None
 
     def tier(self, number: int) -> TierSettings:
@@ -335,6 +352,10 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     if inv.kubernetes.mode == "render" and inv.kubernetes.secret_delivery == "secret":
         problems.append((("kubernetes", "secret_delivery"), "render mode writes manifests for git, where a Secret would "
                          "sit in plain text; use external-secret (values are exported as Pulumi secrets for escrow)"))
+    nas_users = [d.name for d in inv.datasets if d.source.kind in ("truenas", "export")]
+    if nas_users and inv.truenas is None:
+        problems.append((("truenas",), f"datasets {nas_users} live on or write to the NAS; add a truenas section "
+                         "with at least `host: <nas hostname>`"))
     known = {d.name for d in inv.destinations}
     by_name = {d.name: d for d in inv.datasets}
     for i, ds in enumerate(inv.datasets):

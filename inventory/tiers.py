@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Iterator
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 

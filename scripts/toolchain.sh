@@ -108,5 +108,12 @@ if [ ! -x "$cached_bin/pulumi-resource-kubernetes" ]; then
   rm -rf "$(dirname "$cached_bin")"; mv "$(dirname "$staging")" "$(dirname "$cached_bin")"
 fi
 mkdir -p "$bin"
-for f in "$cached_bin"/*; do ln -sf "$f" "$bin/$(basename "$f")"; done
+for f in "$cached_bin"/*; do
+  [ "$(basename "$f")" = pulumi-resource-kubernetes ] || ln -sf "$f" "$bin/$(basename "$f")"
+done
+# Providers go where the engine's plugin cache looks (scripts/env.sh links this into PULUMI_HOME), named
+# for the version the Python SDK asks for, so the engine uses it without "ambient plugin" warnings.
+plugins="$here/.toolchain/plugins"
+rm -rf "$plugins"; mkdir -p "$plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_STAMP"
+ln -sf "$cached_bin/pulumi-resource-kubernetes" "$plugins/resource-kubernetes-v$KUBERNETES_PROVIDER_STAMP/"
 log "ready: $bin ($("$bin/pulumi" version))"

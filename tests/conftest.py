@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 BASE_ESTATE: dict[str, Any] = {
+    "truenas": {"host": "citadel.internal"},
     "destinations": [
         {"name": "nas", "kind": "nfs", "server": "citadel.internal", "path": "/mnt/storage0/backups"},
         {"name": "b2", "kind": "b2", "region": "us-east-005"},

@@ -161,7 +161,7 @@ def test_unknown_section_and_empty_datasets(estate):
     assert problems(estate) == [
         ("datasets", "too_short", "needs at least one entry; add one"),
         ("dataset", "extra_forbidden", "unknown inventory section; use one of ['destinations', 'datasets', 'tiers', "
-                                       "'schedule', 'monitoring', 'kubernetes', 'budget_usd_per_month']"),
+                                       "'schedule', 'monitoring', 'kubernetes', 'truenas', 'budget_usd_per_month']"),
     ]
 
 
@@ -181,3 +181,9 @@ def test_error_message_lists_paths_and_says_nothing_applied(estate):
     text = str(caught.value)
     assert text.startswith("the backup inventory has 1 problem(s); nothing was changed:")
     assert "  - datasets[0].destinations[0]: unknown destination 'nope'" in text
+
+
+def test_nas_datasets_need_a_truenas_section(estate):
+    del estate["truenas"]
+    assert problems(estate) == [("truenas", "rule", "datasets ['photos', 'grafana-db'] live on or write to the NAS; "
+                                 "add a truenas section with at least `host: <nas hostname>`")]

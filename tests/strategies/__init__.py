@@ -60,7 +60,7 @@ def inventories(draw, max_datasets: int = 12) -> dict[str, Any]:
         if item["source"]["kind"] in ("postgres", "truenas") and item["tier"] == 1 and len(offsite) < 2:
             item["tier"] = 2
     window = draw(st.sampled_from([("00:30", "05:00"), ("22:00", "02:00"), ("01:00", "01:30")]))
-    return {"destinations": dests, "datasets": items,
+    return {"destinations": dests, "datasets": items, "truenas": {"host": "nas.internal"},
             "schedule": {"maintenance_window": {"start": window[0], "end": window[1]}}}
 
 

@@ -1,0 +1,16 @@
+"""homelab-backups: load the inventory, compile the plan, build the components, export the runbook contract."""
+
+import pulumi
+
+from components.estate import build_estate
+from components.stack_config import load_stack_inventory
+from plan import build_plan
+from plan.outputs import runbook_contract
+
+inventory = load_stack_inventory()
+plan = build_plan(inventory)
+estate = build_estate(inventory, plan)
+
+pulumi.export("runbook", runbook_contract(inventory, plan))
+pulumi.export("secrets", pulumi.Output.secret(estate.escrow))
+pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)

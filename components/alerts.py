@@ -1,0 +1,30 @@
+"""Prometheus alerting rules for every tier that asks for alerts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.kubernetes import KubernetesTarget
+from inventory.models import Dataset
+from manifests import alerts
+from plan.model import DatasetPlan
+
+
+@dataclass(frozen=True)
+class AlertsArgs:
+    datasets: Sequence[tuple[Dataset, DatasetPlan]]
+    namespace: str
+    target: KubernetesTarget
+
+
+class BackupAlerts(pulumi.ComponentResource):
+    """One PrometheusRule per tier: out of sync, missed runs, never ran, controller absent."""
+
+    def __init__(self, name: str, args: AlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab-backups:alerts:BackupAlerts", name, None, opts)
+        for rule in alerts.prometheus_rules(args.datasets, args.namespace):
+            args.target.declare(rule["metadata"]["name"], rule, parent=self)
+        self.register_outputs({})

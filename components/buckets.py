@@ -1,0 +1,192 @@
+"""Offsite buckets: one per (destination, tier), private, encrypted, lifecycle and lock from the plan.
+
+Every kind gives the same interface: bucket name, endpoint, region, and per writer (one tool instance
+writing one prefix) a credential scoped to that bucket, as a secret Output of
+{access_key_id, secret_access_key}. Provider SDKs are imported only for kinds the stack uses: the
+bridged ones take seconds to import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pulumi
+
+from plan.capabilities import capabilities_of
+from plan.model import BucketPlan, Writer
+
+LABEL_PREFIX = "backup.homelab"
+
+
+def bucket_labels(plan: BucketPlan) -> dict[str, str]:
+    """Labels/tags on every bucket, so policies can find tier and destination without the program."""
+    return {f"{LABEL_PREFIX}/tier": str(plan.tier), f"{LABEL_PREFIX}/destination": plan.destination,
+            f"{LABEL_PREFIX}/offsite": str(plan.offsite).lower(), f"{LABEL_PREFIX}/lock-days": str(plan.lock_days)}
+
+
+@dataclass(frozen=True)
+class OffsiteBucketArgs:
+    plan: BucketPlan
+    admin_credentials: pulumi.Output | None
+    """Secret Output with the destination's admin credential fields (kind-specific), or None for ambient."""
+    account: str | None = None
+    """R2: Cloudflare account id."""
+
+
+class OffsiteBucket(pulumi.ComponentResource):
+    """One backup bucket and the scoped credentials of everything that writes into it."""
+
+    bucket: pulumi.Output[str]
+    """Bucket name as created."""
+    endpoint: pulumi.Output[str]
+    """S3 endpoint the movers use."""
+    writer_credentials: dict[str, pulumi.Output]
+    """Writer key -> secret Output {access_key_id, secret_access_key}, scoped to this bucket."""
+
+    def __init__(self, name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"homelab-backups:buckets:{_TOKEN[args.plan.kind]}", name, None, opts)
+        plan = args.plan
+        # Buckets and keys hold or unlock backups: never deleted by accident.
+        keep = pulumi.ResourceOptions(parent=self, protect=True)
+        builder = {"s3-compatible": _s3_compatible, "b2": _b2, "r2": _r2, "s3": _aws}[plan.kind]
+        bucket, creds = builder(name, args, keep)
+        self.bucket = pulumi.Output.from_input(bucket)
+        self.endpoint = pulumi.Output.from_input(plan.endpoint)
+        self.writer_credentials = creds
+        self.register_outputs({"bucket": self.bucket, "endpoint": self.endpoint})
+
+
+_TOKEN = {"s3-compatible": "S3CompatibleBucket", "b2": "B2Bucket", "r2": "R2Bucket", "s3": "AwsBucket"}
+
+
+def _lifecycle(plan: BucketPlan) -> dict | None:
+    if plan.lifecycle is None:
+        return None
+    return {"noncurrent_days": plan.lifecycle.noncurrent_days, "abort_multipart_days": plan.lifecycle.abort_multipart_days}
+
+
+def _s3_compatible(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
+    from providers import s3_compatible
+
+    plan = args.plan
+    caps = capabilities_of(plan.kind, plan.flavour)
+    bucket = s3_compatible.Bucket(
+        f"{name}-bucket",
+        bucket=plan.name, endpoint=plan.endpoint, region=plan.region,
+        capabilities={"versioning": caps.versioning, "lifecycle": caps.lifecycle, "object_lock": caps.object_lock},
+        versioning=plan.versioning, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
+        tags=bucket_labels(plan), credentials=args.admin_credentials, opts=opts)
+    # Generic S3 servers have no IAM API we can rely on: writers share the destination key, which the
+    # README asks users to create scoped to these buckets on the server itself.
+    creds = {w.key: args.admin_credentials for w in plan.writers}
+    return bucket.bucket, creds
+
+
+def _b2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
+    from providers import b2
+
+    plan = args.plan
+    bucket = b2.Bucket(f"{name}-bucket", b2.BucketArgs(
+        bucket_name=plan.name, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
+        bucket_info=bucket_labels(plan), auth=args.admin_credentials), opts=opts)
+    creds = {}
+    for writer in plan.writers:
+        key = b2.ApplicationKey(f"{name}-{writer.key}-key", b2.ApplicationKeyArgs(
+            key_name=f"{plan.name}-{writer.key}"[:100], bucket_id=bucket.bucket_id, name_prefix=writer.prefix + "/",
+            capabilities=sorted(b2.WRITER_CAPABILITIES), auth=args.admin_credentials), opts=opts)
+        creds[writer.key] = pulumi.Output.secret(pulumi.Output.all(key.application_key_id, key.application_key).apply(
+            lambda v: {"access_key_id": v[0], "secret_access_key": v[1]}))
+    return bucket.bucket_name, creds
+
+
+R2_PERMISSION_GROUPS = ("Workers R2 Storage Bucket Item Read", "Workers R2 Storage Bucket Item Write")
+"""Bucket-scoped object read/write; resolved to ids by name at deploy time (ids are not stable facts)."""
+
+
+def _r2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
+    import pulumi_cloudflare as cloudflare
+
+    plan = args.plan
+    account = args.account or ""
+    bucket = cloudflare.R2Bucket(f"{name}-bucket", account_id=account, name=plan.name, opts=opts)
+    after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
+    # The lifecycle resource owns the whole rule set: the default abort-multipart rule is re-declared.
+    cloudflare.R2BucketLifecycle(f"{name}-lifecycle", account_id=account, bucket_name=plan.name, rules=[{
+        "id": "abort-incomplete-multipart", "enabled": True, "conditions": {"prefix": ""},
+        "abort_multipart_uploads_transition": {"condition": {"type": "Age",
+                                                             "max_age": plan.lifecycle.abort_multipart_days * 86400}},
+    }] if plan.lifecycle else [], opts=after)
+    if plan.lock_days:
+        cloudflare.R2BucketLock(f"{name}-lock", account_id=account, bucket_name=plan.name, rules=[{
+            "id": "retain-backups", "enabled": True, "prefix": "",
+            "condition": {"type": "Age", "max_age_seconds": plan.lock_days * 86400}}], opts=after)
+    groups = cloudflare.get_account_api_token_permission_groups_list_output(account_id=account)
+    group_ids = groups.results.apply(lambda rs: [{"id": r.id} for r in rs if r.name in R2_PERMISSION_GROUPS])
+    scope = json.dumps({f"com.cloudflare.edge.r2.bucket.{account}_default_{plan.name}": "*"})
+    creds = {}
+    for writer in plan.writers:
+        token = cloudflare.ApiToken(f"{name}-{writer.key}-token", name=f"{plan.name}-{writer.key}",
+                                    policies=[{"effect": "allow", "permission_groups": group_ids, "resources": scope}],
+                                    opts=after)
+        # R2's S3 secret key is the SHA-256 of the token value; the access key id is the token id.
+        creds[writer.key] = pulumi.Output.secret(pulumi.Output.all(token.id, token.value).apply(
+            lambda v: {"access_key_id": v[0], "secret_access_key": hashlib.sha256(v[1].encode()).hexdigest()}))
+    return bucket.name, creds
+
+
+def s3_writer_policy(bucket: str, writer: Writer) -> dict:
+    """Least-privilege IAM policy for one writer: its prefix only.
+
+    pgBackRest: the upstream sample policy (user guide, "Sample Amazon S3 Policy"). restic, kopia and
+    rclone need the same object verbs; none of them manages buckets, versions or retention.
+    """
+    prefix = writer.prefix
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringLike": {"s3:prefix": ["", f"{prefix}", f"{prefix}/*"]}}},
+        {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion",
+                                       "s3:PutObjectTagging"],
+         "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*"},
+    ]}
+
+
+def _aws(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
+    import pulumi_aws as aws
+
+    plan = args.plan
+    tags = {k.replace("/", ":"): v for k, v in bucket_labels(plan).items()}
+    bucket = aws.s3.Bucket(f"{name}-bucket", bucket=plan.name, object_lock_enabled=plan.lock_days > 0, tags=tags,
+                           region=plan.region, opts=opts)
+    child = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
+    aws.s3.BucketPublicAccessBlock(f"{name}-public-access", bucket=bucket.id, block_public_acls=True,
+                                   block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+                                   opts=child)
+    aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", bucket=bucket.id, rules=[
+        {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+        opts=child)
+    versioning = aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id,
+                                         versioning_configuration={"status": "Enabled"}, opts=child)
+    after_versioning = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning]))
+    if plan.lifecycle:
+        aws.s3.BucketLifecycleConfiguration(f"{name}-lifecycle", bucket=bucket.id, rules=[{
+            "id": "expire-noncurrent-and-abort-uploads", "status": "Enabled", "filter": {},
+            "noncurrent_version_expiration": {"noncurrent_days": plan.lifecycle.noncurrent_days},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": plan.lifecycle.abort_multipart_days},
+        }], opts=after_versioning)
+    if plan.lock_days:
+        aws.s3.BucketObjectLockConfiguration(f"{name}-lock", bucket=bucket.id, object_lock_enabled="Enabled",
+                                             rule={"default_retention": {"mode": "GOVERNANCE",
+                                                                         "days": plan.lock_days}},
+                                             opts=after_versioning)
+    creds = {}
+    for writer in plan.writers:
+        user = aws.iam.User(f"{name}-{writer.key}-user", name=f"{plan.name}-{writer.key}"[:64], tags=tags, opts=child)
+        aws.iam.UserPolicy(f"{name}-{writer.key}-policy", user=user.name,
+                           policy=json.dumps(s3_writer_policy(plan.name, writer)), opts=child)
+        key = aws.iam.AccessKey(f"{name}-{writer.key}-key", user=user.name, opts=child)
+        creds[writer.key] = pulumi.Output.secret(pulumi.Output.all(key.id, key.secret).apply(
+            lambda v: {"access_key_id": v[0], "secret_access_key": v[1]}))
+    return bucket.bucket, creds

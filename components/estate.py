@@ -1,0 +1,81 @@
+"""Compose the components for a whole inventory: buckets first, then what writes into them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.alerts import AlertsArgs, BackupAlerts
+from components.buckets import OffsiteBucket, OffsiteBucketArgs
+from components.dataset import ProtectedDataset
+from components.exports import ExportArgs, ExportJob
+from components.kubernetes import KubernetesTarget
+from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
+from components.stack_config import destination_credentials
+from components.volsync import VolSyncArgs, VolSyncBackup
+from inventory.models import Dataset, Inventory
+from plan.model import DatasetPlan, Plan
+
+ADMIN_FIELDS = {"s3-compatible": ("access_key_id", "secret_access_key"), "b2": ("key_id", "key")}
+"""Destination kinds whose admin credential the program passes to a dynamic provider (others use their
+provider's own configuration: CLOUDFLARE_API_TOKEN, AWS_* or `pulumi config set aws:...`)."""
+
+
+@dataclass
+class Estate:
+    """What the program built, for exports."""
+
+    buckets: dict[str, OffsiteBucket] = field(default_factory=dict)
+    escrow: dict[str, pulumi.Output] = field(default_factory=dict)
+    """Dataset -> secret Output of its repository passwords / cipher passphrases per destination."""
+    cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
+    """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
+
+
+def build_estate(inventory: Inventory, plan: Plan) -> Estate:
+    """Declare every resource of the inventory. Structure comes from the plan, never from Output values."""
+    estate = Estate()
+    target = KubernetesTarget(inventory.kubernetes)
+    for bucket_plan in plan.buckets:
+        dest = inventory.destination(bucket_plan.destination)
+        fields = ADMIN_FIELDS.get(dest.kind)
+        admin = destination_credentials(dest.name, fields) if fields else None
+        estate.buckets[bucket_plan.key] = OffsiteBucket(
+            bucket_plan.name, OffsiteBucketArgs(bucket_plan, admin, account=getattr(dest, "account_id", None)))
+
+    healthchecks = inventory.monitoring.healthchecks
+    for ds in inventory.datasets:
+        dp = plan.dataset(ds.name)
+        owner = ProtectedDataset(ds)
+        children = pulumi.ResourceOptions(parent=owner)
+        if ds.source.kind == "pvc":
+            backup = VolSyncBackup(ds.name, VolSyncArgs(
+                ds, dp, _writer_credentials(estate, ds, dp), target,
+                healthchecks.ping_base if healthchecks else None), children)
+            estate.escrow[ds.name] = backup.repository_passwords
+        elif ds.source.kind == "postgres":
+            pg = PgBackRestBackup(ds.name, PgBackRestArgs(ds, dp, _writer_credentials(estate, ds, dp), target),
+                                  children)
+            estate.escrow[ds.name] = pg.cipher_passphrases
+            estate.cluster_plugins[ds.name] = pg.cluster_plugin
+        elif ds.source.kind == "export":
+            nas = inventory.truenas
+            assert nas is not None  # the inventory requires it for export datasets
+            ExportJob(ds.name, ExportArgs(ds, dp, nas.nfs_host or nas.host.split(":")[0], target,
+                                          healthchecks.ping_base if healthchecks else None), children)
+    if inventory.monitoring.prometheus_rules:
+        alerting = [(ds, plan.dataset(ds.name)) for ds in inventory.datasets if plan.dataset(ds.name).alerts]
+        if alerting:
+            BackupAlerts("backup-alerts", AlertsArgs(alerting, inventory.monitoring.namespace, target))
+    return estate
+
+
+def _writer_credentials(estate: Estate, ds: Dataset, dp: DatasetPlan) -> dict[str, pulumi.Output]:
+    """Per destination, the credential of this dataset's writer in that destination's bucket."""
+    creds = {}
+    for copy in dp.copies:
+        bucket = estate.buckets.get(f"{copy.destination}-tier{ds.tier}")
+        if bucket is not None:
+            creds[copy.destination] = bucket.writer_credentials[f"{ds.name}-{copy.tool}"]
+    return creds

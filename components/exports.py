@@ -1,0 +1,32 @@
+"""App-consistent dumps (pg_dump, SQLite .backup) written to the NAS dataset that protects them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.kubernetes import KubernetesTarget
+from inventory.models import Dataset
+from manifests import exports
+from plan.model import DatasetPlan
+
+
+@dataclass(frozen=True)
+class ExportArgs:
+    dataset: Dataset
+    plan: DatasetPlan
+    nfs_server: str
+    target: KubernetesTarget
+    healthchecks_base: str | None = None
+
+
+class ExportJob(pulumi.ComponentResource):
+    """One dump CronJob; the NAS dataset it writes into carries the offsite copies."""
+
+    def __init__(self, name: str, args: ExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab-backups:exports:ExportJob", name, None, opts)
+        job = exports.export_cronjob(args.dataset, args.plan, nfs_server=args.nfs_server,
+                                     healthchecks_base=args.healthchecks_base)
+        args.target.declare(f"{name}-dump", job, parent=self)
+        self.register_outputs({})

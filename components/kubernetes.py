@@ -1,0 +1,77 @@
+"""Where Kubernetes objects go: rendered into a Flux-ready tree, or applied to the cluster."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from inventory.models import Kubernetes
+from manifests.secrets import SecretRef, SecretSpec, external_secret
+
+_BUILTIN_KINDS = {
+    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
+    ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
+}
+"""Built-in kinds have typed classes (CustomResource needs a group/version and only carries a spec)."""
+
+
+class KubernetesTarget:
+    """Providers per namespace (render mode writes one folder per namespace), created on first use.
+
+    Passed explicitly to every component that declares Kubernetes objects.
+    """
+
+    def __init__(self, settings: Kubernetes, parent: pulumi.Resource | None = None) -> None:
+        self.settings = settings
+        self._parent = parent
+        self._providers: dict[str, k8s.Provider] = {}
+
+    @property
+    def renders(self) -> bool:
+        return self.settings.mode == "render"
+
+    def provider(self, namespace: str) -> k8s.Provider:
+        if namespace not in self._providers:
+            if self.renders:
+                directory = os.path.join(self.settings.render_dir, namespace)
+                self._providers[namespace] = k8s.Provider(
+                    f"render-{namespace}", render_yaml_to_directory=directory,
+                    opts=pulumi.ResourceOptions(parent=self._parent))
+            else:
+                self._providers[namespace] = k8s.Provider(
+                    f"cluster-{namespace}", namespace=namespace, enable_server_side_apply=True,
+                    opts=pulumi.ResourceOptions(parent=self._parent))
+        return self._providers[namespace]
+
+    def declare(self, name: str, obj: dict[str, Any], parent: pulumi.Resource) -> pulumi.CustomResource:
+        """Declare any object (built-in or custom kind) from its plain dict, in its namespace's target."""
+        extra = set(obj) - {"apiVersion", "kind", "metadata", "spec"}
+        if extra:
+            raise ValueError(f"{name}: only objects with a spec can be declared generically, not {sorted(extra)}")
+        namespace = obj["metadata"]["namespace"]
+        opts = pulumi.ResourceOptions(parent=parent, provider=self.provider(namespace))
+        builtin = _BUILTIN_KINDS.get((obj["apiVersion"], obj["kind"]))
+        if builtin is not None:
+            return builtin(name, metadata=obj["metadata"], spec=obj.get("spec"), opts=opts)
+        return k8s.apiextensions.CustomResource(
+            name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"], spec=obj.get("spec"),
+            opts=opts)
+
+    def declare_secret(self, name: str, spec: SecretSpec, values: dict[str, pulumi.Input[str]],
+                       parent: pulumi.Resource) -> pulumi.Resource:
+        """A Secret in apply mode; in render mode an ExternalSecret, so nothing secret is written for git.
+
+        `values` maps each SecretRef name to its (secret) value.
+        """
+        if self.settings.secret_delivery == "external-secret":
+            obj = external_secret(spec, self.settings.external_secret_store, "homelab-backups")
+            return self.declare(name, obj, parent)
+        data = {k: (pulumi.Output.secret(values[v.name]) if isinstance(v, SecretRef) else v)
+                for k, v in spec.data.items()}
+        return k8s.core.v1.Secret(
+            name, metadata={"name": spec.name, "namespace": spec.namespace, "labels": spec.labels},
+            string_data=data, opts=pulumi.ResourceOptions(parent=parent, provider=self.provider(spec.namespace)))

@@ -1,0 +1,54 @@
+"""pgBackRest for one CloudNativePG cluster via the dalibo CNPG-I plugin: stanza, credentials, schedules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from components.kubernetes import KubernetesTarget
+from inventory.models import Dataset
+from manifests import pgbackrest
+from plan.model import DatasetPlan
+from providers.generated import GeneratedSecret
+
+
+@dataclass(frozen=True)
+class PgBackRestArgs:
+    dataset: Dataset
+    plan: DatasetPlan
+    credentials: Mapping[str, pulumi.Output]
+    """Per destination name: secret Output of {access_key_id, secret_access_key} for this cluster's writer."""
+    target: KubernetesTarget
+
+
+class PgBackRestBackup(pulumi.ComponentResource):
+    """One S3 repository per destination, each encrypted with its own generated cipher passphrase."""
+
+    cipher_passphrases: pulumi.Output[dict]
+    """Secret: destination name -> repo-cipher-pass, for escrow (without it the repository is unreadable)."""
+    cluster_plugin: pulumi.Output[dict]
+    """The Cluster `spec.plugins` entry to add in the GitOps repository (the Cluster is not ours)."""
+
+    def __init__(self, name: str, args: PgBackRestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab-backups:pgbackrest:PgBackRestBackup", name, None, opts)
+        ds, target = args.dataset, args.target
+        passphrases: dict[str, pulumi.Output[str]] = {}
+        for index, copy in enumerate(args.plan.copies, start=1):
+            child = f"{name}-{copy.destination}"
+            cipher = GeneratedSecret(f"{child}-cipher", opts=pulumi.ResourceOptions(parent=self, protect=True))
+            passphrases[copy.destination] = cipher.value
+            creds = args.credentials[copy.destination]
+            values = {"cipher_pass": cipher.value,
+                      "access_key_id": creds.apply(lambda c: c["access_key_id"]),
+                      "secret_access_key": creds.apply(lambda c: c["secret_access_key"])}
+            target.declare_secret(f"{child}-credentials", pgbackrest.credentials_secret(ds, copy), values, parent=self)
+            for i, obj in enumerate(pgbackrest.scheduled_backups(ds, copy, index)):
+                target.declare(f"{child}-schedule-{i}", obj, parent=self)
+        target.declare(f"{name}-stanza", pgbackrest.stanza(ds, args.plan, args.plan.copies), parent=self)
+        target.declare(f"{name}-plugin-config", pgbackrest.plugin_config(ds), parent=self)
+        self.cipher_passphrases = pulumi.Output.secret(passphrases)
+        self.cluster_plugin = pulumi.Output.from_input(
+            pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
+        self.register_outputs({"cipher_passphrases": self.cipher_passphrases, "cluster_plugin": self.cluster_plugin})

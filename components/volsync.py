@@ -1,0 +1,58 @@
+"""VolSync for one PVC: a repository per destination, its ReplicationSource, restore and drill objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from components.kubernetes import KubernetesTarget
+from inventory.models import Dataset, PvcSource
+from manifests import volsync
+from plan.model import DatasetPlan
+from providers.generated import GeneratedSecret
+
+
+@dataclass(frozen=True)
+class VolSyncArgs:
+    dataset: Dataset
+    plan: DatasetPlan
+    credentials: Mapping[str, pulumi.Output]
+    """Per destination name: secret Output of {access_key_id, secret_access_key} scoped to this writer."""
+    target: KubernetesTarget
+    healthchecks_base: str | None = None
+
+
+class VolSyncBackup(pulumi.ComponentResource):
+    """Everything VolSync needs to protect one PVC, one repository (Secret + unique path) per destination."""
+
+    repository_passwords: pulumi.Output[dict]
+    """Secret: destination name -> repository password, for escrow."""
+
+    def __init__(self, name: str, args: VolSyncArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab-backups:volsync:VolSyncBackup", name, None, opts)
+        ds, target = args.dataset, args.target
+        assert isinstance(ds.source, PvcSource)
+        passwords: dict[str, pulumi.Output[str]] = {}
+        for copy in args.plan.copies:
+            child = f"{name}-{copy.destination}"
+            # Protected: losing the password makes every snapshot in the repository unreadable.
+            password = GeneratedSecret(f"{child}-password", opts=pulumi.ResourceOptions(parent=self, protect=True))
+            passwords[copy.destination] = password.value
+            values: dict[str, pulumi.Input[str]] = {"repository_password": password.value}
+            creds = args.credentials.get(copy.destination)
+            if creds is not None:
+                values["access_key_id"] = creds.apply(lambda c: c["access_key_id"])
+                values["secret_access_key"] = creds.apply(lambda c: c["secret_access_key"])
+            target.declare_secret(f"{child}-repository", volsync.repository_secret(ds, copy), values, parent=self)
+            target.declare(child, volsync.replication_source(ds, copy, target.settings), parent=self)
+            if ds.source.mover == "kopia":
+                target.declare(f"{child}-maintenance", volsync.kopia_maintenance(ds, copy), parent=self)
+        restore_copy = args.plan.copies[0]
+        target.declare(f"{name}-restore", volsync.replication_destination_restore(ds, restore_copy), parent=self)
+        if args.plan.drill_every_days:
+            for i, obj in enumerate(volsync.drill_objects(ds, restore_copy, args.healthchecks_base, args.plan)):
+                target.declare(f"{name}-drill-{i}", obj, parent=self)
+        self.repository_passwords = pulumi.Output.secret(passwords)
+        self.register_outputs({"repository_passwords": self.repository_passwords})

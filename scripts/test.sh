@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The project's test command: install, then run every test suite. Services the tests need start on
+# loopback inside the test fixtures and stop at the end. Extra arguments go to pytest.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash scripts/bootstrap.sh
+.venv/bin/ruff check .
+.venv/bin/pytest "$@"

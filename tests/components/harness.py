@@ -1,0 +1,130 @@
+"""Run the program's composition under Pulumi mocks and hand back what was registered.
+
+The mocks answer like the services would (ids, generated keys, permission-group lookups); assertions
+are made on registered types, names, parents and inputs, never on private attributes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+R2_GROUPS = [
+    {"id": "f" * 32, "name": "Workers R2 Storage Bucket Item Read"},
+    {"id": "e" * 32, "name": "Workers R2 Storage Bucket Item Write"},
+    {"id": "d" * 32, "name": "Account Settings Write"},
+]
+
+
+class EstateMocks(pulumi.runtime.Mocks):
+    """Echo inputs as state and add the outputs real providers generate."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        typ = args.typ
+        if typ.endswith("b2:Bucket"):
+            state |= {"bucket_id": f"id-{args.name}", "bucket_name": args.inputs.get("bucket_name")}
+        elif typ.endswith("b2:ApplicationKey"):
+            state |= {"application_key_id": f"keyid-{args.name}", "application_key": f"SECRET-b2-{args.name}"}
+        elif typ == "cloudflare:index/apiToken:ApiToken":
+            state |= {"value": f"SECRET-r2-{args.name}"}
+        elif typ == "aws:iam/accessKey:AccessKey":
+            state |= {"secret": f"SECRET-aws-{args.name}"}
+        elif typ.endswith("secrets:GeneratedSecret"):
+            state |= {"value": f"SECRET-generated-{args.name}"}
+        elif typ.endswith("s3compatible:Bucket"):
+            state |= {"bucket": args.inputs.get("bucket")}
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if "PermissionGroups" in args.token:
+            return {"results": R2_GROUPS, "account_id": args.args.get("account_id")}
+        return {}
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One resource the program registered, as the engine would see it."""
+
+    urn: str
+    typ: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    protect: bool
+    custom: bool
+    secret_outputs: tuple[str, ...]
+    state: dict[str, Any]
+
+
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that also keeps each request's type, parent, options and inputs."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.requests: list[Any] = []
+
+    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.requests.append((request, response.urn))
+        return response
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """Pulumi.<stack>.yaml's config, serialised as the engine passes it to the program."""
+    raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None = None,
+               env: dict[str, str] | None = None) -> tuple[list[Registered], dict[str, Any]]:
+    """Build the estate of a stack under mocks; return registrations and the exported runbook."""
+    from components.estate import build_estate
+    from components.stack_config import load_stack_inventory
+    from plan import build_plan
+    from plan.outputs import runbook_contract
+
+    mocks = EstateMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="homelab-backups", stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(config if config is not None else stack_config(stack))
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    exported: dict[str, Any] = {}
+    try:
+        @pulumi.runtime.test
+        def program():
+            inventory = load_stack_inventory()
+            plan = build_plan(inventory)
+            estate = build_estate(inventory, plan)
+            exported["runbook"] = runbook_contract(inventory, plan)
+            exported["estate"] = estate
+            return pulumi.Output.all(*[b.bucket for b in estate.buckets.values()])
+
+        program()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        pulumi.runtime.set_all_config({})
+    registered = []
+    for request, urn in monitor.requests:
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        state = monitor.resources[urn].state if urn in monitor.resources else {}
+        registered.append(Registered(urn, request.type, request.name, request.parent or None, dict(inputs),
+                                     request.protect, request.custom, tuple(request.additionalSecretOutputs),
+                                     dict(state or {})))
+    return registered, exported
