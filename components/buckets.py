@@ -94,7 +94,7 @@ def _b2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
     creds = {}
     for writer in plan.writers:
         key = b2.ApplicationKey(f"{name}-{writer.key}-key", b2.ApplicationKeyArgs(
-            key_name=f"{plan.name}-{writer.key}"[:100], bucket_id=bucket.bucket_id, name_prefix=writer.prefix + "/",
+            key_name=f"{plan.name}-{writer.key}"[:100], bucket_id=bucket.id, name_prefix=writer.prefix + "/",
             capabilities=sorted(b2.WRITER_CAPABILITIES), auth=args.admin_credentials), opts=opts)
         creds[writer.key] = pulumi.Output.secret(pulumi.Output.all(key.application_key_id, key.application_key).apply(
             lambda v: {"access_key_id": v[0], "secret_access_key": v[1]}))
