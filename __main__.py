@@ -5,7 +5,7 @@ import pulumi
 from components.estate import build_estate
 from components.stack_config import load_stack_inventory
 from plan import build_plan
-from plan.outputs import runbook_contract
+from runbook.contract import runbook_contract
 
 inventory = load_stack_inventory()
 plan = build_plan(inventory)

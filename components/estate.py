@@ -62,8 +62,8 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         elif ds.source.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
-            ExportJob(ds.name, ExportArgs(ds, dp, nas.nfs_host or nas.host.split(":")[0], target,
-                                          healthchecks.ping_base if healthchecks else None), children)
+            ExportJob(ds.name, ExportArgs(ds, dp, nas, target, healthchecks.ping_base if healthchecks else None),
+                      children)
     if inventory.monitoring.prometheus_rules:
         alerting = [(ds, plan.dataset(ds.name)) for ds in inventory.datasets if plan.dataset(ds.name).alerts]
         if alerting:

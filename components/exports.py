@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.kubernetes import KubernetesTarget
-from inventory.models import Dataset
+from inventory.models import Dataset, Truenas
 from manifests import exports
 from plan.model import DatasetPlan
 
@@ -16,7 +16,7 @@ from plan.model import DatasetPlan
 class ExportArgs:
     dataset: Dataset
     plan: DatasetPlan
-    nfs_server: str
+    nas: Truenas
     target: KubernetesTarget
     healthchecks_base: str | None = None
 
@@ -26,7 +26,6 @@ class ExportJob(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:exports:ExportJob", name, None, opts)
-        job = exports.export_cronjob(args.dataset, args.plan, nfs_server=args.nfs_server,
-                                     healthchecks_base=args.healthchecks_base)
+        job = exports.export_cronjob(args.dataset, args.plan, nas=args.nas, healthchecks_base=args.healthchecks_base)
         args.target.declare(f"{name}-dump", job, parent=self)
         self.register_outputs({})

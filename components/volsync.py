@@ -49,10 +49,11 @@ class VolSyncBackup(pulumi.ComponentResource):
             target.declare(child, volsync.replication_source(ds, copy, target.settings), parent=self)
             if ds.source.mover == "kopia":
                 target.declare(f"{child}-maintenance", volsync.kopia_maintenance(ds, copy), parent=self)
-        restore_copy = args.plan.copies[0]
-        target.declare(f"{name}-restore", volsync.replication_destination_restore(ds, restore_copy), parent=self)
+            # Paused until a runbook arms it: an armed manual trigger would overwrite the live claim at once.
+            target.declare(f"{child}-restore", volsync.replication_destination_restore(ds, copy), parent=self)
         if args.plan.drill_every_days:
-            for i, obj in enumerate(volsync.drill_objects(ds, restore_copy, args.healthchecks_base, args.plan)):
+            # Drill the first copy (local when there is one): restores people actually run come from there.
+            for i, obj in enumerate(volsync.drill_objects(ds, args.plan.copies[0], args.healthchecks_base, args.plan)):
                 target.declare(f"{name}-drill-{i}", obj, parent=self)
         self.repository_passwords = pulumi.Output.secret(passwords)
         self.register_outputs({"repository_passwords": self.repository_passwords})

@@ -93,7 +93,7 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
     from components.estate import build_estate
     from components.stack_config import load_stack_inventory
     from plan import build_plan
-    from plan.outputs import runbook_contract
+    from runbook.contract import runbook_contract
 
     mocks = EstateMocks()
     monitor = RecordingMonitor(mocks)

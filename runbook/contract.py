@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.models import Dataset, Inventory
+from manifests import volsync
 from plan.model import CopyPlan, DatasetPlan, Plan
 
 CONTRACT_VERSION = "1"
@@ -17,10 +18,13 @@ RESTORE_STEPS: dict[str, list[str]] = {
     "pvc": [
         "Suspend the app's Flux Kustomization: flux suspend kustomization <app>",
         "Scale the app to zero so nothing writes to the claim: kubectl -n {namespace} scale deploy,sts --all --replicas=0",
-        "Trigger the restore object: kubectl -n {namespace} patch replicationdestination {restore_object} --type merge "
-        "-p '{{\"spec\":{{\"trigger\":{{\"manual\":\"restore-'$(date +%s)'\"}}}}}}' "
-        "(set spec.{mover}.previous to skip N newest snapshots, or spec.{mover}.restoreAsOf to an RFC 3339 time)",
-        "Wait until status.lastManualSync equals the trigger value, then check status.latestMoverStatus.result",
+        "Pick the copy to restore from (the first is the fastest; offsite ones survive losing the NAS); its restore "
+        "object is listed as restore_object below",
+        "Optionally set spec.{mover}.previous (skip the N newest snapshots) or spec.{mover}.restoreAsOf (RFC 3339 time)",
+        "Unpause and trigger it: kubectl -n {namespace} patch replicationdestination <restore_object> --type merge "
+        "-p '{{\"spec\":{{\"paused\":false,\"trigger\":{{\"manual\":\"restore-'$(date +%s)'\"}}}}}}'",
+        "Wait until status.lastManualSync equals the trigger value and status.latestMoverStatus.result is Successful, "
+        "then pause it again (spec.paused: true) so it cannot overwrite the claim later",
         "Scale the app back up and resume Flux: flux resume kustomization <app>",
     ],
     "postgres": [
@@ -41,7 +45,7 @@ RESTORE_STEPS: dict[str, list[str]] = {
 }
 
 
-def _copy(copy: CopyPlan) -> dict[str, Any]:
+def _copy(copy: CopyPlan, restore_object: str | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "destination": copy.destination,
         "kind": copy.kind,
@@ -57,6 +61,8 @@ def _copy(copy: CopyPlan) -> dict[str, Any]:
         "lock_days": copy.lock_days,
         "escrow": f"secrets.{copy.dataset}.{copy.destination}",
     }
+    if restore_object is not None:
+        entry["restore_object"] = restore_object
     if copy.pgbackrest is not None:
         entry["schedule"]["full"] = copy.pgbackrest.full.six_field()
         entry["schedule"]["diff"] = copy.pgbackrest.diff.six_field()
@@ -68,7 +74,7 @@ def _restore(ds: Dataset, plan: DatasetPlan) -> list[str]:
     source = ds.source
     fields: dict[str, Any] = {"dataset": getattr(source, "dataset", ""), "target": "", "path": ""}
     if source.kind == "pvc":
-        fields |= {"namespace": source.namespace, "restore_object": f"{ds.name}-restore", "mover": source.mover}
+        fields |= {"namespace": source.namespace, "mover": source.mover}
     if source.kind == "postgres":
         fields["stanza"] = ds.name
     if plan.export is not None:
@@ -89,7 +95,7 @@ def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
             "copies_total": dp.copy_count,
             "offsite_copies": dp.offsite_count,
             "media": list(dp.media),
-            "copies": [_copy(c) for c in dp.copies],
+            "copies": [_copy(c, volsync.restore_name(ds, c) if ds.source.kind == "pvc" else None) for c in dp.copies],
             "snapshots": [{"level": s.level, "keep": f"{s.lifetime_value} {s.lifetime_unit}", "schedule": s.schedule}
                           for s in dp.snapshots],
             "verification": {"check_every_days": dp.verify_every_days, "drill_every_days": dp.drill_every_days},

@@ -1,0 +1,187 @@
+"""pgBackRest for CloudNativePG clusters through the dalibo CNPG-I plugin (`pgbackrest.dalibo.com`).
+
+One Stanza per cluster with one S3 repository per destination (WAL goes to every repository; base backups pick
+one with `selectedRepository`), a PluginConfig that enables the metrics exporter sidecar, ScheduledBackups in
+CNPG's 6-field cron dialect, and the `spec.plugins` entry the user adds to the Cluster in their own repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from inventory.models import Dataset, PostgresSource
+from manifests.meta import labels, metadata, object_name
+from manifests.secrets import ACCESS_KEY_ID, CIPHER_PASS, SECRET_ACCESS_KEY, SecretSpec
+from plan.model import CopyPlan, DatasetPlan
+
+API_VERSION = "pgbackrest.dalibo.com/v1"
+PLUGIN_NAME = "pgbackrest.dalibo.com"
+CIPHER = "aes-256-cbc"
+EXPORTER_INTERVAL_SECONDS = 600
+
+KEY_ACCESS_KEY_ID = "ACCESS_KEY_ID"
+KEY_SECRET_ACCESS_KEY = "SECRET_ACCESS_KEY"
+KEY_CIPHER_PASS = "CIPHER_PASS"
+
+
+def _postgres(ds: Dataset) -> PostgresSource:
+    if not isinstance(ds.source, PostgresSource):
+        raise TypeError(f"{ds.name}: pgBackRest protects postgres datasets, not {ds.source.kind}")
+    return ds.source
+
+
+def _check_copy(ds: Dataset, copy: CopyPlan) -> None:
+    if copy.dataset != ds.name or copy.tool != "pgbackrest":
+        raise ValueError(f"copy {copy.key} ({copy.tool}) is not a pgBackRest copy of {ds.name!r}")
+    if copy.kind == "nfs":
+        raise ValueError(f"{copy.key}: pgBackRest repositories here are S3 buckets, not NFS exports")
+
+
+def stanza_name(ds: Dataset) -> str:
+    """The Stanza object (and PluginConfig) of a cluster: named after the dataset."""
+    return object_name(ds.name)
+
+
+def plugin_config_name(ds: Dataset) -> str:
+    """The PluginConfig the Cluster's plugin entry points at."""
+    return object_name(ds.name)
+
+
+def credentials_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+    """One Secret per repository: its bucket-scoped S3 key pair and its cipher passphrase."""
+    return object_name(ds.name, copy.destination, "pgbackrest")
+
+
+def s3_endpoint(endpoint: str) -> tuple[str, int | None]:
+    """(host, port) for pgBackRest, which takes a bare host as its endpoint and speaks only HTTPS to S3."""
+    parts = urlsplit(endpoint)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"pgBackRest reaches S3 over HTTPS only; {endpoint!r} needs an https:// endpoint")
+    return parts.hostname, parts.port
+
+
+def credentials_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
+    """The Secret a Stanza repository reads its S3 keys and cipher passphrase from (all references)."""
+    source = _postgres(ds)
+    _check_copy(ds, copy)
+    return SecretSpec(
+        name=credentials_secret_name(ds, copy),
+        namespace=source.namespace,
+        labels=labels(ds.name, ds.tier, copy.destination),
+        data={
+            KEY_ACCESS_KEY_ID: ACCESS_KEY_ID,
+            KEY_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+            KEY_CIPHER_PASS: CIPHER_PASS,
+        },
+    )
+
+
+def _repository(ds: Dataset, copy: CopyPlan) -> tuple[dict[str, Any], dict[str, str]]:
+    """One `s3Repositories` entry and any environment it needs (a non-default port)."""
+    pg = copy.pgbackrest
+    if pg is None:
+        raise ValueError(f"{copy.key}: the plan carries no pgBackRest schedule for this copy")
+    host, port = s3_endpoint(copy.endpoint)
+    secret = credentials_secret_name(ds, copy)
+    entry = {
+        "bucket": copy.bucket,
+        "endpoint": host,
+        "region": copy.region,
+        # Path style works on every S3 server; virtual-host style needs wildcard DNS per bucket.
+        "uriStyle": "path",
+        "verifyTLS": True,
+        "repoPath": "/" + copy.repository,
+        "secretRef": {
+            "accessKeyId": {"name": secret, "key": KEY_ACCESS_KEY_ID},
+            "secretAccessKey": {"name": secret, "key": KEY_SECRET_ACCESS_KEY},
+        },
+        "retentionPolicy": {"full": pg.retention_full, "fullType": "count", "diff": pg.retention_diff},
+        "cipherConfig": {"encryptionPass": {"name": secret, "key": KEY_CIPHER_PASS}, "type": CIPHER},
+    }
+    return entry, ({"STORAGE_PORT": str(port)} if port else {})
+
+
+def stanza(ds: Dataset, dataset_plan: DatasetPlan, copies: Sequence[CopyPlan]) -> dict[str, Any]:
+    """The cluster's pgBackRest stanza: repository n (1-based) is `copies[n - 1]`."""
+    source = _postgres(ds)
+    if dataset_plan.name != ds.name:
+        raise ValueError(f"dataset plan {dataset_plan.name!r} does not describe {ds.name!r}")
+    if not copies:
+        raise ValueError(f"{ds.name}: a stanza needs at least one repository; give the dataset a destination")
+    repositories = []
+    env: dict[str, str] = {}
+    for index, copy in enumerate(copies, start=1):
+        _check_copy(ds, copy)
+        entry, extra = _repository(ds, copy)
+        repositories.append(entry)
+        env.update({f"PGBACKREST_REPO{index}_{key}": value for key, value in extra.items()})
+    configuration: dict[str, Any] = {"name": source.cluster, "s3Repositories": repositories}
+    if env:
+        configuration["customEnvVar"] = env
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Stanza",
+        "metadata": metadata(stanza_name(ds), source.namespace, labels(ds.name, dataset_plan.tier)),
+        "spec": {"stanzaConfiguration": configuration},
+    }
+
+
+def plugin_config(ds: Dataset) -> dict[str, Any]:
+    """Sidecar settings: the pgBackRest exporter on, so backup age is visible to Prometheus."""
+    source = _postgres(ds)
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PluginConfig",
+        "metadata": metadata(plugin_config_name(ds), source.namespace, labels(ds.name, ds.tier)),
+        "spec": {
+            # Requests only: a memory limit would kill a large backup halfway through.
+            "resourcesRequirement": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+            "exporterConfig": {"enabled": True, "collectInterval": EXPORTER_INTERVAL_SECONDS},
+        },
+    }
+
+
+def scheduled_backups(ds: Dataset, copy: CopyPlan, repo_index: int) -> list[dict[str, Any]]:
+    """Weekly full and frequent differential base backups of one repository (CNPG cron has a seconds field)."""
+    source = _postgres(ds)
+    _check_copy(ds, copy)
+    pg = copy.pgbackrest
+    if pg is None:
+        raise ValueError(f"{copy.key}: the plan carries no pgBackRest schedule for this copy")
+    if repo_index < 1:
+        raise ValueError(f"{copy.key}: pgBackRest repositories are numbered from 1, got {repo_index}")
+    result = []
+    for backup_type, cron in (("full", pg.full), ("diff", pg.diff)):
+        result.append({
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "ScheduledBackup",
+            "metadata": metadata(
+                object_name(ds.name, copy.destination, backup_type), source.namespace,
+                labels(ds.name, ds.tier, copy.destination),
+            ),
+            "spec": {
+                "schedule": cron.six_field(),
+                "cluster": {"name": source.cluster},
+                "method": "plugin",
+                "pluginConfiguration": {
+                    "name": PLUGIN_NAME,
+                    "parameters": {"backupType": backup_type, "selectedRepository": str(repo_index)},
+                },
+                # Backup objects go away with their schedule instead of piling up in the namespace forever.
+                "backupOwnerReference": "self",
+            },
+        })
+    return result
+
+
+def cluster_plugin_snippet(ds: Dataset, stanza_name: str) -> dict[str, Any]:
+    """The Cluster `spec.plugins` entry (exported: the Cluster itself lives in the user's GitOps repository)."""
+    _postgres(ds)
+    return {
+        "name": PLUGIN_NAME,
+        "enabled": True,
+        "isWALArchiver": True,
+        "parameters": {"stanzaRef": stanza_name, "pluginConfigRef": plugin_config_name(ds)},
+    }

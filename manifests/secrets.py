@@ -1,0 +1,121 @@
+"""Secrets without values: builders describe each Secret's keys; the program fills in the sensitive ones.
+
+A `SecretSpec` names the Secret, its labels, and for every key either a plain string (a repository URL, a region)
+or a `SecretRef` saying which secret the program must supply. The dataset and destination labels of the spec
+scope the reference: `SecretRef("repository_password")` in the `vaultwarden-b2-repo` spec means the restic
+password of that one repository. Values never pass through the builders, so rendered manifests cannot leak them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from manifests.meta import metadata
+
+_REF_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A sensitive value the program must supply (from a Pulumi secret or the external store)."""
+
+    name: str
+    """What the value is, e.g. `repository_password`; also the field name in the external store."""
+
+    def __post_init__(self) -> None:
+        if not _REF_NAME.match(self.name):
+            raise ValueError(f"secret reference {self.name!r} must be snake_case")
+
+
+REPOSITORY_PASSWORD = SecretRef("repository_password")
+"""Encryption password of one restic or kopia repository."""
+ACCESS_KEY_ID = SecretRef("access_key_id")
+"""S3 access key id of the credential scoped to the copy's bucket."""
+SECRET_ACCESS_KEY = SecretRef("secret_access_key")
+"""S3 secret key of that credential."""
+CIPHER_PASS = SecretRef("cipher_pass")
+"""pgBackRest `repo-cipher-pass` of one repository."""
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """An Opaque Secret described key by key, with sensitive values left as references."""
+
+    name: str
+    namespace: str
+    labels: Mapping[str, str]
+    data: Mapping[str, str | SecretRef] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key, value in self.data.items():
+            if not _SECRET_KEY.match(key):
+                raise ValueError(f"{self.name}: {key!r} is not a valid Secret key")
+            if not isinstance(value, str | SecretRef):
+                raise TypeError(f"{self.name}.{key}: expected str or SecretRef, got {type(value).__name__}")
+        object.__setattr__(self, "labels", MappingProxyType(dict(self.labels)))
+        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
+
+    def refs(self) -> dict[str, SecretRef]:
+        """Keys whose values the program must supply."""
+        return {k: v for k, v in self.data.items() if isinstance(v, SecretRef)}
+
+    def plain(self) -> dict[str, str]:
+        """Keys whose values are known at render time and safe to show."""
+        return {k: v for k, v in self.data.items() if isinstance(v, str)}
+
+
+def secret_manifest(spec: SecretSpec, resolve: Callable[[SecretRef], Any]) -> dict[str, Any]:
+    """A v1 Secret with `stringData`; `resolve` maps each reference to its value (or a Pulumi Output of it)."""
+    string_data = {k: resolve(v) if isinstance(v, SecretRef) else v for k, v in spec.data.items()}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": metadata(spec.name, spec.namespace, dict(spec.labels)),
+        "type": "Opaque",
+        "stringData": string_data,
+    }
+
+
+def external_secret(spec: SecretSpec, store: str, remote_key_prefix: str) -> dict[str, Any]:
+    """An external-secrets.io/v1 ExternalSecret that assembles the same Secret from a ClusterSecretStore.
+
+    Each reference is read from the remote item `<remote_key_prefix><secret name>`, field `<reference name>`
+    (1Password: one item per Secret, one field per reference). Plain values are rendered through the target
+    template and merged with the fetched keys, so the store only ever holds the sensitive ones.
+    """
+    plain = spec.plain()
+    for key, value in plain.items():
+        if "{{" in value:
+            raise ValueError(f"{spec.name}.{key}: plain values pass through the template engine; '{{{{' not allowed")
+    template: dict[str, Any] = {
+        "engineVersion": "v2",
+        "mergePolicy": "Merge",
+        "metadata": {"labels": dict(spec.labels)},
+    }
+    if plain:
+        template["data"] = plain
+    return {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": metadata(spec.name, spec.namespace, dict(spec.labels)),
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
+            "target": {
+                "name": spec.name,
+                "creationPolicy": "Owner",
+                # A backup credential must survive its remote item being renamed or briefly missing.
+                "deletionPolicy": "Retain",
+                "template": template,
+            },
+            "data": [
+                {"secretKey": key, "remoteRef": {"key": f"{remote_key_prefix}{spec.name}", "property": ref.name}}
+                for key, ref in sorted(spec.refs().items())
+            ],
+        },
+    }

@@ -1,0 +1,126 @@
+"""Hardened batch/v1 CronJobs for the small jobs this program runs itself (dumps, drill checks).
+
+The one home of their container images and of the restricted pod profile: non-root, no privilege escalation,
+no capabilities, read-only root filesystem with a scratch `/tmp`, and bounded resources.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from manifests.meta import metadata
+
+CURL_IMAGE = "docker.io/curlimages/curl:8.11.1"
+"""Drill checks: busybox shell with `find`, plus curl for Healthchecks pings."""
+PG_DUMP_IMAGE = "docker.io/library/postgres:18.1-alpine"
+"""pg_dump must be at least as new as the server; 18 reads every supported server version."""
+SQLITE_IMAGE = "docker.io/keinos/sqlite3:3.47.2"
+"""sqlite3 CLI on Alpine (busybox shell and wget for pings)."""
+
+SMALL = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
+"""Drill checks only walk a directory tree."""
+DUMP = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+"""pg_dump and sqlite3 stream data; memory stays flat regardless of database size."""
+
+PING_FUNCTION = (
+    'ping() { [ -n "${HC_URL:-}" ] || return 0; '
+    'if command -v curl >/dev/null 2>&1; then curl -fsS -m 10 --retry 5 -o /dev/null --data-raw "$2" "$HC_URL$1"; '
+    'else wget -q -T 10 -O /dev/null --post-data "$2" "$HC_URL$1"; fi || true; }'
+)
+"""`ping <suffix> <body>`: report to Healthchecks when HC_URL is set; a failed ping never fails the job."""
+
+
+def pod_security(uid: int, gid: int) -> dict[str, Any]:
+    """Pod-level context: the given non-root identity and the runtime's default seccomp profile."""
+    if uid == 0:
+        raise ValueError("jobs run as a non-root user; set run_as_user to the app's uid (not 0)")
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": gid,
+        "supplementalGroups": [gid],
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def container_security() -> dict[str, Any]:
+    """Container-level context: nothing beyond what a shell script reading files and the network needs."""
+    return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
+
+
+def _tmp_volume() -> dict[str, Any]:
+    return {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}
+
+
+def _tmp_mount() -> dict[str, Any]:
+    return {"name": "tmp", "mountPath": "/tmp"}
+
+
+def cronjob(
+    name: str,
+    namespace: str,
+    object_labels: dict[str, str],
+    schedule: str,
+    container: dict[str, Any],
+    volumes: list[dict[str, Any]],
+    security: dict[str, Any],
+    deadline_seconds: int,
+) -> dict[str, Any]:
+    """A CronJob that never overlaps itself, never retries blindly, and keeps a little history for debugging."""
+    pod_labels = dict(object_labels)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": metadata(name, namespace, object_labels),
+        "spec": {
+            "schedule": schedule,
+            "concurrencyPolicy": "Forbid",
+            # A missed start (controller down) runs late within the hour, never as a burst of catch-up jobs.
+            "startingDeadlineSeconds": 3600,
+            "successfulJobsHistoryLimit": 1,
+            "failedJobsHistoryLimit": 3,
+            "jobTemplate": {
+                "metadata": {"labels": dict(pod_labels)},
+                "spec": {
+                    "backoffLimit": 1,
+                    "activeDeadlineSeconds": deadline_seconds,
+                    "template": {
+                        "metadata": {"labels": dict(pod_labels)},
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "automountServiceAccountToken": False,
+                            "securityContext": security,
+                            "containers": [container],
+                            "volumes": [_tmp_volume(), *volumes],
+                        },
+                    },
+                },
+            },
+        },
+    }
+
+
+def container(
+    name: str,
+    image: str,
+    script: str,
+    env: dict[str, str],
+    mounts: list[dict[str, Any]],
+    resources: dict[str, Any],
+    secret_env: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A shell-script container with the restricted profile, `/tmp` as its only writable local path."""
+    env_list: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in env.items()]
+    env_list += secret_env or []
+    env_list.append({"name": "HOME", "value": "/tmp"})
+    return {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["/bin/sh", "-c", script],
+        "env": env_list,
+        "resources": copy.deepcopy(resources),
+        "securityContext": container_security(),
+        "volumeMounts": [_tmp_mount(), *mounts],
+    }
