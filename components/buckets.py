@@ -64,7 +64,8 @@ _TOKEN = {"s3-compatible": "S3CompatibleBucket", "b2": "B2Bucket", "r2": "R2Buck
 def _lifecycle(plan: BucketPlan) -> dict | None:
     if plan.lifecycle is None:
         return None
-    return {"noncurrent_days": plan.lifecycle.noncurrent_days, "abort_multipart_days": plan.lifecycle.abort_multipart_days}
+    lifecycle = plan.lifecycle
+    return {"noncurrent_days": lifecycle.noncurrent_days, "abort_multipart_days": lifecycle.abort_multipart_days}
 
 
 def _s3_compatible(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):

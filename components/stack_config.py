@@ -33,7 +33,8 @@ def load_stack_inventory(config: pulumi.Config | None = None) -> Inventory:
         return load_inventory(raw)
     except InventoryError as exc:
         stack = pulumi.get_stack()
-        raise InventoryConfigError(f"{exc}\nEdit Pulumi.{stack}.yaml (keys under `{PROJECT}:`) and run again.") from None
+        fix = f"Edit Pulumi.{stack}.yaml (keys under `{PROJECT}:`) and run again."
+        raise InventoryConfigError(f"{exc}\n{fix}") from None
 
 
 def env_prefix(destination: str) -> str:
@@ -41,7 +42,9 @@ def env_prefix(destination: str) -> str:
     return "HLB_" + destination.upper().replace("-", "_") + "_"
 
 
-def destination_credentials(destination: str, fields: tuple[str, ...], config: pulumi.Config | None = None) -> pulumi.Output:
+def destination_credentials(
+    destination: str, fields: tuple[str, ...], config: pulumi.Config | None = None
+) -> pulumi.Output:
     """Credentials of one destination as a secret Output: stack config secret first, then environment.
 
     Stack config: `pulumi config set --secret --path 'credentials.<destination>.<field>' VALUE`.
@@ -57,9 +60,11 @@ def destination_credentials(destination: str, fields: tuple[str, ...], config: p
         values = {f: entry.get(f) or from_env[f] for f in fields}
         missing = [f for f, v in values.items() if not v]
         if missing:
-            hints = ", ".join(f"`pulumi config set --secret --path 'credentials.{destination}.{f}' ...`" for f in missing)
+            hints = ", ".join(f"`pulumi config set --secret --path 'credentials.{destination}.{f}' ...`"
+                              for f in missing)
             names = ", ".join(prefix + f.upper() for f in missing)
-            raise MissingCredentialsError(f"destination {destination!r} has no {missing}: run {hints}, or export {names}")
+            raise MissingCredentialsError(
+                f"destination {destination!r} has no {missing}: run {hints}, or export {names}")
         return values
 
     if from_config is None:

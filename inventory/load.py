@@ -75,7 +75,9 @@ def _message(error: dict[str, Any]) -> str:
         return "needs at least one entry; add one"
     if msg.startswith("Value error, "):
         return msg.removeprefix("Value error, ")
-    return f"{msg} (got {error['input']!r})" if "input" in error and not isinstance(error["input"], (dict, list)) else msg
+    if "input" in error and not isinstance(error["input"], dict | list):
+        return f"{msg} (got {error['input']!r})"
+    return msg
 
 
 PATTERN_HINTS = {

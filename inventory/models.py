@@ -185,7 +185,8 @@ class TruenasSource(Strict):
             raise ValueError("exclude only applies to recursive snapshots; set recursive: true or drop exclude")
         for child in self.exclude:
             if not child.startswith(self.dataset + "/"):
-                raise ValueError(f"exclude entry {child!r} is not a child of {self.dataset!r}; write the full child path")
+                raise ValueError(
+                    f"exclude entry {child!r} is not a child of {self.dataset!r}; write the full child path")
         return self
 
 
@@ -345,75 +346,99 @@ Location = tuple[str | int, ...]
 def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     """Cross-field rules (references, 3-2-1, tier bounds), every problem with its own location."""
     problems: list[tuple[Location, str]] = []
-    _unique(problems, "destinations", [d.name for d in inv.destinations])
-    _unique(problems, "datasets", [d.name for d in inv.datasets])
+    problems += _duplicates("destinations", [d.name for d in inv.destinations])
+    problems += _duplicates("datasets", [d.name for d in inv.datasets])
     for number, settings in inv.tiers.items():
         problems += [(("tiers", number, *loc), msg) for loc, msg in TIER_BOUNDS[int(number)].check(settings)]
     if inv.kubernetes.mode == "render" and inv.kubernetes.secret_delivery == "secret":
-        problems.append((("kubernetes", "secret_delivery"), "render mode writes manifests for git, where a Secret would "
-                         "sit in plain text; use external-secret (values are exported as Pulumi secrets for escrow)"))
+        problems.append((("kubernetes", "secret_delivery"),
+                         "render mode writes manifests for git, where a Secret would sit in plain text; use "
+                         "external-secret (values are exported as Pulumi secrets for escrow)"))
     nas_users = [d.name for d in inv.datasets if d.source.kind in ("truenas", "export")]
     if nas_users and inv.truenas is None:
         problems.append((("truenas",), f"datasets {nas_users} live on or write to the NAS; add a truenas section "
                          "with at least `host: <nas hostname>`"))
-    known = {d.name for d in inv.destinations}
     by_name = {d.name: d for d in inv.datasets}
     for i, ds in enumerate(inv.datasets):
-        problems += _dataset_problems(inv, i, ds, known, by_name)
+        problems += [((("datasets", i, *loc)), msg) for loc, msg in _dataset_problems(inv, ds, by_name)]
     return problems
 
 
-def _unique(problems: list, section: str, names: list[str]) -> None:
+def _duplicates(section: str, names: list[str]) -> list[tuple[Location, str]]:
     seen: dict[str, int] = {}
+    problems: list[tuple[Location, str]] = []
     for i, name in enumerate(names):
         if name in seen:
-            problems.append(((section, i, "name"), f"duplicate name {name!r} (first used at {section}[{seen[name]}]); names must be unique"))
+            problems.append(((section, i, "name"),
+                             f"duplicate name {name!r} (first used at {section}[{seen[name]}]); names must be unique"))
         seen.setdefault(name, i)
+    return problems
 
 
-def _dataset_problems(inv: Inventory, i: int, ds: Dataset, known: set[str], by_name: dict[str, Dataset]) -> list:
-    here = ("datasets", i)
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    for j, dest in enumerate(ds.destinations or ()):
-        if dest not in known:
-            problems.append(((*here, "destinations", j), f"unknown destination {dest!r}; declare it under destinations or use one of {sorted(known)}"))
-    if problems:
-        return problems
+def _dataset_problems(inv: Inventory, ds: Dataset, by_name: dict[str, Dataset]) -> list[tuple[Location, str]]:
+    """Problems of one dataset, located relative to it."""
+    known = sorted(d.name for d in inv.destinations)
+    unknown = [((("destinations", j)), f"unknown destination {name!r}; declare it under destinations or use one of "
+                f"{known}") for j, name in enumerate(ds.destinations or ()) if name not in known]
+    if unknown:
+        return unknown
+    if isinstance(ds.source, ExportSource):
+        return _export_problems(ds, ds.source, by_name)
+    return _copy_problems(inv, ds) + _tier_problems(inv, ds)
+
+
+def _export_problems(ds: Dataset, source: ExportSource, by_name: dict[str, Dataset]) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    target = by_name.get(source.target)
+    if target is None or not isinstance(target.source, TruenasSource):
+        problems.append((("source", "target"), f"{source.target!r} is not a truenas dataset of this inventory; name "
+                         "the dataset that protects the NAS backup path"))
+    elif target.tier > ds.tier:
+        problems.append((("source", "target"), f"exports of a tier {ds.tier} dataset land in {target.name!r}, which "
+                         f"is only tier {target.tier}; raise that dataset to tier {ds.tier}"))
+    if ds.destinations:
+        problems.append((("destinations",), "an export's copies are those of its target dataset; remove destinations"))
+    return problems
+
+
+def _copy_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
+    """Where the copies go: reachable by the tool, at least one, and 3-2-1 for tier 1."""
     source = ds.source
-    if isinstance(source, ExportSource):
-        target = by_name.get(source.target)
-        if target is None or not isinstance(target.source, TruenasSource):
-            problems.append(((*here, "source", "target"), f"{source.target!r} is not a truenas dataset of this inventory; name the dataset that protects the NAS backup path"))
-        elif target.tier > ds.tier:
-            problems.append(((*here, "source", "target"), f"exports of a tier {ds.tier} dataset land in {target.name!r}, which is only tier {target.tier}; raise that dataset to tier {ds.tier}"))
-        if ds.destinations:
-            problems.append(((*here, "destinations"), "an export's copies are those of its target dataset; remove destinations"))
-        return problems
     dests = inv.destinations_of(ds)
+    problems: list[tuple[Location, str]] = []
     if not isinstance(source, PvcSource):
-        for j, dest in enumerate(dests):
-            if dest.kind == "nfs":
-                problems.append(((*here, "destinations", j), f"{source.kind} datasets cannot use the nfs destination {dest.name!r} (pgBackRest and cloud sync write to object storage); drop it"))
-    offsite = [d for d in dests if d.offsite]
+        problems += [(("destinations", j), f"{source.kind} datasets cannot use the nfs destination {d.name!r} "
+                      "(pgBackRest and cloud sync write to object storage); drop it")
+                     for j, d in enumerate(dests) if d.kind == "nfs"]
     if not dests and not isinstance(source, TruenasSource):
-        problems.append(((*here, "destinations"), f"no copy of this {source.kind} dataset would be made; list at least "
-                         f"one destination it can use (declared: {sorted(known)})"))
-        return problems
+        declared = sorted(d.name for d in inv.destinations)
+        return [(("destinations",), f"no copy of this {source.kind} dataset would be made; list at least one "
+                 f"destination it can use (declared: {declared})")]
+    offsite = [d.name for d in dests if d.offsite]
     if ds.tier == 1 and not offsite:
         available = [d.name for d in inv.destinations if d.offsite]
-        fix = f"add one of {available} to its destinations" if available else "declare an offsite destination (b2, r2, s3 or s3-compatible)"
-        problems.append(((*here, "destinations"), f"tier 1 needs at least one offsite copy; {fix}"))
+        fix = (f"add one of {available} to its destinations" if available
+               else "declare an offsite destination (b2, r2, s3 or s3-compatible)")
+        problems.append((("destinations",), f"tier 1 needs at least one offsite copy; {fix}"))
     if ds.tier == 1 and not problems:
-        media = {_primary_media(source)} | {d.media for d in dests}
+        media = sorted({_primary_media(source)} | {d.media for d in dests})
         if len(dests) + 1 < 3 or len(media) < 2:
-            problems.append(((*here, "destinations"), f"tier 1 needs 3 copies (primary included) on 2 media; it has {len(dests) + 1} on {sorted(media)}: add a destination"))
+            problems.append((("destinations",), f"tier 1 needs 3 copies (primary included) on 2 media; it has "
+                             f"{len(dests) + 1} on {media}: add a destination"))
     if ds.tier == 3 and offsite and not ds.offsite_override_reason:
-        problems.append(((*here, "destinations"), f"tier 3 data is re-downloadable and stays local; remove {[d.name for d in offsite]} or set offsite_override_reason"))
+        problems.append((("destinations",), f"tier 3 data is re-downloadable and stays local; remove {offsite} or "
+                         "set offsite_override_reason"))
+    return problems
+
+
+def _tier_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
     if ds.offsite_override_reason and ds.tier != 3:
-        problems.append(((*here, "offsite_override_reason"), "only tier 3 datasets need an offsite override; remove it"))
+        problems.append((("offsite_override_reason",), "only tier 3 datasets need an offsite override; remove it"))
     rpo = inv.tier(ds.tier).rpo_hours
     if ds.rpo_hours is not None and ds.rpo_hours > rpo:
-        problems.append(((*here, "rpo_hours"), f"{ds.rpo_hours} h is looser than the tier {ds.tier} RPO of {rpo} h; use {rpo} or less"))
+        problems.append((("rpo_hours",), f"{ds.rpo_hours} h is looser than the tier {ds.tier} RPO of {rpo} h; use "
+                         f"{rpo} or less"))
     return problems
 
 

@@ -100,7 +100,8 @@ class TierBounds:
 
     def check(self, s: TierSettings) -> Iterator[tuple[tuple[str, ...], str]]:
         if s.rpo_hours > self.max_rpo_hours:
-            yield ("rpo_hours",), f"{s.rpo_hours} h exceeds this tier's ceiling of {self.max_rpo_hours} h; use {self.max_rpo_hours} or less"
+            ceiling = self.max_rpo_hours
+            yield ("rpo_hours",), f"{s.rpo_hours} h exceeds this tier's ceiling of {ceiling} h; use {ceiling} or less"
         for section, floor, actual in (
             ("local_retention", self.min_local, s.local_retention),
             ("offsite_retention", self.min_offsite, s.offsite_retention),
@@ -108,7 +109,8 @@ class TierBounds:
             for level, minimum in floor.levels().items():
                 have = getattr(actual, level)
                 if have < minimum:
-                    yield (section, level), f"keeps {have}, below this tier's minimum of {minimum}; use {minimum} or more"
+                    yield (section, level), (f"keeps {have}, below this tier's minimum of {minimum}; "
+                                             f"use {minimum} or more")
         if self.require_lock and s.lock_days < 1:
             yield ("lock_days",), "offsite copies of this tier must be locked; set lock_days to at least 1 (default 14)"
         if self.min_verify_days and not 0 < s.verify_every_days <= self.min_verify_days:

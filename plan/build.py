@@ -169,10 +169,13 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
     )
 
 
-_SNAPSHOT_UNITS = {"hourly": ("HOUR", 1), "daily": ("DAY", 1), "weekly": ("WEEK", 1), "monthly": ("MONTH", 1), "yearly": ("YEAR", 1)}
+SNAPSHOT_UNITS = {"hourly": "HOUR", "daily": "DAY", "weekly": "WEEK", "monthly": "MONTH", "yearly": "YEAR"}
+"""TrueNAS lifetime unit of each GFS level's snapshot task."""
 
 
-def _dataset_plan(inv: Inventory, ds: Dataset, tier: TierSettings, copies: tuple[CopyPlan, ...], times: dict[str, Cron]) -> DatasetPlan:
+def _dataset_plan(
+    inv: Inventory, ds: Dataset, tier: TierSettings, copies: tuple[CopyPlan, ...], times: dict[str, Cron]
+) -> DatasetPlan:
     source = ds.source
     snapshots: tuple[SnapshotLevel, ...] = ()
     export = None
@@ -185,7 +188,7 @@ def _dataset_plan(inv: Inventory, ds: Dataset, tier: TierSettings, copies: tuple
                 schedule = {**schedule, "dom": "1"}
             elif level == "yearly":
                 schedule = {**schedule, "dom": "1", "month": "1"}
-            unit, _ = _SNAPSHOT_UNITS[level]
+            unit = SNAPSHOT_UNITS[level]
             interval = {"monthly": 24 * 31, "yearly": 24 * 366}.get(level, cron.interval_hours)
             levels.append(SnapshotLevel(level, count, unit, schedule, f"hlb-{level}-%Y-%m-%d_%H-%M", interval))
         snapshots = tuple(levels)

@@ -63,7 +63,8 @@ class EngineProject:
         result = subprocess.run(["bash", "-c", command, "pulumi", *args], env=self.env(), capture_output=True,
                                 text=True, timeout=timeout)
         if check and result.returncode != 0:
-            raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+            output = f"{result.stdout}\n{result.stderr}"
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{output}")
         return result
 
     def outputs(self, stack: str, show_secrets: bool = False) -> dict[str, Any]:
