@@ -3,10 +3,12 @@
 import pulumi
 
 from components.estate import build_estate
+from components.runtime import tune_for_large_graphs
 from components.stack_config import load_stack_inventory
 from plan import build_plan
 from runbook.contract import runbook_contract
 
+tune_for_large_graphs()
 inventory = load_stack_inventory()
 plan = build_plan(inventory)
 estate = build_estate(inventory, plan)

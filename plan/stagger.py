@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from plan.cron import DAY_MINUTES, Cron
 
@@ -43,6 +44,12 @@ def _candidates(job: JobRequest) -> list[Cron]:
     return [Cron(m, 24, weekday) for m in ordered]
 
 
+@lru_cache(maxsize=4096)
+def _slots(cron: Cron) -> frozenset[int]:
+    """The 5-minute slots of the week a schedule starts in (shared by every job trying that candidate)."""
+    return frozenset(s // SLOT_MINUTES for s in cron.starts())
+
+
 def assign(jobs: list[JobRequest]) -> dict[str, Cron]:
     """Give every job a start time.
 
@@ -56,13 +63,12 @@ def assign(jobs: list[JobRequest]) -> dict[str, Cron]:
         busy = taken.setdefault(job.lane, set())
         best: tuple[int, Cron] | None = None
         for cron in _candidates(job):
-            slots = {s // SLOT_MINUTES for s in cron.starts()}
-            clashes = len(slots & busy)
+            clashes = len(_slots(cron) & busy)
             if best is None or clashes < best[0]:
                 best = (clashes, cron)
             if clashes == 0:
                 break
         assert best is not None
         result[job.key] = best[1]
-        busy |= {s // SLOT_MINUTES for s in best[1].starts()}
+        busy |= _slots(best[1])
     return result

@@ -1,0 +1,65 @@
+"""Synthetic inventories of any size: a realistic mix of sources, tiers and destinations, seeded."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+DESTINATIONS: list[dict[str, Any]] = [
+    {"name": "nas", "kind": "nfs", "server": "nas.internal", "path": "/mnt/tank/backups"},
+    {"name": "b2", "kind": "b2", "region": "us-west-004", "price_usd_per_tb_month": 6},
+    {"name": "r2", "kind": "r2", "account_id": "ab" * 16, "price_usd_per_tb_month": 15},
+    {"name": "storj", "kind": "s3-compatible", "endpoint": "https://gateway.storjshare.io", "flavour": "storj",
+     "price_usd_per_tb_month": 4},
+]
+
+# Share of each source kind, as in the homelab notes: mostly app PVCs, some databases and NAS datasets.
+MIX = (("pvc", 0.55), ("postgres", 0.15), ("truenas", 0.2), ("export", 0.1))
+
+
+def _source(kind: str, index: int, rnd: random.Random, nas_datasets: list[str]) -> dict[str, Any]:
+    if kind == "pvc":
+        return {"kind": "pvc", "namespace": f"apps{index % 25}", "claim": f"data-{index}",
+                "storage_class": "ceph-block", "capacity": f"{rnd.choice((1, 5, 10, 50))}Gi",
+                "mover": rnd.choice(("restic", "kopia"))}
+    if kind == "postgres":
+        return {"kind": "postgres", "namespace": "database", "cluster": f"pg-{index}"}
+    if kind == "truenas":
+        return {"kind": "truenas", "dataset": f"tank/data/set{index}"}
+    return {"kind": "export", "engine": "sqlite", "namespace": f"apps{index % 25}", "target": rnd.choice(nas_datasets),
+            "sqlite_claim": f"data-{index}", "sqlite_path": "app.db"}
+
+
+def synthetic_inventory(datasets: int, seed: int = 7, s3_endpoint: str | None = None) -> dict[str, Any]:
+    """An inventory with `datasets` entries; with `s3_endpoint`, object stores become one loopback server.
+
+    Exports target a tier 1 NAS dataset created first, so every generated inventory is valid.
+    """
+    rnd = random.Random(seed)
+    if s3_endpoint:
+        destinations = [DESTINATIONS[0], {"name": "local-s3", "kind": "s3-compatible", "endpoint": s3_endpoint,
+                                          "flavour": "moto"}]
+        offsite = ["local-s3"]
+    else:
+        destinations = DESTINATIONS
+        offsite = ["b2", "r2", "storj"]
+    items: list[dict[str, Any]] = [{"name": "exports", "tier": 1, "size_gb": 20, "destinations": offsite[:2],
+                                    "source": {"kind": "truenas", "dataset": "tank/exports"}}]
+    if len(offsite) < 2:
+        items[0]["tier"] = 2
+        items[0]["destinations"] = offsite
+    kinds, weights = zip(*MIX, strict=True)
+    for index in range(1, datasets):
+        kind = rnd.choices(kinds, weights)[0]
+        tier = rnd.choices((1, 2, 3), (0.3, 0.5, 0.2))[0]
+        entry: dict[str, Any] = {"name": f"ds-{index}", "tier": tier, "size_gb": round(rnd.uniform(0.5, 200), 1),
+                                 "source": _source(kind, index, rnd, ["exports"])}
+        if kind in ("truenas", "postgres") and tier == 1 and len(offsite) < 2:
+            entry["tier"] = 2
+        if kind == "postgres" and entry["tier"] == 3:
+            entry["tier"] = 2
+        if kind == "export":
+            entry["tier"] = max(entry["tier"], items[0]["tier"])
+        items.append(entry)
+    return {"destinations": destinations, "datasets": items, "truenas": {"host": "nas.internal"},
+            "kubernetes": {"mode": "render", "secret_delivery": "external-secret"}}
