@@ -51,6 +51,8 @@ def synthetic_inventory(datasets: int, seed: int = 7, s3_endpoint: str | None = 
     kinds, weights = zip(*MIX, strict=True)
     for index in range(1, datasets):
         kind = rnd.choices(kinds, weights)[0]
+        if kind == "postgres" and s3_endpoint and s3_endpoint.startswith("http://"):
+            kind = "pvc"  # pgBackRest needs HTTPS; the loopback server speaks plain HTTP
         tier = rnd.choices((1, 2, 3), (0.3, 0.5, 0.2))[0]
         entry: dict[str, Any] = {"name": f"ds-{index}", "tier": tier, "size_gb": round(rnd.uniform(0.5, 200), 1),
                                  "source": _source(kind, index, rnd, ["exports"])}

@@ -44,7 +44,8 @@ def _credentials_env() -> None:
     import os
 
     os.environ.update({"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "key", "HLB_STORJ_ACCESS_KEY_ID": "id",
-                       "HLB_STORJ_SECRET_ACCESS_KEY": "key"})
+                       "HLB_STORJ_SECRET_ACCESS_KEY": "key", "HLB_LOCAL_S3_ACCESS_KEY_ID": "id",
+                       "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "key"})
 
 
 def run_program(datasets: int, record: list | None = None, tuned: bool = True) -> float:
@@ -55,7 +56,7 @@ def run_program(datasets: int, record: list | None = None, tuned: bool = True) -
 
     _credentials_env()
     _install_mocks(record)
-    raw = synthetic_inventory(datasets)
+    raw = synthetic_inventory(datasets, s3_endpoint=os.environ.get("HLB_BENCH_S3_ENDPOINT"))
     pulumi.runtime.set_all_config({f"homelab-backups:{k}": json.dumps(v) for k, v in raw.items()})
     from components.estate import build_estate
     from components.stack_config import load_stack_inventory
@@ -94,7 +95,7 @@ def record_program(datasets: int, path: str, tuned: bool = True) -> float:
     for request in requests:
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         rows.append({"type": request.type, "name": request.name, "parent": request.parent, "custom": request.custom,
-                     "provider": request.provider.split("::")[0] if request.provider else "",
+                     "provider": request.provider.split("::")[-2] if request.provider else "",
                      "inputs": _plain(inputs)})
     with open(path, "w") as out:
         json.dump(rows, out)

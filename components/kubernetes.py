@@ -11,6 +11,9 @@ import pulumi_kubernetes as k8s
 from inventory.models import Kubernetes
 from manifests.secrets import SecretRef, SecretSpec, external_secret
 
+REMOTE_KEY_PREFIX = "homelab-backups/"
+"""External store items are named `homelab-backups/<secret name>` (README: escrow)."""
+
 _BUILTIN_KINDS = {
     ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
     ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
@@ -68,7 +71,7 @@ class KubernetesTarget:
         `values` maps each SecretRef name to its (secret) value.
         """
         if self.settings.secret_delivery == "external-secret":
-            obj = external_secret(spec, self.settings.external_secret_store, "homelab-backups")
+            obj = external_secret(spec, self.settings.external_secret_store, REMOTE_KEY_PREFIX)
             return self.declare(name, obj, parent)
         data = {k: (pulumi.Output.secret(values[v.name]) if isinstance(v, SecretRef) else v)
                 for k, v in spec.data.items()}

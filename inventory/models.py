@@ -410,6 +410,10 @@ def _copy_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
         problems += [(("destinations", j), f"{source.kind} datasets cannot use the nfs destination {d.name!r} "
                       "(pgBackRest and cloud sync write to object storage); drop it")
                      for j, d in enumerate(dests) if d.kind == "nfs"]
+    if isinstance(source, PostgresSource):
+        problems += [(("destinations", j), f"pgBackRest reaches S3 over HTTPS only and {d.name!r} is {d.endpoint}; "
+                      "give that destination an https:// endpoint or keep this database off it")
+                     for j, d in enumerate(dests) if getattr(d, "endpoint", "").startswith("http://")]
     if not dests and not isinstance(source, TruenasSource):
         declared = sorted(d.name for d in inv.destinations)
         return [(("destinations",), f"no copy of this {source.kind} dataset would be made; list at least one "

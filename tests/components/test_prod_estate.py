@@ -136,3 +136,13 @@ def test_no_secret_value_reaches_the_runbook_or_rendered_inputs(prod):
     for res in registered:
         if res.typ.startswith("kubernetes:"):
             assert "SECRET-" not in json.dumps(res.inputs, default=str), res.urn
+
+
+def test_external_secrets_read_from_the_documented_store_items(prod):
+    registered, _ = prod
+    externals = [r for r in registered if r.typ == "kubernetes:external-secrets.io/v1:ExternalSecret"]
+    assert externals
+    for ext in externals:
+        name = ext.inputs["metadata"]["name"]
+        for entry in ext.inputs["spec"]["data"]:
+            assert entry["remoteRef"]["key"] == f"homelab-backups/{name}", ext.urn

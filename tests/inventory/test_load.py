@@ -187,3 +187,12 @@ def test_nas_datasets_need_a_truenas_section(estate):
     del estate["truenas"]
     assert problems(estate) == [("truenas", "rule", "datasets ['photos', 'grafana-db'] live on or write to the NAS; "
                                  "add a truenas section with at least `host: <nas hostname>`")]
+
+
+def test_postgres_needs_an_https_object_store(estate):
+    estate["destinations"].append({"name": "minio", "kind": "s3-compatible", "endpoint": "http://minio.lan:9000",
+                                   "flavour": "minio"})
+    estate["datasets"][2]["destinations"] = ["b2", "minio"]
+    assert problems(estate) == [("datasets[2].destinations[1]", "rule",
+                                 "pgBackRest reaches S3 over HTTPS only and 'minio' is http://minio.lan:9000; give that "
+                                 "destination an https:// endpoint or keep this database off it")]
