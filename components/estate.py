@@ -13,6 +13,7 @@ from components.exports import ExportArgs, ExportJob
 from components.kubernetes import KubernetesTarget
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.stack_config import destination_credentials
+from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Dataset, Inventory
 from plan.model import DatasetPlan, Plan
@@ -45,6 +46,10 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             bucket_plan.name, OffsiteBucketArgs(bucket_plan, admin, account=getattr(dest, "account_id", None)))
 
     healthchecks = inventory.monitoring.healthchecks
+    nas_link = None
+    if inventory.truenas is not None and any(d.source.kind == "truenas" for d in inventory.datasets):
+        nas_link = nas_connection(inventory.truenas, destination_credentials("truenas", ("api_key",)).apply(
+            lambda c: c["api_key"]))
     for ds in inventory.datasets:
         dp = plan.dataset(ds.name)
         owner = ProtectedDataset(ds)
@@ -59,6 +64,12 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
                                   children)
             estate.escrow[ds.name] = pg.cipher_passphrases
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
+        elif ds.source.kind == "truenas":
+            assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
+            protection = TruenasProtection(ds.name, TruenasArgs(
+                ds, dp, nas_link, _writer_credentials(estate, ds, dp), healthchecks.ping_base if healthchecks else None),
+                children)
+            estate.escrow[ds.name] = protection.encryption
         elif ds.source.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets

@@ -64,7 +64,7 @@ def destination_credentials(
                               for f in missing)
             names = ", ".join(prefix + f.upper() for f in missing)
             raise MissingCredentialsError(
-                f"destination {destination!r} has no {missing}: run {hints}, or export {names}")
+                f"{destination!r} has no credentials {missing}: run {hints}, or export {names}")
         return values
 
     if from_config is None:

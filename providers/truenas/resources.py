@@ -167,6 +167,17 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _whole_numbers(value: Any) -> Any:
+    """The engine carries every number as a double (14 arrives as 14.0); the API wants integers back."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
 def _hhmm(value: Any) -> str | None:
     """`H:MM`/`HH:MM` as the NAS stores it (`HH:MM`), or None if it is not a time of day."""
     if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
@@ -289,7 +300,8 @@ class _TrueNASProvider(ResourceProvider):
         return self._default_label(props)
 
     def _payload(self, props: Mapping[str, Any]) -> dict[str, Any]:
-        return {field: props[field] for field in self.api_fields if field in props}
+        # Numbers come from the engine as doubles; `update` converts its payload the same way.
+        return {field: _whole_numbers(props[field]) for field in self.api_fields if field in props}
 
     def _outputs(self, props: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
         live = self._from_entry(entry, props)
@@ -349,6 +361,7 @@ class _TrueNASProvider(ResourceProvider):
     # the ResourceProvider contract
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        news = _whole_numbers(news)
         allowed = set(self.api_fields) | set(self.local_fields) | set(self.output_fields)
         problems = [
             (key, f"unknown input; allowed: {', '.join(sorted(allowed - set(self.output_fields)))}")
@@ -483,6 +496,7 @@ class _TrueNASProvider(ResourceProvider):
         }
         if payload:
             payload.update(self._update_extras(news))
+        payload = _whole_numbers(payload)
         try:
             with TrueNASClient(self._settings(news)) as api:
                 if payload:

@@ -15,6 +15,7 @@ from tests.components.harness import run_estate
 PROD_ENV = {
     "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
     "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
+    "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
 }
 
 
@@ -146,3 +147,34 @@ def test_external_secrets_read_from_the_documented_store_items(prod):
         name = ext.inputs["metadata"]["name"]
         for entry in ext.inputs["spec"]["data"]:
             assert entry["remoteRef"]["key"] == f"homelab-backups/{name}", ext.urn
+
+
+def test_truenas_snapshot_task_per_gfs_level_with_valid_naming(prod):
+    from providers.truenas.resources import naming_schema_problem
+
+    registered, _ = prod
+    plan = _plan()
+    tasks = _of(registered, "truenas:SnapshotTask")
+    for dp in plan.datasets:
+        if dp.source_kind != "truenas":
+            continue
+        mine = [t for t in tasks if t.name.startswith(f"{dp.name}-")]
+        assert sorted(t.inputs["lifetime_unit"] for t in mine) == sorted(s.lifetime_unit for s in dp.snapshots)
+        for task in mine:
+            assert naming_schema_problem(task.inputs["naming_schema"]) is None, task.urn
+            assert "connection" in task.secret_outputs, task.urn
+    assert {t.name for t in tasks} >= {"immich-photos-hourly", "immich-photos-daily", "immich-photos-monthly"}
+
+
+def test_offsite_cloud_sync_is_always_encrypted_with_escrowed_keys(prod):
+    registered, _ = prod
+    syncs = _of(registered, "truenas:CloudSyncTask")
+    assert syncs
+    for sync in syncs:
+        assert sync.inputs["offsite"] is True, sync.urn
+        assert sync.inputs["encryption"] is True and sync.inputs["filename_encryption"] is True, sync.urn
+        assert sync.inputs["direction"] == "PUSH" and sync.inputs["snapshot"] is True, sync.urn
+        assert {"encryption_password", "encryption_salt"} <= set(sync.secret_outputs), sync.urn
+    tier1 = [s for s in syncs if s.name.startswith("immich-photos-")]
+    assert {s.inputs["transfer_mode"] for s in tier1} == {"COPY"}
+    assert "/start" in tier1[0].inputs["pre_script"]

@@ -16,7 +16,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PROGRAM = {".git", ".venv", ".toolchain", ".pulumi-state", ".pulumi-home", ".run", "rendered", "tests", "bench",
-               "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache"}
+               "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", "docs"}
 """Everything else in the checkout is copied, so a new program package never needs listing here."""
 PASSPHRASE = "engine-tests"
 
@@ -35,6 +35,7 @@ class EngineProject:
         self.home = workdir / "home"
         self.state = workdir / "state"
         self.s3_port = s3_port
+        self.extra_env: dict[str, str] = {}
         shutil.copytree(ROOT, self.dir, ignore=lambda d, names: [n for n in names if n in NOT_PROGRAM])
         (self.dir / ".venv").symlink_to(ROOT / ".venv")  # Pulumi.yaml's virtualenv, used by dynamic providers
         self.state.mkdir(parents=True)
@@ -55,7 +56,7 @@ class EngineProject:
             "HLB_LOCAL_S3_ACCESS_KEY_ID": "engine-test-key",
             "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "engine-test-secret",
         }
-        return env
+        return env | self.extra_env
 
     def run(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess[str]:
         """`pulumi <args>` in the copy, through scripts/env.sh (toolchain PATH, plugins, interpreter shim)."""

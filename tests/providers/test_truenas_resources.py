@@ -792,3 +792,14 @@ def test_get_reads_an_existing_object_by_id(mocked: RecordingMonitor) -> Any:
         }
 
     return read()
+
+
+def test_engine_doubles_are_accepted_as_whole_numbers() -> None:
+    from providers.truenas.resources import SnapshotTaskProvider
+
+    news = {"connection": {"url": "wss://nas.lan/api/current", "api_key": "1-key"}, "dataset": "tank/photos",
+            "lifetime_value": 14.0, "lifetime_unit": "DAY", "naming_schema": "hlb-daily-%Y-%m-%d_%H-%M",
+            "schedule": {"minute": "5", "hour": "1", "dom": "*", "month": "*", "dow": "*"}}
+    result = SnapshotTaskProvider().check({}, news)
+    assert result.failures == []
+    assert result.inputs["lifetime_value"] == 14 and isinstance(result.inputs["lifetime_value"], int)

@@ -1,0 +1,93 @@
+"""A NAS dataset: a snapshot task per GFS level, and an encrypted cloud sync task per offsite copy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from inventory.models import Dataset, Truenas, TruenasSource
+from plan.model import CopyPlan, DatasetPlan
+from providers.generated import GeneratedSecret
+from providers.truenas import resources as truenas
+
+TRANSFER_MODE = {1: "COPY", 2: "SYNC", 3: "SYNC"}
+"""Tier 1 never propagates deletions offsite (a wiped share cannot wipe its copy); lower tiers mirror, and
+the bucket's noncurrent-version rule keeps deleted files for the lock period plus a day."""
+
+
+def nas_connection(nas: Truenas, api_key: pulumi.Output) -> pulumi.Output:
+    """The `connection` input of every TrueNAS resource, as a secret (it carries the API key)."""
+    settings = {"url": f"wss://{nas.host}/api/{nas.api_version}", "verify_tls": nas.verify_tls}
+    if nas.ca_file:
+        settings["ca_file"] = nas.ca_file
+    return pulumi.Output.secret(api_key.apply(lambda key: {**settings, "api_key": key}))
+
+
+def cloud_provider(copy: CopyPlan, creds: Mapping[str, str]) -> dict:
+    """The 25.04 `provider` object of a cloud credential: B2 natively, everything else over S3."""
+    if copy.kind == "b2":
+        return {"type": "B2", "account": creds["access_key_id"], "key": creds["secret_access_key"]}
+    endpoint = "" if copy.kind == "s3" else copy.endpoint
+    return {"type": "S3", "access_key_id": creds["access_key_id"], "secret_access_key": creds["secret_access_key"],
+            "endpoint": endpoint, "region": copy.region, "skip_region": copy.kind == "r2",
+            "signatures_v2": False, "max_upload_parts": 10000}
+
+
+@dataclass(frozen=True)
+class TruenasArgs:
+    dataset: Dataset
+    plan: DatasetPlan
+    connection: pulumi.Output
+    """Secret Output of the NAS connection settings (see `nas_connection`)."""
+    credentials: Mapping[str, pulumi.Output]
+    """Per destination name: secret Output of {access_key_id, secret_access_key} scoped to this writer."""
+    healthchecks_base: str | None = None
+
+
+class TruenasProtection(pulumi.ComponentResource):
+    """Snapshots on the NAS for fast rollback, encrypted cloud sync for site loss."""
+
+    encryption: pulumi.Output[dict]
+    """Secret: destination -> {password, salt} of its rclone encryption, for escrow."""
+
+    def __init__(self, name: str, args: TruenasArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab-backups:truenas:TruenasProtection", name, None, opts)
+        source = args.dataset.source
+        assert isinstance(source, TruenasSource)
+        child = pulumi.ResourceOptions(parent=self)
+        for level in args.plan.snapshots:
+            truenas.SnapshotTask(
+                f"{name}-{level.level}", connection=args.connection, dataset=source.dataset,
+                recursive=source.recursive, exclude=list(source.exclude), lifetime_value=level.lifetime_value,
+                lifetime_unit=level.lifetime_unit, naming_schema=level.naming_schema, schedule=level.schedule,
+                context=name, opts=child)
+        keys: dict[str, pulumi.Output] = {}
+        for copy in args.plan.copies:
+            keys[copy.destination] = self._cloud_sync(name, args, copy, f"/mnt/{source.dataset}")
+        self.encryption = pulumi.Output.secret(keys)
+        self.register_outputs({"encryption": self.encryption})
+
+    def _cloud_sync(self, name: str, args: TruenasArgs, copy: CopyPlan, path: str) -> pulumi.Output:
+        child = f"{name}-{copy.destination}"
+        # Protected: without the password and salt the offsite copy cannot be decrypted.
+        keep = pulumi.ResourceOptions(parent=self, protect=True)
+        password = GeneratedSecret(f"{child}-sync-password", opts=keep)
+        salt = GeneratedSecret(f"{child}-sync-salt", opts=keep)
+        credential = truenas.CloudCredential(
+            f"{child}-credential", connection=args.connection, name=f"hlb-{child}"[:100],
+            provider=args.credentials[copy.destination].apply(lambda creds: cloud_provider(copy, creds)),
+            context=name, opts=pulumi.ResourceOptions(parent=self))
+        scripts: tuple[str | None, str | None] = (None, None)
+        if args.healthchecks_base:
+            scripts = truenas.healthchecks_scripts(f"{args.healthchecks_base}{copy.healthcheck_slug}")
+        truenas.CloudSyncTask(
+            f"{child}-sync", connection=args.connection, path=path, credentials=credential.id,
+            attributes={"bucket": copy.bucket, "folder": copy.repository}, schedule=copy.schedule.truenas(),
+            direction="PUSH", transfer_mode=TRANSFER_MODE[args.plan.tier], description=f"homelab-backups {child}",
+            encryption=copy.offsite, filename_encryption=copy.offsite,
+            encryption_password=password.value if copy.offsite else None,
+            encryption_salt=salt.value if copy.offsite else None, snapshot=True, pre_script=scripts[0],
+            post_script=scripts[1], offsite=copy.offsite, context=name, opts=pulumi.ResourceOptions(parent=self))
+        return pulumi.Output.all(password.value, salt.value).apply(lambda v: {"password": v[0], "salt": v[1]})
