@@ -31,7 +31,8 @@ def _source(kind: str, index: int, rnd: random.Random, nas_datasets: list[str]) 
 
 
 def synthetic_inventory(datasets: int, seed: int = 7, s3_endpoint: str | None = None) -> dict[str, Any]:
-    """An inventory with `datasets` entries; with `s3_endpoint`, object stores become one loopback server.
+    """An inventory with `datasets` entries; with `s3_endpoint`, object stores become one loopback server
+    and every dataset is a PVC (the engine benchmark has no NAS API and no HTTPS object store).
 
     Exports target a tier 1 NAS dataset created first, so every generated inventory is valid.
     """
@@ -45,14 +46,15 @@ def synthetic_inventory(datasets: int, seed: int = 7, s3_endpoint: str | None = 
         offsite = ["b2", "r2", "storj"]
     items: list[dict[str, Any]] = [{"name": "exports", "tier": 1, "size_gb": 20, "destinations": offsite[:2],
                                     "source": {"kind": "truenas", "dataset": "tank/exports"}}]
-    if len(offsite) < 2:
-        items[0]["tier"] = 2
-        items[0]["destinations"] = offsite
+    if s3_endpoint:
+        items[0] = {"name": "exports", "tier": 2, "size_gb": 20,
+                    "source": {"kind": "pvc", "namespace": "apps0", "claim": "exports", "storage_class": "ceph-block",
+                               "capacity": "20Gi"}}
     kinds, weights = zip(*MIX, strict=True)
     for index in range(1, datasets):
         kind = rnd.choices(kinds, weights)[0]
-        if kind == "postgres" and s3_endpoint and s3_endpoint.startswith("http://"):
-            kind = "pvc"  # pgBackRest needs HTTPS; the loopback server speaks plain HTTP
+        if s3_endpoint and kind != "pvc":
+            kind = "pvc"  # loopback variant: no NAS API to talk to, and pgBackRest needs HTTPS
         tier = rnd.choices((1, 2, 3), (0.3, 0.5, 0.2))[0]
         entry: dict[str, Any] = {"name": f"ds-{index}", "tier": tier, "size_gb": round(rnd.uniform(0.5, 200), 1),
                                  "source": _source(kind, index, rnd, ["exports"])}

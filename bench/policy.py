@@ -1,0 +1,67 @@
+"""The policy pack through `pulumi policy analyze` on generated deployments, against an empty pack on the same
+deployment (the engine's own cost of loading and walking it), at two sizes to expose super-linear rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.engine import _PEAK
+from bench.inventory_gen import synthetic_inventory
+from tests.engine import deployment
+from tests.engine.project import ROOT
+
+EMPTY_PACK = '''from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+PolicyPack(name="empty-pack", enforcement_level=EnforcementLevel.ADVISORY, policies=[
+    ResourceValidationPolicy(name="resource-missing-nothing", description="Checks nothing.",
+                             validate=lambda args, report_violation: None)])
+'''
+
+
+def _env(home: Path) -> dict[str, str]:
+    return dict(os.environ, PULUMI_HOME=str(home), PULUMI_BACKEND_URL=f"file://{home}/state",
+                PULUMI_CONFIG_PASSPHRASE="bench")
+
+
+def _analyze(pack: Path, deployment_file: Path, home: Path) -> dict:
+    command = f'source "{ROOT}/scripts/env.sh" && exec pulumi policy analyze --file "$1" --policy-pack "$2"'
+    result = subprocess.run([sys.executable, "-c", _PEAK, "bash", "-c", command, "analyze", str(deployment_file),
+                             str(pack)], env=_env(home), capture_output=True, text=True, timeout=3600)
+    return json.loads(result.stdout)
+
+
+def _deployment(datasets: int, path: Path) -> None:
+    raw = synthetic_inventory(datasets)
+    raw["budget_usd_per_month"] = 1_000_000  # measure the rules, not a budget violation report
+    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in raw.items()}
+    deployment.write(path, deployment.from_program("bench", config=config))
+
+
+def measure_policies(datasets: int, workdir: Path) -> dict:
+    """Pack vs empty pack at `datasets`, and time per dataset at `datasets` vs a quarter of it."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    empty = workdir / "empty-pack"
+    empty.mkdir(exist_ok=True)
+    (empty / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    (empty / "__main__.py").write_text(EMPTY_PACK)
+    home = workdir / "home"
+    home.mkdir(exist_ok=True)
+    results: dict = {}
+    net: dict[int, float] = {}
+    for size in (datasets // 4, datasets):
+        path = workdir / f"deployment-{size}.json"
+        started = time.perf_counter()
+        _deployment(size, path)
+        results[f"export-{size}"] = time.perf_counter() - started
+        pack = _analyze(ROOT / "policies", path, home)
+        base = _analyze(empty, path, home)
+        net[size] = max(pack["seconds"] - base["seconds"], 1e-3)
+        if size == datasets:
+            results["pack"], results["empty"] = pack, base
+    results["scaling"] = round((net[datasets] / datasets) / (net[datasets // 4] / (datasets // 4)), 2)
+    return results
