@@ -10,7 +10,8 @@ import pulumi_kubernetes as k8s
 from providers import s3_compatible
 from providers.generated import GeneratedSecret
 
-rows = json.load(open(os.environ["HLB_BENCH_RECORDING"]))
+with open(os.environ["HLB_BENCH_RECORDING"]) as recording:
+    rows = json.load(recording)
 providers: dict[str, k8s.Provider] = {}
 for row in rows:
     typ, name, inputs = row["type"], row["name"], row["inputs"]
