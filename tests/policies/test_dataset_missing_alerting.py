@@ -1,0 +1,41 @@
+"""dataset-missing-alerting: the estate passes; missing alert kinds are listed per dataset."""
+
+from __future__ import annotations
+
+from policies.rules import dataset_missing_alerting as rule
+from tests.policies import fixtures as f
+
+POLICY = rule.POLICY
+
+
+def test_compliant_estate_passes():
+    assert f.run_stack(POLICY, f.Estate().nodes).messages == []
+
+
+def test_tier1_pvc_without_never_ran_alert():
+    estate = f.Estate()
+    groups = estate.alerts.props["spec"]["groups"]
+    vaultwarden = next(g for g in groups if g["name"] == "homelab-backups.vaultwarden")
+    vaultwarden["rules"] = [r for r in vaultwarden["rules"] if r["labels"]["backup_alert"] != "never-ran"]
+    outcome = f.run_stack(POLICY, estate.nodes)
+    assert outcome.messages == [
+        "dataset vaultwarden (tier 1) raises no never-ran alert (has: missed-run, out-of-sync); tier 1 requires "
+        "out-of-sync, missed-run, never-ran: enable monitoring.prometheus_rules, or ping Healthchecks from its tasks."]
+    assert outcome.urns == [estate.vaultwarden.urn]
+
+
+def test_truenas_tasks_without_healthchecks_pings():
+    estate = f.Estate()
+    for task in (estate.sync_b2, estate.sync_r2):
+        task.props["post_script"] = ""
+    assert f.run_stack(POLICY, estate.nodes).messages == [
+        "dataset photos (tier 1) raises no out-of-sync, missed-run, never-ran alert (has: none); tier 1 requires "
+        "out-of-sync, missed-run, never-ran: enable monitoring.prometheus_rules, or ping Healthchecks from its tasks."]
+
+
+def test_without_prometheus_rules():
+    estate = f.Estate()
+    estate.remove(estate.alerts)
+    messages = f.run_stack(POLICY, estate.nodes).messages
+    assert [m.split(" raises ")[0] for m in messages] == [
+        "dataset grafana (tier 2)", "dataset immich-db (tier 1)", "dataset vaultwarden (tier 1)"]
