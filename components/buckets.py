@@ -23,7 +23,8 @@ LABEL_PREFIX = "backup.homelab"
 def bucket_labels(plan: BucketPlan) -> dict[str, str]:
     """Labels/tags on every bucket, so policies can find tier and destination without the program."""
     return {f"{LABEL_PREFIX}/tier": str(plan.tier), f"{LABEL_PREFIX}/destination": plan.destination,
-            f"{LABEL_PREFIX}/offsite": str(plan.offsite).lower(), f"{LABEL_PREFIX}/lock-days": str(plan.lock_days)}
+            f"{LABEL_PREFIX}/offsite": str(plan.offsite).lower(), f"{LABEL_PREFIX}/lock-days": str(plan.lock_days),
+            f"{LABEL_PREFIX}/price-usd-per-tb-month": f"{plan.price_usd_per_tb_month:g}"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class OffsiteBucket(pulumi.ComponentResource):
     """Bucket name as created."""
     endpoint: pulumi.Output[str]
     """S3 endpoint the movers use."""
+    labels: pulumi.Output[dict]
+    """The bucket's backup labels, also for kinds whose buckets take no tags (R2): policies read them here."""
     writer_credentials: dict[str, pulumi.Output]
     """Writer key -> secret Output {access_key_id, secret_access_key}, scoped to this bucket."""
 
@@ -55,7 +58,8 @@ class OffsiteBucket(pulumi.ComponentResource):
         self.bucket = pulumi.Output.from_input(bucket)
         self.endpoint = pulumi.Output.from_input(plan.endpoint)
         self.writer_credentials = creds
-        self.register_outputs({"bucket": self.bucket, "endpoint": self.endpoint})
+        self.labels = pulumi.Output.from_input(bucket_labels(plan))
+        self.register_outputs({"bucket": self.bucket, "endpoint": self.endpoint, "labels": self.labels})
 
 
 _TOKEN = {"s3-compatible": "S3CompatibleBucket", "b2": "B2Bucket", "r2": "R2Bucket", "s3": "AwsBucket"}

@@ -25,4 +25,5 @@ class ProtectedDataset(pulumi.ComponentResource):
             "offsite_override_reason": dataset.offsite_override_reason,
         }
         super().__init__(TYPE, dataset.name, props, opts)
-        self.register_outputs({})
+        # Stack policies see a component's registered outputs, not its inputs: register the declared facts.
+        self.register_outputs(props)

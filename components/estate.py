@@ -46,6 +46,7 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             bucket_plan.name, OffsiteBucketArgs(bucket_plan, admin, account=getattr(dest, "account_id", None)))
 
     healthchecks = inventory.monitoring.healthchecks
+    ping_base = healthchecks.ping_base if healthchecks else None
     nas_link = None
     if inventory.truenas is not None and any(d.source.kind == "truenas" for d in inventory.datasets):
         nas_link = nas_connection(inventory.truenas, destination_credentials("truenas", ("api_key",)).apply(
@@ -57,7 +58,7 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         if ds.source.kind == "pvc":
             backup = VolSyncBackup(ds.name, VolSyncArgs(
                 ds, dp, _writer_credentials(estate, ds, dp), target,
-                healthchecks.ping_base if healthchecks else None), children)
+                ping_base), children)
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
             pg = PgBackRestBackup(ds.name, PgBackRestArgs(ds, dp, _writer_credentials(estate, ds, dp), target),
@@ -66,14 +67,13 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
         elif ds.source.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
-            protection = TruenasProtection(ds.name, TruenasArgs(
-                ds, dp, nas_link, _writer_credentials(estate, ds, dp), healthchecks.ping_base if healthchecks else None),
-                children)
+            protection = TruenasProtection(
+                ds.name, TruenasArgs(ds, dp, nas_link, _writer_credentials(estate, ds, dp), ping_base), children)
             estate.escrow[ds.name] = protection.encryption
         elif ds.source.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
-            ExportJob(ds.name, ExportArgs(ds, dp, nas, target, healthchecks.ping_base if healthchecks else None),
+            ExportJob(ds.name, ExportArgs(ds, dp, nas, target, ping_base),
                       children)
     if inventory.monitoring.prometheus_rules:
         alerting = [(ds, plan.dataset(ds.name)) for ds in inventory.datasets if plan.dataset(ds.name).alerts]

@@ -331,8 +331,11 @@ class Inventory(Strict):
         local_only = [d for d in self.destinations if not d.offsite]
         offsite = [d for d in self.destinations if d.offsite]
         if isinstance(dataset.source, PostgresSource):
-            # pgBackRest writes to object storage only: its "local" copy is the first object store.
-            return tuple(offsite if dataset.tier == 1 else offsite[:1] if dataset.tier == 2 else ())
+            # pgBackRest writes to object storage only: local object stores (MinIO on the NAS) are its local copy.
+            local_objects = [d for d in local_only if d.kind != "nfs"]
+            if dataset.tier == 1:
+                return tuple(local_objects + offsite)
+            return tuple(local_objects or offsite[:1]) if dataset.tier == 2 else tuple(local_objects)
         if isinstance(dataset.source, TruenasSource):
             # The NAS's own snapshots are the local protection; copies leave the box by cloud sync.
             return tuple(offsite) if dataset.tier == 1 else ()

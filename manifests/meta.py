@@ -14,6 +14,8 @@ LABEL_DATASET = "backup.homelab/dataset"
 LABEL_TIER = "backup.homelab/tier"
 LABEL_DESTINATION = "backup.homelab/destination"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+LABEL_STORAGE_CLASS = "backup.homelab/storage-class"
+"""On ReplicationSources: the source claim's class, so policies can refuse classes restores corrupt."""
 MANAGER = "homelab-backups"
 
 NAME_LIMIT = 63

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from inventory.models import Dataset, Kubernetes, PvcSource
 from inventory.tiers import Retention
-from manifests.meta import CRONJOB_NAME_LIMIT, labels, metadata, object_name
+from manifests.meta import CRONJOB_NAME_LIMIT, LABEL_STORAGE_CLASS, labels, metadata, object_name
 from manifests.secrets import ACCESS_KEY_ID, REPOSITORY_PASSWORD, SECRET_ACCESS_KEY, SecretRef, SecretSpec
 from manifests.workloads import CURL_IMAGE, PING_FUNCTION, SMALL, container, cronjob, pod_security
 from plan.cron import DAY_MINUTES, Cron
@@ -217,7 +217,8 @@ def replication_source(ds: Dataset, copy: CopyPlan, kube: Kubernetes) -> dict[st
     return {
         "apiVersion": API_VERSION,
         "kind": "ReplicationSource",
-        "metadata": metadata(source_name(ds, copy), source.namespace, labels(ds.name, ds.tier, copy.destination)),
+        "metadata": metadata(source_name(ds, copy), source.namespace,
+                             {**labels(ds.name, ds.tier, copy.destination), LABEL_STORAGE_CLASS: source.storage_class}),
         "spec": {
             "sourcePVC": source.claim,
             "trigger": {"schedule": copy.schedule.five_field()},

@@ -55,10 +55,12 @@ def lifecycle_for(versioning: bool, lifecycle_supported: bool, lock_days: int) -
     return Lifecycle(noncurrent_days=noncurrent, abort_multipart_days=ABORT_MULTIPART_DAYS)
 
 
-def pgbackrest_retention(retention: Retention) -> tuple[int, int]:
-    """Weekly fulls covering the tier's window (plus one so the oldest point stays restorable)."""
+def pgbackrest_retention(retention: Retention, diff_every_hours: int = 24, lock_days: int = 0) -> tuple[int, int]:
+    """Weekly fulls covering the tier's window (plus one so the oldest point stays restorable), and
+    differentials covering a week and the lock period, so pgBackRest never expires a locked object."""
     fulls = math.ceil(retention.window_days() / 7) + 1
-    return max(2, fulls), 7
+    diffs = math.ceil(max(7, lock_days + 1) * 24 / diff_every_hours)
+    return max(2, fulls), diffs
 
 
 def build_plan(inv: Inventory) -> Plan:
@@ -89,7 +91,8 @@ def build_plan(inv: Inventory) -> Plan:
                     every, weekly = cadence_for(rpo)  # the finest level carries the RPO
                 jobs.append(JobRequest(f"{ds.name}/snapshot/{level}", SNAPSHOT_LANE, every, weekly, window))
         if isinstance(ds.source, ExportSource):
-            jobs.append(JobRequest(f"{ds.name}/export", f"export/{ds.source.target}", 24, False, window))
+            every, weekly = cadence_for(rpo)  # the dump is the export's most frequent copy: it carries the RPO
+            jobs.append(JobRequest(f"{ds.name}/export", f"export/{ds.source.target}", every, weekly, window))
         pending.append((ds, specs))
 
     times = assign(jobs)
@@ -146,7 +149,8 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
     tool = _tool(ds)
     pg = None
     if tool == "pgbackrest":
-        fulls, diffs = pgbackrest_retention(retention)
+        lock = lock_days_for(tier, dest.offsite, caps.object_lock)
+        fulls, diffs = pgbackrest_retention(retention, cron.interval_hours, lock)
         pg = PgBackRestSchedule(full=full or cron, diff=cron, retention_full=fulls, retention_diff=diffs)
     nfs = isinstance(dest, NfsDestination)
     return CopyPlan(
@@ -240,7 +244,7 @@ def _with_export_copies(datasets: list[DatasetPlan]) -> list[DatasetPlan]:
         copies = (dump, *carried)
         result.append(replace(
             plan, copies=copies,
-            rpo_hours=max(export.schedule.interval_hours, min((c.schedule.interval_hours for c in carried), default=0)),
+            rpo_hours=min(c.schedule.interval_hours for c in copies),
             media=tuple(sorted({"cluster-disk"} | {c.media for c in copies})),
         ))
     return result
@@ -267,4 +271,5 @@ def _bucket_plan(inv: Inventory, dest_name: str, tier_no: int, writers: tuple[Wr
         lifecycle=lifecycle_for(caps.versioning, caps.lifecycle, lock),
         lock_days=lock,
         writers=writers,
+        price_usd_per_tb_month=dest.price_usd_per_tb_month,
     )

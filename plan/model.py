@@ -45,6 +45,8 @@ class BucketPlan:
     lock_days: int
     """Default object-lock retention (governance); 0 = no lock."""
     writers: tuple[Writer, ...]
+    price_usd_per_tb_month: float = 0.0
+    """The destination's storage price (cost estimate and the budget policy)."""
 
     @property
     def key(self) -> str:

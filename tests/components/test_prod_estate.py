@@ -16,6 +16,7 @@ PROD_ENV = {
     "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
     "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
     "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
+    "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
 }
 
 
@@ -100,7 +101,8 @@ def test_storj_bucket_through_the_s3_compatible_provider(prod):
     registered, _ = prod
     plan = _plan()
     storj = {b.name: b for b in plan.buckets if b.destination == "storj"}
-    found = {r.inputs["bucket"]: r for r in _of(registered, "s3compatible:Bucket")}
+    found = {r.inputs["bucket"]: r for r in _of(registered, "s3compatible:Bucket")
+             if r.inputs["tags"]["backup.homelab/destination"] == "storj"}
     assert set(found) == set(storj)
     for name, res in found.items():
         assert res.protect

@@ -194,5 +194,5 @@ def test_postgres_needs_an_https_object_store(estate):
                                    "flavour": "minio"})
     estate["datasets"][2]["destinations"] = ["b2", "minio"]
     assert problems(estate) == [("datasets[2].destinations[1]", "rule",
-                                 "pgBackRest reaches S3 over HTTPS only and 'minio' is http://minio.lan:9000; give that "
-                                 "destination an https:// endpoint or keep this database off it")]
+                                 "pgBackRest reaches S3 over HTTPS only and 'minio' is http://minio.lan:9000; give "
+                                 "that destination an https:// endpoint or keep this database off it")]

@@ -31,9 +31,11 @@ def test_lifecycle_keeps_current_objects_and_outlives_the_lock():
     assert lifecycle_for(versioning=True, lifecycle_supported=False, lock_days=14) is None
 
 
-def test_pgbackrest_keeps_weekly_fulls_covering_the_window():
+def test_pgbackrest_keeps_weekly_fulls_covering_the_window_and_diffs_covering_the_lock():
     assert pgbackrest_retention(Retention(daily=30, monthly=12)) == (53, 7)
     assert pgbackrest_retention(Retention(daily=14)) == (3, 7)
+    # Differentials every 12 h under a 14-day lock: 15 days of them (30), never expired while locked.
+    assert pgbackrest_retention(Retention(daily=30, monthly=12), diff_every_hours=12, lock_days=14) == (53, 30)
 
 
 def test_one_repository_per_pvc_and_destination(plan):
