@@ -339,7 +339,9 @@ class Inventory(Strict):
         if isinstance(dataset.source, TruenasSource):
             # The NAS's own snapshots are the local protection; copies leave the box by cloud sync.
             return tuple(offsite) if dataset.tier == 1 else ()
-        chosen = local_only + offsite if dataset.tier == 1 else local_only
+        # VolSync's local copy is the NAS export; local object stores serve databases.
+        local = [d for d in local_only if d.kind == "nfs"] or local_only
+        chosen = local + offsite if dataset.tier == 1 else local
         return tuple(chosen)
 
 
