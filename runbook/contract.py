@@ -1,51 +1,219 @@
 """The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 1).
 
-Pure data from the plan. Secrets (repository passwords, cipher passphrases) are never here: the program
-exports them separately as Pulumi secrets under `secrets`, keyed as `escrow` below says.
+Pure data from the plan and the manifest builders; `docs/runbook-contract.v1.schema.json` describes it and
+tests hold the two together. Secrets (repository passwords, cipher passphrases) are never here: the program
+exports them separately as the Pulumi secret `secrets`, at the path each copy's `escrow.path` names.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from inventory.models import Dataset, Inventory
-from manifests import volsync
+from inventory.models import Dataset, ExportSource, Inventory, PostgresSource, PvcSource
+from manifests import pgbackrest, volsync
 from plan.model import CopyPlan, DatasetPlan, Plan
+from runbook import pgbackrest as pgconf
 
 CONTRACT_VERSION = "1"
+SECRETS_OUTPUT = "secrets"
 
-RESTORE_STEPS: dict[str, list[str]] = {
-    "pvc": [
-        "Suspend the app's Flux Kustomization: flux suspend kustomization <app>",
-        "Scale the app to zero so nothing writes to the claim: kubectl -n {namespace} scale deploy,sts --all --replicas=0",
-        "Pick the copy to restore from (the first is the fastest; offsite ones survive losing the NAS); its restore "
-        "object is listed as restore_object below",
-        "Optionally set spec.{mover}.previous (skip the N newest snapshots) or spec.{mover}.restoreAsOf (RFC 3339 time)",
-        "Unpause and trigger it: kubectl -n {namespace} patch replicationdestination <restore_object> --type merge "
-        "-p '{{\"spec\":{{\"paused\":false,\"trigger\":{{\"manual\":\"restore-'$(date +%s)'\"}}}}}}'",
-        "Wait until status.lastManualSync equals the trigger value and status.latestMoverStatus.result is Successful, "
-        "then pause it again (spec.paused: true) so it cannot overwrite the claim later",
-        "Scale the app back up and resume Flux: flux resume kustomization <app>",
-    ],
-    "postgres": [
-        "Create a new Cluster with bootstrap.recovery.source: origin and an externalClusters entry "
-        "{{name: origin, plugin: {{name: pgbackrest.dalibo.com, parameters: {{stanzaRef: {stanza}}}}}}}",
-        "For point-in-time recovery add bootstrap.recovery.recoveryTarget.targetTime",
-        "Wait for the Cluster to become healthy, check row counts, then point the app at the new cluster",
-    ],
-    "truenas": [
-        "Recent loss: roll back or clone a snapshot: zfs list -t snapshot {dataset} (names start with hlb-)",
-        "Site loss: create a cloud sync task with direction PULL from the copy below (same encryption password and salt)",
-    ],
-    "export": [
-        "Restore the dataset protecting the dumps ({target}) if the NAS itself is lost",
-        "pg_dump: pg_restore --clean --if-exists -d <database> <newest .dump in {path}>",
-        "sqlite: stop the app, copy the newest backup from {path} over the database file, start the app",
-    ],
+RTO_TARGET_HOURS: dict[int, tuple[int, int | None]] = {1: (1, 8), 2: (4, 24), 3: (24, None)}
+"""Per tier (from the nearest copy, after losing the site). From the homelab notes' recovery scenarios: one
+service restored from a local copy within the hour for critical data, a full rebuild from offsite within a
+working day; tier 3 is re-downloaded, so it has no site-loss target."""
+
+ESCROW_HOLDS = {
+    "restic": "restic repository password (RESTIC_PASSWORD)",
+    "kopia": "kopia repository password (KOPIA_PASSWORD)",
+    "pgbackrest": "pgBackRest repository cipher passphrase (repo<N>-cipher-pass, aes-256-cbc)",
+    "cloudsync": "TrueNAS cloud sync encryption password and salt (rclone crypt; both are needed)",
 }
+"""Tools whose encryption secret the program generates and exports for escrow."""
+ESCROW_FIELDS = {"cloudsync": ["password", "salt"]}
+"""Escrowed values that are objects rather than one string: their field names."""
+
+ESCROW_ADVICE = [
+    "Read the values once with `pulumi stack output --stack <stack> --show-secrets --json secrets` and store "
+    "each one in your password manager, under the path named by the copy's escrow.path.",
+    "Keep a second copy outside the estate (printed, or in a password manager that does not live on the NAS "
+    "or the cluster): a backup whose password only exists inside the backed-up systems is lost with them.",
+    "Never change a value by editing it: a repository keeps the password it was created with. restic can add "
+    "and remove keys (restic key add / remove; update the escrow in the same change); a pgBackRest cipher "
+    "passphrase and a cloud sync password and salt cannot change for existing data.",
+    "S3 credentials are not escrow: a lost key is replaced with a new one. With secret_delivery "
+    "external-secret, the repository Secrets read every sensitive value from your secret store; the rendered "
+    "ExternalSecrets name the items.",
+]
 
 
-def _copy(copy: CopyPlan, restore_object: str | None = None) -> dict[str, Any]:
+def _step(title: str, why: str, command: str | None = None) -> dict[str, str]:
+    step = {"title": title, "why": why}
+    if command is not None:
+        step["command"] = command
+    return step
+
+
+def _pvc_steps(source: PvcSource) -> list[dict[str, str]]:
+    ns, mover = source.namespace, source.mover
+    trigger = ("kubectl -n " + ns + " patch replicationdestination <restore_object> --type merge -p "
+               "'{\"spec\":{\"paused\":false,\"trigger\":{\"manual\":\"restore-'$(date +%s)'\"}}}'")
+    return [
+        _step("Pause GitOps for the app",
+              "Flux re-applies the app from git every few minutes and would start it again in the middle of the "
+              "restore. <app> is the Flux Kustomization that deploys the workloads using this claim.",
+              "flux suspend kustomization <app>"),
+        _step("Stop the app",
+              f"The restore replaces the files on claim {source.claim}; a running app would write into it at the "
+              "same time and leave a mix of old and new files. This scales every Deployment and StatefulSet in "
+              "the namespace to zero; narrow it to the app if the namespace holds others.",
+              f"kubectl -n {ns} scale deploy,sts --all --replicas=0"),
+        _step("Choose the copy to restore from",
+              "Each copy of this dataset is a complete, independent repository with its own restore object "
+              "(restore_object). "
+              "The first one is normally the fastest; offsite copies are the ones that survive losing the NAS."),
+        _step("Optionally pick an older point in time",
+              f"By default the newest snapshot is restored. To go back further, set spec.{mover}.previous to skip "
+              f"the N newest snapshots, or spec.{mover}.restoreAsOf to an RFC 3339 time: the newest snapshot at or "
+              "before it is used.",
+              f"kubectl -n {ns} edit replicationdestination <restore_object>"),
+        _step("Start the restore",
+              "The restore object is kept paused so it can never overwrite the claim by accident. Unpausing it "
+              "with a new manual trigger value runs exactly one restore into the live claim.",
+              trigger),
+        _step("Wait for it to finish, then pause it again",
+              "The restore is done when status.lastManualSync equals the trigger value you set and "
+              "status.latestMoverStatus.result is Successful. Pausing it again (spec.paused: true) makes sure it "
+              "cannot run a second time later.",
+              f"kubectl -n {ns} get replicationdestination <restore_object> -o jsonpath='{{.status}}'"),
+        _step("Start the app and resume GitOps",
+              "Flux scales the app back to the replica counts in git. Check the app's own health page or logs "
+              "before telling anyone it is back.",
+              "flux resume kustomization <app>"),
+    ]
+
+
+def _postgres_steps(ds: Dataset, source: PostgresSource) -> list[dict[str, str]]:
+    ns, stanza = source.namespace, pgbackrest.stanza_name(ds)
+    return [
+        _step("See what can be restored",
+              "pgBackRest keeps full and differential base backups plus every WAL segment in between, so any moment "
+              "from the first backup to the last archived WAL can be restored. The Stanza's status shows that "
+              "window.",
+              f"kubectl -n {ns} get stanza {stanza} -o jsonpath='{{.status.recoveryWindow}}'"),
+        _step("Create a new Cluster from the backup",
+              f"Never restore over the running cluster {source.cluster}: a new Cluster (for example "
+              f"{source.cluster}-restore) starts from the repository and leaves the original untouched for "
+              "comparison. Its spec.bootstrap.recovery.source is origin, and externalClusters has an entry "
+              "{name: origin, plugin: {name: " + pgbackrest.PLUGIN_NAME + ", parameters: {stanzaRef: " + stanza +
+              "}}}."),
+        _step("For point-in-time recovery, set a target",
+              "Add spec.bootstrap.recovery.recoveryTarget.targetTime (RFC 3339, just before the bad change) so "
+              "WAL replay stops there instead of at the end of the archive."),
+        _step("Keep the new cluster from archiving into the old repository",
+              "Two clusters writing WAL into one stanza corrupt its archive. Give the new Cluster no WAL-archiver "
+              "plugin until it is checked, then point it at a Stanza of its own."),
+        _step("Check the data, then switch the app",
+              "Wait until the Cluster reports healthy, compare row counts of the tables you care about with what "
+              "you expect, then point the app at the new cluster's -rw Service.",
+              f"kubectl -n {ns} get cluster {source.cluster}-restore"),
+    ]
+
+
+def _truenas_steps(dataset: str) -> list[dict[str, str]]:
+    return [
+        _step("Recent mistake: use the NAS snapshots",
+              "Snapshots on the NAS restore in seconds and need nothing from offsite. Rolling back discards every "
+              "change made after the snapshot (and newer snapshots); cloning one instead lets you copy single "
+              "files out of it and keeps the dataset as it is.",
+              f"zfs list -t snapshot -o name,creation {dataset}  # names start with hlb-"),
+        _step("Copy files out of a snapshot",
+              "A clone is a writable view of the snapshot; destroy it when the files are back.",
+              f"zfs clone <snapshot> {dataset.split('/')[0]}/restore-tmp"),
+        _step("Site loss: pull an offsite copy back",
+              "Create a TrueNAS cloud sync task with direction PULL from the bucket and folder of one copy of this "
+              "dataset into an empty dataset. Offsite copies are encrypted (file names too): give the task the same "
+              "encryption password and salt, from the escrow listed below, or the files come back unreadable."),
+    ]
+
+
+def _export_steps(ds: Dataset, source: ExportSource, plan: DatasetPlan) -> list[dict[str, str]]:
+    assert plan.export is not None
+    path, target = plan.export.target_path, plan.export.target_dataset
+    first = _step("Make sure the dumps are there",
+                  f"The dumps live on the NAS in {path}, protected by dataset {target}. If the NAS itself is lost, "
+                  f"restore {target} first (see its runbook).",
+                  f"ls -1t {path}/{ds.name}-*  # newest first")
+    if source.engine == "pg_dump":
+        return [first, _step(
+            "Load the newest dump",
+            f"pg_restore recreates the objects of database {source.database_name}; --clean --if-exists drops what "
+            "exists first, so the result is exactly the dump. Run it with the app stopped.",
+            f"pg_restore --clean --if-exists -d {source.database_name} <newest .dump in {path}>")]
+    return [first, _step(
+        "Put the newest backup in place",
+        "The file is a complete SQLite database made with the online backup API. Stop the app so it does not "
+        "hold the old file open, copy the backup over the database file (and delete any -wal / -shm files "
+        "beside it), then start the app.",
+        f"cp <newest .sqlite3 in {path}> <claim {source.sqlite_claim}>/{source.sqlite_path}")]
+
+
+def _restore(ds: Dataset, plan: DatasetPlan) -> list[dict[str, str]]:
+    source = ds.source
+    if isinstance(source, PvcSource):
+        return _pvc_steps(source)
+    if isinstance(source, PostgresSource):
+        return _postgres_steps(ds, source)
+    if isinstance(source, ExportSource):
+        return _export_steps(ds, source, plan)
+    return _truenas_steps(source.dataset)
+
+
+def _escrow(copy: CopyPlan, repo_index: int | None, owner: str) -> dict[str, Any] | None:
+    """Where the copy's secret is exported; `owner` is the dataset whose component generated it (an export's
+    offsite copies are its target dataset's cloud sync)."""
+    holds = ESCROW_HOLDS.get(copy.tool)
+    if holds is None or (copy.tool == "cloudsync" and not copy.offsite):
+        return None
+    if repo_index is not None:
+        holds = holds.replace("<N>", str(repo_index))
+    entry: dict[str, Any] = {"output": SECRETS_OUTPUT, "path": f"{SECRETS_OUTPUT}.{owner}.{copy.destination}",
+                             "holds": holds}
+    if copy.tool in ESCROW_FIELDS:
+        entry["fields"] = ESCROW_FIELDS[copy.tool]
+    return entry
+
+
+DRILLED_TOOLS = ("restic", "kopia")
+"""Tools whose copies have restore drills reporting to Healthchecks (VolSync drills, `python -m runbook drill`)."""
+
+
+def _healthcheck(copy: CopyPlan, ping_base: str | None) -> dict[str, str] | None:
+    if ping_base is None:
+        return None
+    url = f"{ping_base}{copy.healthcheck_slug}"
+    return {"backup": url, "drill": f"{url}-drill"} if copy.tool in DRILLED_TOOLS else {"backup": url}
+
+
+def _stanza_options(ds: Dataset, plan: DatasetPlan) -> pgconf.StanzaOptions:
+    stanza = pgbackrest.stanza(ds, plan, plan.copies)
+    return pgconf.stanza_options(stanza["spec"]["stanzaConfiguration"])
+
+
+def _pgbackrest_repository(ds: Dataset, copy: CopyPlan, index: int, stanza: pgconf.StanzaOptions) -> dict[str, Any]:
+    """The options of repo<index> as pgbackrest.conf spells them; secret ones name their escrow field."""
+    prefix = f"repo{index}-"
+    refs = pgbackrest.credentials_secret(ds, copy).refs()
+    return {
+        "secret": pgbackrest.credentials_secret_name(ds, copy),
+        "values": {k: v for k, v in stanza.options.items() if k.startswith(prefix)},
+        "from_secrets": {option: refs[key].name for option, (_, key) in stanza.secret_options.items()
+                         if option.startswith(prefix)},
+    }
+
+
+def _copy(ds: Dataset, copy: CopyPlan, index: int, ping_base: str | None,
+          stanza: pgconf.StanzaOptions | None = None, owner: str | None = None) -> dict[str, Any]:
+    repo_index = index if copy.tool == "pgbackrest" else None
     entry: dict[str, Any] = {
         "destination": copy.destination,
         "kind": copy.kind,
@@ -59,55 +227,86 @@ def _copy(copy: CopyPlan, restore_object: str | None = None) -> dict[str, Any]:
         "schedule": {"cron": copy.schedule.five_field(), "human": copy.schedule.human()},
         "retention": copy.retention.levels(),
         "lock_days": copy.lock_days,
-        "escrow": f"secrets.{copy.dataset}.{copy.destination}",
     }
-    if restore_object is not None:
-        entry["restore_object"] = restore_object
-    if copy.pgbackrest is not None:
+    escrow, healthcheck = _escrow(copy, repo_index, owner or ds.name), _healthcheck(copy, ping_base)
+    if escrow is not None:
+        entry["escrow"] = escrow
+    if healthcheck is not None:
+        entry["healthcheck"] = healthcheck
+    if isinstance(ds.source, PvcSource):
+        spec = volsync.repository_secret(ds, copy)
+        entry["restore_object"] = volsync.restore_name(ds, copy)
+        entry["repository_secret"] = {
+            "name": spec.name,
+            "namespace": spec.namespace,
+            "values": dict(sorted(spec.plain().items())),
+            "from_secrets": {key: ref.name for key, ref in sorted(spec.refs().items())},
+        }
+    if copy.pgbackrest is not None and stanza is not None:
+        entry["repo_index"] = index
+        entry["pgbackrest_repository"] = _pgbackrest_repository(ds, copy, index, stanza)
         entry["schedule"]["full"] = copy.pgbackrest.full.six_field()
         entry["schedule"]["diff"] = copy.pgbackrest.diff.six_field()
         entry["retention"] = {"full": copy.pgbackrest.retention_full, "diff": copy.pgbackrest.retention_diff}
     return entry
 
 
-def _restore(ds: Dataset, plan: DatasetPlan) -> list[str]:
-    source = ds.source
-    fields: dict[str, Any] = {"dataset": getattr(source, "dataset", ""), "target": "", "path": ""}
-    if source.kind == "pvc":
-        fields |= {"namespace": source.namespace, "mover": source.mover}
-    if source.kind == "postgres":
-        fields["stanza"] = ds.name
-    if plan.export is not None:
-        fields |= {"target": plan.export.target_dataset, "path": plan.export.target_path}
-    return [step.format(**fields) for step in RESTORE_STEPS[source.kind]]
+def _rto(tier: int) -> dict[str, int]:
+    """A missing site-loss target is an absent key, never a null, so readers have one case to handle."""
+    local, site_loss = RTO_TARGET_HOURS[tier]
+    return {"local": local} if site_loss is None else {"local": local, "site_loss": site_loss}
+
+
+def _dataset(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> dict[str, Any]:
+    ping_base = inv.monitoring.healthchecks.ping_base if inv.monitoring.healthchecks else None
+    stanza = _stanza_options(ds, dp) if isinstance(ds.source, PostgresSource) and dp.copies else None
+    entry: dict[str, Any] = {
+        "tier": ds.tier,
+        "source": ds.source.kind,
+        "rpo_hours": dp.rpo_hours,
+        "rpo_target_hours": inv.tier(ds.tier).rpo_hours,
+        "rto_target_hours": _rto(ds.tier),
+        "size_gb": ds.size_gb,
+        "copies_total": dp.copy_count,
+        "offsite_copies": dp.offsite_count,
+        "media": list(dp.media),
+        "copies": [_copy(ds, c, i, ping_base, stanza, dp.export.target_dataset if dp.export else None)
+                   for i, c in enumerate(dp.copies, start=1)],
+        "snapshots": [{"level": s.level, "keep": f"{s.lifetime_value} {s.lifetime_unit}", "schedule": s.schedule}
+                      for s in dp.snapshots],
+        "verification": {"check_every_days": dp.verify_every_days, "drill_every_days": dp.drill_every_days},
+        "alerts": list(dp.alerts),
+        "restore": _restore(ds, dp),
+    }
+    if isinstance(ds.source, PvcSource):
+        entry["pvc"] = {"namespace": ds.source.namespace, "claim": ds.source.claim, "mover": ds.source.mover}
+    if isinstance(ds.source, PostgresSource):
+        entry["postgres"] = {"namespace": ds.source.namespace, "cluster": ds.source.cluster,
+                             "stanza_object": pgbackrest.stanza_name(ds), "stanza": ds.source.cluster}
+        if stanza is not None:
+            entry["postgres"]["options"] = {k: v for k, v in stanza.options.items() if not k.startswith("repo")}
+    return entry
 
 
 def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
     """The stack outputs runbooks read: per dataset its tier, targets, copies and restore procedure."""
-    datasets = {}
-    for ds in inv.datasets:
-        dp = plan.dataset(ds.name)
-        datasets[ds.name] = {
-            "tier": ds.tier,
-            "source": ds.source.kind,
-            "rpo_hours": dp.rpo_hours,
-            "rpo_target_hours": inv.tier(ds.tier).rpo_hours,
-            "copies_total": dp.copy_count,
-            "offsite_copies": dp.offsite_count,
-            "media": list(dp.media),
-            "copies": [_copy(c, volsync.restore_name(ds, c) if ds.source.kind == "pvc" else None) for c in dp.copies],
-            "snapshots": [{"level": s.level, "keep": f"{s.lifetime_value} {s.lifetime_unit}", "schedule": s.schedule}
-                          for s in dp.snapshots],
-            "verification": {"check_every_days": dp.verify_every_days, "drill_every_days": dp.drill_every_days},
-            "alerts": list(dp.alerts),
-            "restore": _restore(ds, dp),
-        }
+    tiers_used = sorted({ds.tier for ds in inv.datasets})
     return {
         "version": CONTRACT_VERSION,
-        "datasets": datasets,
+        "tiers": {str(t): {"rpo_hours": inv.tier(t).rpo_hours,
+                           "rto_hours": _rto(t),
+                           "lock_days": inv.tier(t).lock_days,
+                           "local_retention": inv.tier(t).local_retention.levels(),
+                           "offsite_retention": inv.tier(t).offsite_retention.levels(),
+                           "verify_every_days": inv.tier(t).verify_every_days,
+                           "drill_every_days": inv.tier(t).drill_every_days} for t in tiers_used},
+        "datasets": {ds.name: _dataset(inv, ds, plan.dataset(ds.name)) for ds in inv.datasets},
         "buckets": {b.name: {"destination": b.destination, "tier": b.tier, "endpoint": b.endpoint, "region": b.region,
                              "lock_days": b.lock_days, "versioning": b.versioning,
                              "writers": [w.key for w in b.writers]} for b in plan.buckets},
         "monthly_cost_usd": plan.monthly_cost_usd,
         "monthly_cost_total_usd": round(sum(plan.monthly_cost_usd.values()), 2),
+        "escrow": {"output": SECRETS_OUTPUT,
+                   "command": f"pulumi stack output --show-secrets --json {SECRETS_OUTPUT}",
+                   "advice": ESCROW_ADVICE},
     }

@@ -1,0 +1,91 @@
+"""`python -m runbook generate|drill`: runbooks and restore drills from the stack outputs.
+
+  generate [--stack S] [--from outputs.json] [--out DIR] [--show-secrets] [--project-dir DIR]
+      Markdown: README.md (the estate) and <dataset>.md (its restore runbook). Secret values only with
+      --show-secrets (the files are then written readable by you alone).
+  drill --dataset NAME [--stack S] [--from outputs.json] [--destination D] [--scratch DIR] [--project-dir DIR]
+      Restores the newest restic snapshot of one copy into a scratch directory, read-only on the repository;
+      exit status 0 = passed, 1 = failed, 2 = could not start (bad arguments or outputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from runbook.drill import DEFAULT_SUBSET, DrillError, DrillUsageError, run_drill
+from runbook.outputs import OutputsError, read_outputs, secrets_shown, validate
+from runbook.render import render
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m runbook", description="Runbooks and restore drills from "
+                                     "the homelab-backups stack outputs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write Markdown runbooks")
+    gen.add_argument("--stack", help="read `pulumi stack output` of this stack (default: the selected one)")
+    gen.add_argument("--from", dest="source", type=Path, help="read outputs from this JSON file instead")
+    gen.add_argument("--project-dir", type=Path, help="the Pulumi project (default: the current directory)")
+    gen.add_argument("--out", type=Path, default=Path("runbooks"), help="output directory (default: runbooks)")
+    gen.add_argument("--show-secrets", action="store_true", help="put repository secrets into the runbooks")
+    drill = sub.add_parser("drill", help="restore the newest snapshot of a dataset into a scratch directory")
+    drill.add_argument("--dataset", required=True)
+    drill.add_argument("--stack")
+    drill.add_argument("--from", dest="source", type=Path, help="outputs JSON written with --show-secrets")
+    drill.add_argument("--project-dir", type=Path, help="the Pulumi project (default: the current directory)")
+    drill.add_argument("--destination", help="which copy (default: the first restic copy in object storage)")
+    drill.add_argument("--scratch", type=Path, help="keep the restored files here (default: a temporary directory)")
+    drill.add_argument("--read-data-subset", default=DEFAULT_SUBSET, help="share of data restic check reads back")
+    drill.add_argument("--nfs-root", type=Path, help="where the NAS export of an NFS copy is mounted")
+    return parser
+
+
+def _generate(args: argparse.Namespace) -> int:
+    outputs = read_outputs(args.stack, args.source, show_secrets=args.show_secrets, project_dir=args.project_dir)
+    validate(outputs)
+    if args.show_secrets and not secrets_shown(outputs):
+        raise OutputsError("--show-secrets was given but these outputs hold no secret values (read them with "
+                           "`pulumi stack output --show-secrets --json`)")
+    files = render(outputs, args.stack, show_secrets=args.show_secrets)
+    args.out.mkdir(parents=True, exist_ok=True)
+    mode = 0o600 if args.show_secrets else 0o644
+    for name, text in files.items():
+        path = args.out / name
+        path.write_bytes(text.encode())
+        os.chmod(path, mode)
+    print(f"wrote {len(files)} runbooks to {args.out}" + (" (with secrets: keep them private)"
+                                                          if args.show_secrets else ""))
+    return 0
+
+
+def _drill(args: argparse.Namespace) -> int:
+    outputs = read_outputs(args.stack, args.source, show_secrets=True, project_dir=args.project_dir)
+    validate(outputs)
+    try:
+        report = run_drill(outputs, args.dataset, args.destination, args.scratch, args.read_data_subset,
+                           nfs_root=args.nfs_root, log=lambda m: print(m, file=sys.stderr))
+    except DrillUsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DrillError as exc:
+        print(f"restore drill FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    if args.scratch is not None:
+        print(f"restored files: {report.target}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _generate(args) if args.command == "generate" else _drill(args)
+    except OutputsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Markdown runbooks from the stack outputs: an estate overview and one restore runbook per dataset.
+
+Pure and deterministic: the same outputs give the same bytes (no clock, no environment, sorted where the input
+order is not meaningful). Secret values appear only when `show_secrets` is set; otherwise the runbook names the
+escrow path that holds each one.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from runbook.outputs import secret_at, secrets_shown
+from runbook.pgbackrest import conf_text
+
+TIER_NAMES = {1: "irreplaceable", 2: "important", 3: "re-downloadable"}
+SOURCE_NAMES = {
+    "pvc": "Kubernetes volume (PVC), backed up by VolSync",
+    "postgres": "PostgreSQL on CloudNativePG, backed up by pgBackRest",
+    "truenas": "ZFS dataset on the NAS: snapshots, plus cloud sync offsite",
+    "export": "application dump written to the NAS (the NAS dataset then protects it)",
+}
+GLOSSARY = [
+    ("copy", "one complete, independent backup of the data in one place (the live data counts as copy 1)"),
+    ("repository", "the folder in a bucket (or on the NAS) where a backup tool keeps its encrypted data"),
+    ("escrow", "the repository password or cipher passphrase; without it the copy cannot be read"),
+    ("RPO", "how much recent data you can lose: the longest gap between two backups"),
+    ("RTO", "how long the service may be down while you restore"),
+]
+OVERVIEW = "README.md"
+LEVEL_ORDER = ("hourly", "daily", "weekly", "monthly", "yearly")
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    head = list(header)
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _retention(levels: Mapping[str, Any]) -> str:
+    if not levels:
+        return "-"
+    if "full" in levels:
+        return f"{levels['full']} full, {levels.get('diff', 0)} diff backups"
+    ordered = sorted(levels.items(), key=lambda kv: LEVEL_ORDER.index(kv[0]) if kv[0] in LEVEL_ORDER else 99)
+    return ", ".join(f"{n} {level}" for level, n in ordered)
+
+
+def _days(days: int) -> str:
+    return f"{days} d" if days else "-"
+
+
+def _rto(rto: Mapping[str, int]) -> str:
+    site = f"{rto['site_loss']} h after losing the site" if "site_loss" in rto else "no site-loss target (re-download)"
+    return f"{rto['local']} h from the nearest copy; {site}"
+
+
+def three_two_one(ds: Mapping[str, Any]) -> tuple[bool, str]:
+    """Tier 1's rule: at least 3 copies (primary included) on 2 kinds of media, 1 of them offsite."""
+    copies, media, offsite = ds["copies_total"], len(ds["media"]), ds["offsite_copies"]
+    ok = copies >= 3 and media >= 2 and offsite >= 1
+    return ok, f"{copies} copies, {media} media, {offsite} offsite"
+
+
+def _where(copy: Mapping[str, Any]) -> str:
+    if copy["kind"] == "truenas-dataset":
+        return f"`{copy['repository']}` on the NAS"
+    if copy["kind"] == "nfs":
+        return f"`{copy['endpoint']}/{copy['bucket']}/{copy['repository']}`"
+    return f"`{copy['bucket']}/{copy['repository']}` at {copy['endpoint']}"
+
+
+class _Secrets:
+    """Secret values or their escrow paths, so no caller can print a value by accident."""
+
+    def __init__(self, outputs: Mapping[str, Any], show: bool) -> None:
+        self.outputs, self.show = outputs, show and secrets_shown(dict(outputs))
+
+    def raw(self, path: str) -> str:
+        if not self.show:
+            return f"<{path}>"
+        value = secret_at(dict(self.outputs), path)
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
+        return str(value)
+
+    def shell(self, path: str) -> str:
+        return shlex.quote(self.raw(path))
+
+    def note(self) -> str:
+        if self.show:
+            return "This runbook was generated with --show-secrets: it contains repository secrets. Store it like one."
+        return ("Secret values are not in this file. Each one is named by its escrow path; read them from your "
+                "password manager, or with `pulumi stack output --show-secrets --json secrets`.")
+
+
+def _escrow_path(escrow: Mapping[str, Any]) -> str:
+    fields = escrow.get("fields")
+    return f"`{escrow['path']}`" + (f" (fields: {', '.join(fields)})" if fields else "")
+
+
+def _copies_section(ds: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for n, c in enumerate(ds["copies"], start=2):
+        lock = f"{c['lock_days']} d" if c["lock_days"] else "-"
+        rows.append((n, c["destination"], c["tool"], "yes" if c["offsite"] else "no", _where(c),
+                     c["schedule"]["human"], _retention(c["retention"]), lock))
+    lines = ["## Copies", "", "Copy 1 is the live data. Every other copy is listed here, nearest first.", ""]
+    lines += _table(("#", "destination", "tool", "offsite", "where", "schedule", "keeps", "locked"), rows)
+    if ds["snapshots"]:
+        lines += ["", "NAS snapshots (fast to restore, but on the same disks as the data, so not counted as copies):",
+                  ""]
+        lines += _table(("level", "keep", "minute / hour / day / month / weekday"),
+                        ((s["level"], s["keep"].lower(),
+                          " / ".join(s["schedule"][k] for k in ("minute", "hour", "dom", "month", "dow")))
+                         for s in ds["snapshots"]))
+    if ds["tier"] == 1:
+        ok, counts = three_two_one(ds)
+        lines += ["", f"3-2-1 rule: {'met' if ok else 'NOT MET'} ({counts}; needs 3, 2 and 1)."]
+    return lines
+
+
+def _steps(steps: Iterable[Mapping[str, str]]) -> list[str]:
+    lines: list[str] = []
+    for n, step in enumerate(steps, start=1):
+        lines += [f"{n}. **{step['title']}**", "", f"   {step['why']}", ""]
+        if "command" in step:
+            lines += ["   ```sh", f"   {step['command']}", "   ```", ""]
+    return lines
+
+
+def _restic_outside(name: str, copy: Mapping[str, Any], secrets: _Secrets) -> list[str]:
+    values = copy["repository_secret"]["values"]
+    refs = copy["repository_secret"]["from_secrets"]
+    lines = [f"### From copy `{copy['destination']}` with restic", ""]
+    if copy["kind"] == "nfs":
+        lines += [f"The repository is on the NAS export {copy['endpoint']}. Mount the export (or log in to the NAS) "
+                  f"and point RESTIC_REPOSITORY at `<mount>/{copy['bucket']}/{copy['repository']}` instead of the "
+                  "path below, which is where the backup pod mounts it.", ""]
+    lines += ["These variables are the ones the backup itself uses (from the repository Secret "
+              f"`{copy['repository_secret']['namespace']}/{copy['repository_secret']['name']}`):", "", "```sh"]
+    lines += [f"export {k}={shlex.quote(v)}" for k, v in sorted(values.items())]
+    for key, ref in sorted(refs.items()):
+        if ref == "repository_password":
+            lines.append(f"export {key}={secrets.shell(copy['escrow']['path'])}  # escrow: {copy['escrow']['path']}")
+        else:
+            lines.append(f"export {key}='<{ref} of the bucket credential>'  # from your password store")
+    lines += [
+        "restic snapshots                       # lists the restore points, newest last",
+        "restic restore latest --target ./restored --verify",
+        "```", "",
+        "`restic snapshots` only reads; `restore` writes into ./restored and never changes the repository. Check "
+        "the files, then copy them where the app expects them.",
+        "", "To rehearse this without touching anything (read-only, reports to Healthchecks when configured):",
+        "", "```sh",
+        f"python -m runbook drill --dataset {name} --destination {copy['destination']} --scratch ./drill",
+        "```", "",
+    ]
+    return lines
+
+
+def _pgbackrest_outside(ds: Mapping[str, Any], secrets: _Secrets) -> list[str]:
+    pg = ds["postgres"]
+    options: dict[str, str] = dict(pg.get("options", {}))
+    for copy in ds["copies"]:
+        repo = copy["pgbackrest_repository"]
+        options.update(repo["values"])
+        for option, ref in repo["from_secrets"].items():
+            if ref == "cipher_pass":
+                options[option] = secrets.raw(copy["escrow"]["path"])
+            else:
+                options[option] = f"<{ref} from Secret {repo['secret']}>"
+    conf = conf_text({"global": dict(sorted(options.items())),
+                      pg["stanza"]: {"pg1-path": "/var/lib/postgresql/restore"}})
+    return [
+        "### With pgBackRest on any machine", "",
+        "When the cluster itself is gone, any machine with PostgreSQL and pgBackRest of the same major versions can "
+        "rebuild the database. This pgbackrest.conf holds exactly the repository settings the backups use; "
+        "pg1-path is where the restored data directory will go (it must be empty).", "",
+        "```ini", *conf.rstrip("\n").splitlines(), "```", "",
+        "```sh",
+        f"pgbackrest --stanza={pg['stanza']} info                  # backups and the WAL range you can restore to",
+        f"pgbackrest --stanza={pg['stanza']} restore               # newest state from repo1; --repo=N for "
+        "another copy, --type=time --target='YYYY-MM-DD HH:MM:SS+00' for a point in time",
+        "pg_ctl -D /var/lib/postgresql/restore start                # replays WAL, then opens the database",
+        "```", "",
+        "Before starting it, set `archive_mode = off` in the restored postgresql.conf: otherwise the restored server "
+        "would archive its WAL into the repository the original cluster still uses.", "",
+    ]
+
+
+def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any], show_secrets: bool) -> str:
+    """The restore runbook of one dataset."""
+    secrets = _Secrets(outputs, show_secrets)
+    tier = ds["tier"]
+    lines = [f"# Restore runbook: {name}", "",
+             f"Tier {tier} ({TIER_NAMES[tier]}). Source: {SOURCE_NAMES[ds['source']]}.", ""]
+    if "pvc" in ds:
+        lines += [f"Volume: claim `{ds['pvc']['claim']}` in namespace `{ds['pvc']['namespace']}` "
+                  f"(mover: {ds['pvc']['mover']}).", ""]
+    if "postgres" in ds:
+        lines += [f"Cluster: `{ds['postgres']['cluster']}` in namespace `{ds['postgres']['namespace']}` "
+                  f"(Stanza object `{ds['postgres']['stanza_object']}`).", ""]
+    lines += ["## Before you start", "", "Words used below:", ""]
+    lines += [f"- **{term}**: {meaning}." for term, meaning in GLOSSARY]
+    lines += ["", "## Targets", ""]
+    lines += _table(("", "target", "as planned"), [
+        ("RPO", f"{ds['rpo_target_hours']} h", f"a copy at least every {ds['rpo_hours']} h"),
+        ("RTO", _rto(ds["rto_target_hours"]), "-"),
+        ("size", f"{ds['size_gb']} GB", "-"),
+    ])
+    lines += [""] + _copies_section(ds) + ["", "## Restore", ""]
+    lines += ["Follow the steps in order. Each says what it does and why, so you can adapt it if something looks "
+              "different from what it describes.", ""]
+    lines += _steps(ds["restore"])
+    restic_copies = [c for c in ds["copies"] if c["tool"] == "restic"]
+    if restic_copies or "postgres" in ds:
+        lines += ["## Restore without the cluster", "",
+                  "Use this when Kubernetes itself is unavailable, or to inspect a copy without touching the app.", ""]
+    for copy in restic_copies:
+        lines += _restic_outside(name, copy, secrets)
+    if "postgres" in ds and ds["copies"]:
+        lines += _pgbackrest_outside(ds, secrets)
+    escrowed = [c for c in ds["copies"] if "escrow" in c]
+    lines += ["## Secrets this dataset needs", "", secrets.note(), ""]
+    if escrowed:
+        header = ("copy", "holds", "escrow path") + (("value",) if secrets.show else ())
+        lines += _table(header, ((c["destination"], c["escrow"]["holds"], _escrow_path(c["escrow"]),
+                                  *((f"`{secrets.raw(c['escrow']['path'])}`",) if secrets.show else ()))
+                                 for c in escrowed))
+    else:
+        lines.append("No copy of this dataset is encrypted with a secret the program generated.")
+    verification = ds["verification"]
+    lines += ["", "## Checks and alerts", ""]
+    lines.append(f"- integrity check: every {verification['check_every_days']} days" if
+                 verification["check_every_days"] else "- integrity check: none scheduled")
+    lines.append(f"- restore drill: every {verification['drill_every_days']} days" if
+                 verification["drill_every_days"] else "- restore drill: none scheduled")
+    lines.append(f"- alerts: {', '.join(ds['alerts'])}" if ds["alerts"] else "- alerts: none")
+    pinged = [c for c in ds["copies"] if "healthcheck" in c]
+    for c in pinged:
+        drill = f", drill {c['healthcheck']['drill']}" if "drill" in c["healthcheck"] else ""
+        lines.append(f"- Healthchecks ({c['destination']}): backup {c['healthcheck']['backup']}{drill}")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def overview(runbook: Mapping[str, Any], stack: str | None) -> str:
+    """The estate at a glance: tiers, datasets, 3-2-1 status of Tier 1, cost per destination, buckets."""
+    datasets = runbook["datasets"]
+    order = sorted(datasets, key=lambda n: (datasets[n]["tier"], n))
+    title = f"# Backup runbooks ({stack} stack)" if stack else "# Backup runbooks"
+    lines = [title, "", f"Generated from the stack outputs (runbook contract version {runbook['version']}). "
+             "Each dataset has its own restore runbook, linked below.", "", "## Tiers", ""]
+    lines += _table(("tier", "RPO", "RTO", "offsite lock", "check / drill", "datasets"), (
+        (f"{t} ({TIER_NAMES[int(t)]})", f"{s['rpo_hours']} h", _rto(s["rto_hours"]),
+         f"{s['lock_days']} d" if s["lock_days"] else "-",
+         f"{_days(s['verify_every_days'])} / {_days(s['drill_every_days'])}",
+         sum(1 for d in datasets.values() if str(d["tier"]) == t))
+        for t, s in sorted(runbook["tiers"].items())))
+    lines += ["", "## Datasets", ""]
+    lines += _table(("dataset", "tier", "source", "copies", "offsite", "RPO planned / target", "runbook"), (
+        (n, datasets[n]["tier"], datasets[n]["source"], datasets[n]["copies_total"], datasets[n]["offsite_copies"],
+         f"{datasets[n]['rpo_hours']} h / {datasets[n]['rpo_target_hours']} h", f"[{n}.md]({n}.md)") for n in order))
+    tier1 = [n for n in order if datasets[n]["tier"] == 1]
+    lines += ["", "## 3-2-1 status of Tier 1", "",
+              "Tier 1 data needs 3 copies (the live data included) on 2 kinds of media, with 1 offsite.", ""]
+    lines += _table(("dataset", "copies", "media", "offsite", "status"), (
+        (n, datasets[n]["copies_total"], ", ".join(datasets[n]["media"]), datasets[n]["offsite_copies"],
+         "met" if three_two_one(datasets[n])[0] else "NOT MET") for n in tier1))
+    costs = runbook["monthly_cost_usd"]
+    lines += ["", "## Monthly cost per destination", ""]
+    lines += _table(("destination", "USD / month"), [*((d, f"{costs[d]:.2f}") for d in sorted(costs)),
+                                                     ("**total**", f"**{runbook['monthly_cost_total_usd']:.2f}**")])
+    lines += ["", "## Buckets", ""]
+    lines += _table(("bucket", "destination", "tier", "lock", "versioning", "writers"), (
+        (b, s["destination"], s["tier"], f"{s['lock_days']} d" if s["lock_days"] else "-",
+         "on" if s["versioning"] else "off", ", ".join(s["writers"])) for b, s in sorted(runbook["buckets"].items())))
+    lines += ["", "## Escrow: the secrets that unlock the copies", ""]
+    lines += [f"- {advice}" for advice in runbook["escrow"]["advice"]]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def render(outputs: Mapping[str, Any], stack: str | None = None, show_secrets: bool = False) -> dict[str, str]:
+    """File name -> Markdown: the overview and one runbook per dataset."""
+    runbook = outputs["runbook"]
+    files = {OVERVIEW: overview(runbook, stack)}
+    for name in sorted(runbook["datasets"]):
+        files[f"{name}.md"] = dataset_runbook(name, runbook["datasets"][name], outputs, show_secrets)
+    return files

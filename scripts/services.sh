@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Backup tools the restore drills run for real: restic, pgBackRest and PostgreSQL, from the distribution.
+#
+#   scripts/services.sh install   install what is missing (idempotent; apt-get update only when needed)
+#   scripts/services.sh status    print which tools are present and their versions
+#
+# Nothing is started here: the drills start their own PostgreSQL and S3 servers on loopback and stop them.
+set -euo pipefail
+
+log() { printf '[services] %s\n' "$*" >&2; }
+
+# Debian package -> a command it provides (how we tell whether it is present).
+packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb)
+
+has_command() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  # PostgreSQL's server binaries live outside PATH on Debian.
+  compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
+}
+
+missing() {
+  local entry
+  for entry in "${packages[@]}"; do
+    has_command "${entry#*:}" || printf '%s\n' "${entry%%:*}"
+  done
+}
+
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install() {
+  local todo
+  mapfile -t todo < <(missing)
+  if [ "${#todo[@]}" -eq 0 ]; then
+    log "restic, pgbackrest and postgresql are present"
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "missing ${todo[*]} and no apt-get here: install them with your package manager"
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # Refresh the package lists only when apt cannot find a candidate for what we need.
+  local name refresh=false
+  for name in "${todo[@]}"; do
+    if ! apt-cache policy "$name" 2>/dev/null | grep -q 'Candidate: [0-9]'; then refresh=true; fi
+  done
+  if [ "$refresh" = true ]; then
+    log "apt-get update (no install candidate for some of: ${todo[*]})"
+    sudo_if_needed apt-get update -q
+  fi
+  log "installing ${todo[*]}"
+  sudo_if_needed apt-get install -y -q --no-install-recommends "${todo[@]}"
+  mapfile -t todo < <(missing)
+  if [ "${#todo[@]}" -ne 0 ]; then
+    log "still missing after install: ${todo[*]}"
+    return 1
+  fi
+}
+
+status() {
+  local entry tool
+  for entry in "${packages[@]}"; do
+    tool=${entry#*:}
+    if has_command "$tool"; then
+      printf '%-11s present  %s\n' "${entry%%:*}" "$(dpkg-query -W -f '${Version}' "${entry%%:*}" 2>/dev/null || true)"
+    else
+      printf '%-11s missing\n' "${entry%%:*}"
+    fi
+  done
+}
+
+case "${1:-}" in
+  install) install ;;
+  status) status ;;
+  *) log "usage: $0 install|status"; exit 2 ;;
+esac

@@ -1,0 +1,38 @@
+"""The contract's content beyond its shape: procedures fit the source, settings come from the builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runbook.contract import RTO_TARGET_HOURS
+
+
+def test_export_procedures_name_only_their_own_engine(prod_runbook: dict[str, Any]) -> None:
+    sqlite = " ".join(s.get("command", "") for s in prod_runbook["datasets"]["vaultwarden-sqlite"]["restore"])
+    pg_dump = " ".join(s.get("command", "") for s in prod_runbook["datasets"]["immich-db-dump"]["restore"])
+    assert "db.sqlite3" in sqlite and "pg_restore" not in sqlite
+    assert "pg_restore" in pg_dump and "-d immich" in pg_dump and "sqlite3" not in pg_dump
+
+
+def test_pvc_steps_name_the_namespace_and_mover(prod_runbook: dict[str, Any]) -> None:
+    grafana = prod_runbook["datasets"]["grafana"]
+    text = " ".join(s["why"] + s.get("command", "") for s in grafana["restore"])
+    assert "kubectl -n monitoring" in text and "spec.kopia.previous" in text
+    assert grafana["pvc"] == {"namespace": "monitoring", "claim": "grafana", "mover": "kopia"}
+
+
+def test_postgres_copies_carry_their_repository_number_and_options(prod_runbook: dict[str, Any]) -> None:
+    immich = prod_runbook["datasets"]["immich-db"]
+    assert immich["postgres"]["stanza"] == "postgres18-immich"
+    for n, copy in enumerate(immich["copies"], start=1):
+        assert copy["repo_index"] == n
+        values = copy["pgbackrest_repository"]["values"]
+        assert values[f"repo{n}-s3-bucket"] == copy["bucket"]
+        assert values[f"repo{n}-path"] == "/" + copy["repository"]
+        assert copy["pgbackrest_repository"]["from_secrets"][f"repo{n}-cipher-pass"] == "cipher_pass"
+        assert f"repo{n}-cipher-pass" in copy["escrow"]["holds"]
+
+
+def test_rto_targets_shrink_with_the_tier() -> None:
+    assert RTO_TARGET_HOURS[1][0] < RTO_TARGET_HOURS[2][0] < RTO_TARGET_HOURS[3][0]
+    assert RTO_TARGET_HOURS[3][1] is None

@@ -1,0 +1,132 @@
+"""`python -m runbook generate`: a restore runbook for every dataset of the prod inventory that a newcomer can
+follow, an estate overview, the same bytes for the same outputs, and secrets only when asked."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runbook.__main__ import main
+from runbook.render import OVERVIEW, render, three_two_one
+from tests.components.harness import ROOT
+from tests.drills.estate import load_stack_inventory
+
+
+def _reverse_keys(value: Any) -> Any:
+    """The same document with every mapping in the opposite key order (what another JSON writer might do)."""
+    if isinstance(value, dict):
+        return {k: _reverse_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reverse_keys(v) for v in value]
+    return value
+
+
+def _secret_values(secrets: dict[str, Any]) -> list[str]:
+    values = []
+    for per_dataset in secrets.values():
+        for value in per_dataset.values():
+            values += list(value.values()) if isinstance(value, dict) else [value]
+    return values
+
+
+def _generate(tmp_path: Path, outputs: dict[str, Any], *extra: str) -> tuple[int, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    source, out = tmp_path / "outputs.json", tmp_path / "runbooks"
+    source.write_text(json.dumps(outputs))
+    return main(["generate", "--from", str(source), "--out", str(out), *extra]), out
+
+
+def test_every_prod_dataset_has_a_restore_procedure_that_explains_each_step(prod_outputs: dict[str, Any]) -> None:
+    inventory = load_stack_inventory(ROOT / "Pulumi.prod.yaml")
+    files = render(prod_outputs)
+    assert set(files) == {OVERVIEW} | {f"{d.name}.md" for d in inventory.datasets}
+    for ds in inventory.datasets:
+        text = files[f"{ds.name}.md"]
+        steps = prod_outputs["runbook"]["datasets"][ds.name]["restore"]
+        assert len(steps) >= 2, ds.name
+        restore = text.split("\n## Restore\n", 1)[1]
+        for n, step in enumerate(steps, start=1):
+            assert f"{n}. **{step['title']}**\n\n   {step['why']}" in restore, (ds.name, step["title"])
+            if "command" in step:
+                assert f"   {step['command']}\n" in restore
+        assert "## Before you start" in text and "**escrow**" in text
+        assert f"[{ds.name}.md]({ds.name}.md)" in files[OVERVIEW]
+
+
+def test_tool_specific_procedures_use_the_exact_repository_settings(prod_outputs: dict[str, Any]) -> None:
+    files = render(prod_outputs)
+    vaultwarden = prod_outputs["runbook"]["datasets"]["vaultwarden"]
+    for copy in vaultwarden["copies"]:
+        repository = copy["repository_secret"]["values"]["RESTIC_REPOSITORY"]
+        assert f"export RESTIC_REPOSITORY={repository}\n" in files["vaultwarden.md"]
+    immich = files["immich-db.md"]
+    for copy in prod_outputs["runbook"]["datasets"]["immich-db"]["copies"]:
+        for option, value in copy["pgbackrest_repository"]["values"].items():
+            assert f"\n{option}={value}\n" in immich
+    assert "pgbackrest --stanza=postgres18-immich restore" in immich
+
+
+def test_overview_has_tiers_copies_cost_and_the_3_2_1_status_of_tier_1(prod_outputs: dict[str, Any]) -> None:
+    runbook = prod_outputs["runbook"]
+    overview = render(prod_outputs)[OVERVIEW]
+    section = overview.split("## 3-2-1 status of Tier 1", 1)[1].split("\n## ", 1)[0]
+    tier1 = [n for n, d in runbook["datasets"].items() if d["tier"] == 1]
+    assert tier1 and all(re.search(rf"^\| {re.escape(n)} \|.*\| met \|$", section, re.M) for n in tier1)
+    assert all(three_two_one(runbook["datasets"][n])[0] for n in tier1)
+    for destination, cost in runbook["monthly_cost_usd"].items():
+        assert f"| {destination} | {cost:.2f} |" in overview
+    assert f"**{runbook['monthly_cost_total_usd']:.2f}**" in overview
+    for tier in runbook["tiers"]:
+        assert f"| {tier} (" in overview
+
+
+def test_three_two_one_reports_a_dataset_that_falls_short() -> None:
+    assert three_two_one({"copies_total": 3, "media": ["cluster-disk"], "offsite_copies": 1}) == (
+        False, "3 copies, 1 media, 1 offsite")
+
+
+def test_same_outputs_give_the_same_bytes(prod_outputs: dict[str, Any], tmp_path: Path) -> None:
+    assert render(prod_outputs) == render(_reverse_keys(prod_outputs))
+    first_status, first = _generate(tmp_path / "a", prod_outputs)
+    second_status, second = _generate(tmp_path / "b", _reverse_keys(prod_outputs))
+    assert first_status == second_status == 0
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_secrets_stay_out_unless_asked_for(prod_outputs: dict[str, Any], tmp_path: Path) -> None:
+    values = _secret_values(prod_outputs["secrets"])
+    assert values
+    status, out = _generate(tmp_path / "plain", prod_outputs)
+    assert status == 0
+    text = "".join(p.read_text() for p in out.iterdir())
+    assert not [v for v in values if v in text]
+    assert f"`{prod_outputs['runbook']['datasets']['vaultwarden']['copies'][0]['escrow']['path']}`" in text
+    status, out = _generate(tmp_path / "shown", prod_outputs, "--show-secrets")
+    assert status == 0
+    text = "".join(p.read_text() for p in out.iterdir())
+    assert all(v in text for v in values)
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in out.iterdir())
+
+
+def test_show_secrets_without_secret_values_is_refused(prod_outputs: dict[str, Any], tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    prod_outputs["secrets"] = "[secret]"
+    status, out = _generate(tmp_path, prod_outputs, "--show-secrets")
+    assert status == 2 and not out.exists()
+    assert "--show-secrets" in capsys.readouterr().err
+
+
+def test_outputs_that_break_the_contract_are_refused_before_anything_is_written(
+        prod_outputs: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    del prod_outputs["runbook"]["datasets"]["vaultwarden"]["copies"][0]["bucket"]
+    status, out = _generate(tmp_path, prod_outputs)
+    assert status == 2 and not out.exists()
+    assert "runbook.datasets.vaultwarden.copies.0" in capsys.readouterr().err
