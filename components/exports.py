@@ -8,7 +8,7 @@ import pulumi
 
 from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, Truenas
-from manifests import exports
+from manifests import exports, verification
 from plan.model import DatasetPlan
 
 
@@ -22,10 +22,15 @@ class ExportArgs:
 
 
 class ExportJob(pulumi.ComponentResource):
-    """One dump CronJob; the NAS dataset it writes into carries the offsite copies."""
+    """One dump CronJob, and a restore drill of the newest dump when the tier asks for drills; the NAS dataset
+    it writes into carries the offsite copies."""
 
     def __init__(self, name: str, args: ExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:exports:ExportJob", name, None, opts)
         job = exports.export_cronjob(args.dataset, args.plan, nas=args.nas, healthchecks_base=args.healthchecks_base)
         args.target.declare(f"{name}-dump", job, parent=self)
+        if args.plan.drill_every_days:
+            drills = verification.restore_drills(args.dataset, args.plan, args.healthchecks_base, nas=args.nas)
+            for i, obj in enumerate(drills):
+                args.target.declare(f"{name}-drill-{i}", obj, parent=self)
         self.register_outputs({})

@@ -1,4 +1,5 @@
-"""pgBackRest for one CloudNativePG cluster via the dalibo CNPG-I plugin: stanza, credentials, schedules."""
+"""pgBackRest for one CloudNativePG cluster via the dalibo CNPG-I plugin: stanza, credentials, schedules, and the
+integrity checks and restore drill its tier asks for."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pulumi
 
 from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset
-from manifests import pgbackrest
+from manifests import pgbackrest, verification
 from plan.model import DatasetPlan
 from providers.generated import GeneratedSecret
 
@@ -21,6 +22,8 @@ class PgBackRestArgs:
     credentials: Mapping[str, pulumi.Output]
     """Per destination name: secret Output of {access_key_id, secret_access_key} for this cluster's writer."""
     target: KubernetesTarget
+    healthchecks_base: str | None = None
+    """Ping base URL for the check and drill jobs; None = they only fail their Job."""
 
 
 class PgBackRestBackup(pulumi.ComponentResource):
@@ -48,7 +51,17 @@ class PgBackRestBackup(pulumi.ComponentResource):
                 target.declare(f"{child}-schedule-{i}", obj, parent=self)
         target.declare(f"{name}-stanza", pgbackrest.stanza(ds, args.plan, args.plan.copies), parent=self)
         target.declare(f"{name}-plugin-config", pgbackrest.plugin_config(ds), parent=self)
+        self._declare_verification(name, args)
         self.cipher_passphrases = pulumi.Output.secret(passphrases)
         self.cluster_plugin = pulumi.Output.from_input(
             pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
         self.register_outputs({"cipher_passphrases": self.cipher_passphrases, "cluster_plugin": self.cluster_plugin})
+
+    def _declare_verification(self, name: str, args: PgBackRestArgs) -> None:
+        """`pgbackrest verify` of each repository and a restore drill of the first, when the tier asks for them."""
+        plan, base = args.plan, args.healthchecks_base
+        checks = verification.integrity_checks(args.dataset, plan, base) if plan.verify_every_days else []
+        drills = verification.restore_drills(args.dataset, plan, base) if plan.drill_every_days else []
+        for role, objects in (("check", checks), ("drill", drills)):
+            for i, obj in enumerate(objects):
+                args.target.declare(f"{name}-{role}-{i}", obj, parent=self)

@@ -1,4 +1,4 @@
-"""VolSync for one PVC: a repository per destination, its ReplicationSource, restore and drill objects."""
+"""VolSync for one PVC: a repository per destination, its ReplicationSource, restore, drill and check objects."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pulumi
 
 from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, PvcSource
-from manifests import volsync
+from manifests import verification, volsync
 from plan.model import DatasetPlan
 from providers.generated import GeneratedSecret
 
@@ -55,5 +55,8 @@ class VolSyncBackup(pulumi.ComponentResource):
             # Drill the first copy (local when there is one): restores people actually run come from there.
             for i, obj in enumerate(volsync.drill_objects(ds, args.plan.copies[0], args.healthchecks_base, args.plan)):
                 target.declare(f"{name}-drill-{i}", obj, parent=self)
+        if args.plan.verify_every_days:
+            for i, obj in enumerate(verification.integrity_checks(ds, args.plan, args.healthchecks_base)):
+                target.declare(f"{name}-check-{i}", obj, parent=self)
         self.repository_passwords = pulumi.Output.secret(passwords)
         self.register_outputs({"repository_passwords": self.repository_passwords})

@@ -44,6 +44,11 @@ def stanza_name(ds: Dataset) -> str:
     return object_name(ds.name)
 
 
+def stanza_config_name(ds: Dataset) -> str:
+    """The pgBackRest stanza itself (`--stanza`, the Stanza's `stanzaConfiguration.name`): the cluster's name."""
+    return _postgres(ds).cluster
+
+
 def plugin_config_name(ds: Dataset) -> str:
     """The PluginConfig the Cluster's plugin entry points at."""
     return object_name(ds.name)
@@ -103,6 +108,36 @@ def _repository(ds: Dataset, copy: CopyPlan) -> tuple[dict[str, Any], dict[str, 
     return entry, ({"STORAGE_PORT": str(port)} if port else {})
 
 
+def repository_env(ds: Dataset, copy: CopyPlan, repo_index: int) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """`PGBACKREST_REPO<n>_*` variables that open repository n the way the plugin's sidecar does.
+
+    Derived from the same Stanza entry and credentials Secret, so a Job outside the cluster (integrity check,
+    restore drill) reads the repository the backups wrote. Returns (plain values, Secret-referencing env entries).
+    Retention is left out: these Jobs never expire anything.
+    """
+    _check_copy(ds, copy)
+    if repo_index < 1:
+        raise ValueError(f"{copy.key}: pgBackRest repositories are numbered from 1, got {repo_index}")
+    entry, extra = _repository(ds, copy)
+    prefix = f"PGBACKREST_REPO{repo_index}_"
+    plain = {
+        "TYPE": "s3",
+        "S3_BUCKET": entry["bucket"],
+        "S3_ENDPOINT": entry["endpoint"],
+        "S3_REGION": entry["region"],
+        "S3_URI_STYLE": entry["uriStyle"],
+        "STORAGE_VERIFY_TLS": "y" if entry["verifyTLS"] else "n",
+        "PATH": entry["repoPath"],
+        "CIPHER_TYPE": entry["cipherConfig"]["type"],
+        **extra,
+    }
+    secret = credentials_secret_name(ds, copy)
+    from_secret = {"S3_KEY": KEY_ACCESS_KEY_ID, "S3_KEY_SECRET": KEY_SECRET_ACCESS_KEY, "CIPHER_PASS": KEY_CIPHER_PASS}
+    secret_env = [{"name": prefix + option, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+                  for option, key in from_secret.items()]
+    return {prefix + option: value for option, value in plain.items()}, secret_env
+
+
 def stanza(ds: Dataset, dataset_plan: DatasetPlan, copies: Sequence[CopyPlan]) -> dict[str, Any]:
     """The cluster's pgBackRest stanza: repository n (1-based) is `copies[n - 1]`."""
     source = _postgres(ds)
@@ -117,7 +152,7 @@ def stanza(ds: Dataset, dataset_plan: DatasetPlan, copies: Sequence[CopyPlan]) -
         entry, extra = _repository(ds, copy)
         repositories.append(entry)
         env.update({f"PGBACKREST_REPO{index}_{key}": value for key, value in extra.items()})
-    configuration: dict[str, Any] = {"name": source.cluster, "s3Repositories": repositories}
+    configuration: dict[str, Any] = {"name": stanza_config_name(ds), "s3Repositories": repositories}
     if env:
         configuration["customEnvVar"] = env
     return {

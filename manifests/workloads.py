@@ -1,4 +1,4 @@
-"""Hardened batch/v1 CronJobs for the small jobs this program runs itself (dumps, drill checks).
+"""Hardened batch/v1 CronJobs for the small jobs this program runs itself (dumps, drills, integrity checks).
 
 The one home of their container images and of the restricted pod profile: non-root, no privilege escalation,
 no capabilities, read-only root filesystem with a scratch `/tmp`, and bounded resources.
@@ -17,11 +17,21 @@ PG_DUMP_IMAGE = "docker.io/library/postgres:18.1-alpine"
 """pg_dump must be at least as new as the server; 18 reads every supported server version."""
 SQLITE_IMAGE = "docker.io/keinos/sqlite3:3.47.2"
 """sqlite3 CLI on Alpine (busybox shell and wget for pings)."""
+RESTIC_IMAGE = "docker.io/restic/restic:0.18.0"
+"""The restic release VolSync's mover ships (mover-restic/SOURCE_VERSIONS); Alpine, busybox shell and wget."""
+KOPIA_IMAGE = "docker.io/kopia/kopia:0.22.3"
+"""The kopia release the perfectra1n VolSync fork builds its mover from; Ubuntu, with sh and curl."""
+PGBACKREST_IMAGE = "docker.io/woblerr/pgbackrest:2.58.0-alpine"
+"""pgBackRest built from the upstream release on Alpine (busybox shell and wget); reads repositories of older 2.x."""
+PGBACKREST_UID = 2001
+"""The image's `pgbackrest` user: pgBackRest opens /etc/pgbackrest/pgbackrest.conf (0640, owned by it) on every run."""
 
 SMALL = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
 """Drill checks only walk a directory tree."""
 DUMP = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
 """pg_dump and sqlite3 stream data; memory stays flat regardless of database size."""
+VERIFY = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+"""Repository checks and restores hold the repository index in memory, which grows with the repository."""
 
 PING_FUNCTION = (
     'ping() { [ -n "${HC_URL:-}" ] || return 0; '
@@ -49,8 +59,8 @@ def container_security() -> dict[str, Any]:
     return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}}
 
 
-def _tmp_volume() -> dict[str, Any]:
-    return {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}
+def _tmp_volume(size: str) -> dict[str, Any]:
+    return {"name": "tmp", "emptyDir": {"sizeLimit": size}}
 
 
 def _tmp_mount() -> dict[str, Any]:
@@ -66,8 +76,12 @@ def cronjob(
     volumes: list[dict[str, Any]],
     security: dict[str, Any],
     deadline_seconds: int,
+    tmp_size: str = "64Mi",
 ) -> dict[str, Any]:
-    """A CronJob that never overlaps itself, never retries blindly, and keeps a little history for debugging."""
+    """A CronJob that never overlaps itself, never retries blindly, and keeps a little history for debugging.
+
+    `tmp_size` bounds the scratch `/tmp`: jobs that cache or copy data there get room for it, nothing more.
+    """
     pod_labels = dict(object_labels)
     return {
         "apiVersion": "batch/v1",
@@ -92,7 +106,7 @@ def cronjob(
                             "automountServiceAccountToken": False,
                             "securityContext": security,
                             "containers": [container],
-                            "volumes": [_tmp_volume(), *volumes],
+                            "volumes": [_tmp_volume(tmp_size), *volumes],
                         },
                     },
                 },
@@ -109,12 +123,17 @@ def container(
     mounts: list[dict[str, Any]],
     resources: dict[str, Any],
     secret_env: list[dict[str, Any]] | None = None,
+    env_from_secrets: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A shell-script container with the restricted profile, `/tmp` as its only writable local path."""
+    """A shell-script container with the restricted profile, `/tmp` as its only writable local path.
+
+    `env_from_secrets` names Secrets whose every key becomes a variable, so a job reads a repository Secret
+    exactly as the mover that wrote the repository does, without this program knowing its values.
+    """
     env_list: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in env.items()]
     env_list += secret_env or []
     env_list.append({"name": "HOME", "value": "/tmp"})
-    return {
+    result: dict[str, Any] = {
         "name": name,
         "image": image,
         "imagePullPolicy": "IfNotPresent",
@@ -124,3 +143,6 @@ def container(
         "securityContext": container_security(),
         "volumeMounts": [_tmp_mount(), *mounts],
     }
+    if env_from_secrets:
+        result["envFrom"] = [{"secretRef": {"name": secret}} for secret in env_from_secrets]
+    return result

@@ -129,11 +129,7 @@ def test_secret_values_reach_the_pack_as_secrets(engine):
 # --- the program's own stacks ---------------------------------------------------------------------------------------
 
 
-_NO_DRILL = "restore drills exist for PVC datasets only"
 KNOWN_PROD_GAPS: dict[tuple[str, str], str] = {
-    ("dataset-missing-restore-drill", "immich-db"): _NO_DRILL,
-    ("dataset-missing-restore-drill", "immich-db-dump"): _NO_DRILL,
-    ("dataset-missing-restore-drill", "vaultwarden-sqlite"): _NO_DRILL,
     **{("dataset-missing-restore-drill", name): "no TrueNAS restore drill yet: a scheduled PULL of a canary path "
                                                 "into a scratch dataset needs a canary writer on the NAS"
        for name in ("exports", "immich-photos", "nextcloud")},

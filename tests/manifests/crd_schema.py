@@ -264,6 +264,23 @@ _CONTAINER = {
         "imagePullPolicy": {"enum": ["Always", "IfNotPresent", "Never"]},
         "command": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "env": _ENV,
+        "envFrom": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["secretRef"],
+                "additionalProperties": False,
+                "properties": {
+                    "secretRef": {
+                        "type": "object",
+                        "required": ["name"],
+                        "additionalProperties": False,
+                        "properties": {"name": {"type": "string", "pattern": DNS_LABEL}},
+                    }
+                },
+            },
+        },
         "resources": _RESOURCES,
         "securityContext": {
             "type": "object",

@@ -2,6 +2,7 @@
 
 It covers restic and kopia movers, NFS, B2, R2 and a plain-HTTP MinIO, a locked kopia repository, Snapshot and
 Clone copy methods, a CNPG cluster with two pgBackRest repositories, a TrueNAS hub and both export engines.
+Tiers 1, 2 and 3 all appear, so integrity checks and drills are rendered at every cadence (and not at all).
 `rendered()` wires the builders the way the components do, so tests can check the whole output at once.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inventory import Dataset, Inventory, load_inventory
-from manifests import alerts, exports, pgbackrest, volsync
+from manifests import alerts, exports, pgbackrest, verification, volsync
 from manifests.secrets import SecretSpec, external_secret
 from plan import DatasetPlan, Plan, build_plan
 
@@ -114,13 +115,15 @@ class Rendered:
     pgbackrest: list[dict[str, Any]] = field(default_factory=list)
     exports: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    verification: list[dict[str, Any]] = field(default_factory=list)
     external_secrets: list[dict[str, Any]] = field(default_factory=list)
     secrets: list[SecretSpec] = field(default_factory=list)
     plugin_snippets: list[dict[str, Any]] = field(default_factory=list)
 
     def objects(self) -> list[dict[str, Any]]:
         """Every Kubernetes object (Secrets excluded: they are specs until the program resolves them)."""
-        return [*self.volsync, *self.pgbackrest, *self.exports, *self.alerts, *self.external_secrets]
+        return [*self.volsync, *self.pgbackrest, *self.exports, *self.alerts, *self.verification,
+                *self.external_secrets]
 
 
 @functools.cache
@@ -148,6 +151,10 @@ def rendered() -> Rendered:
             out.plugin_snippets.append(pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
         elif kind == "export":
             out.exports.append(exports.export_cronjob(ds, dp, nas=inv.truenas, healthchecks_base=HEALTHCHECKS))
+        if kind in ("pvc", "postgres"):
+            out.verification.extend(verification.integrity_checks(ds, dp, HEALTHCHECKS))
+        if kind in ("postgres", "export"):
+            out.verification.extend(verification.restore_drills(ds, dp, HEALTHCHECKS, nas=inv.truenas))
     out.alerts = alerts.prometheus_rules(pairs(), ALERT_NAMESPACE)
     out.external_secrets = [external_secret(spec, STORE, REMOTE_PREFIX) for spec in out.secrets]
     return out

@@ -1,0 +1,457 @@
+"""Integrity checks and restore drills: valid, hardened, on the tier's cadence, wired to the repositories the
+backups write, free of secret values, and their scripts pass healthy backups and fail broken ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from manifests import meta, pgbackrest, verification, volsync, workloads
+from plan.model import CopyPlan
+from policies.rules.support.cron import parse_cron
+from runbook import pgbackrest as pgconf
+from tests.manifests import crd_schema, estate
+from tests.manifests.test_exports import FAKE_SQLITE3
+
+PINNED = {workloads.RESTIC_IMAGE, workloads.KOPIA_IMAGE, workloads.PGBACKREST_IMAGE, workloads.SQLITE_IMAGE,
+          workloads.PG_DUMP_IMAGE}
+SENSITIVE = ("PASSWORD", "SECRET", "CIPHER_PASS", "S3_KEY")
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
+
+
+def _pod(job: dict[str, Any]) -> dict[str, Any]:
+    return job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def _container(job: dict[str, Any]) -> dict[str, Any]:
+    (container,) = _pod(job)["containers"]
+    return container
+
+
+def _env(job: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in _container(job)["env"]}
+
+
+def _script(job: dict[str, Any]) -> str:
+    return _container(job)["command"][2]
+
+
+def _checks(name: str) -> list[dict[str, Any]]:
+    ds, dp = estate.dataset(name)
+    return verification.integrity_checks(ds, dp, estate.HEALTHCHECKS)
+
+
+def _drills(name: str) -> list[dict[str, Any]]:
+    ds, dp = estate.dataset(name)
+    return verification.restore_drills(ds, dp, estate.HEALTHCHECKS, nas=estate.inventory().truenas)
+
+
+def _pvc_copies() -> list[tuple[Any, Any, CopyPlan]]:
+    return [(ds, dp, copy) for ds, dp in estate.pairs() if ds.source.kind == "pvc" and dp.verify_every_days
+            for copy in dp.copies]
+
+
+# --- every object ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("job", estate.rendered().verification, ids=_name)
+def test_every_object_validates(job: dict[str, Any]) -> None:
+    assert crd_schema.validate(job) == []
+
+
+@pytest.mark.parametrize("job", estate.rendered().verification, ids=_name)
+def test_every_job_is_labelled_hardened_and_pinned(job: dict[str, Any]) -> None:
+    found = job["metadata"]["labels"]
+    role = found[verification.LABEL_VERIFICATION]
+    assert role in (verification.CHECK, verification.DRILL)
+    ds, _ = estate.dataset(found[meta.LABEL_DATASET])
+    assert found == {**meta.labels(ds.name, ds.tier, found.get(meta.LABEL_DESTINATION)),
+                     verification.LABEL_VERIFICATION: role}
+    assert (meta.LABEL_DESTINATION in found) == (ds.source.kind != "export")
+    assert job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"] == found
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    assert _pod(job)["securityContext"]["runAsNonRoot"] is True and _pod(job)["securityContext"]["runAsUser"] > 0
+    container = _container(job)
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["resources"]["requests"] and container["resources"]["limits"]
+    assert container["image"] in PINNED and not container["image"].endswith(":latest")
+    assert _env(job)["HC_URL"].startswith(estate.HEALTHCHECKS) and _env(job)["HC_URL"].endswith(f"-{role}")
+
+
+def test_estate_renders_every_kind_of_check_and_drill() -> None:
+    tools = {(j["metadata"]["labels"][verification.LABEL_VERIFICATION], _container(j)["name"])
+             for j in estate.rendered().verification}
+    assert tools == {("check", "restic"), ("check", "kopia"), ("check", "pgbackrest"), ("drill", "pgbackrest"),
+                     ("drill", "sqlite"), ("drill", "pg-dump")}
+
+
+def test_no_secret_value_reaches_a_job() -> None:
+    text = json.dumps(estate.rendered().verification)
+    assert "repository_password" not in text and "SecretRef" not in text
+    for job in estate.rendered().verification:
+        for entry in _container(job)["env"]:
+            if any(word in entry["name"] for word in SENSITIVE):
+                assert "value" not in entry and "secretKeyRef" in entry["valueFrom"], f"{_name(job)} {entry['name']}"
+
+
+# --- cadence --------------------------------------------------------------------------------------------------------
+
+
+def _gap_days(job: dict[str, Any]) -> float:
+    gap = parse_cron(job["spec"]["schedule"]).max_gap_hours()
+    assert gap is not None
+    return gap / 24
+
+
+def test_tier1_checks_every_copy_weekly_and_drills_monthly() -> None:
+    for name in ("vaultwarden", "paperless", "immich-db"):
+        ds, dp = estate.dataset(name)
+        checks = _checks(name)
+        assert [j["metadata"]["labels"][meta.LABEL_DESTINATION] for j in checks] == [c.destination for c in dp.copies]
+        for job in checks:
+            _, _, dom, month, dow = job["spec"]["schedule"].split()
+            assert (dom, month) == ("*", "*") and dow in {str(d) for d in range(7)}
+            assert _gap_days(job) == 7 == dp.verify_every_days
+    (drill,) = _drills("immich-db")
+    _, _, dom, month, dow = drill["spec"]["schedule"].split()
+    assert 2 <= int(dom) <= 27 and (month, dow) == ("*", "*")
+    assert 28 <= _gap_days(drill) <= 31
+    for name in ("grafana-db", "immich-dump"):
+        (drill,) = _drills(name)
+        assert 28 <= _gap_days(drill) <= 31
+
+
+def test_tier2_checks_monthly_and_drills_nothing() -> None:
+    for name in ("grafana", "home-assistant-config-with-a-rather-long"):
+        ds, dp = estate.dataset(name)
+        assert dp.verify_every_days == 30 and dp.drill_every_days == 0
+        checks = _checks(name)
+        assert len(checks) == len(dp.copies)
+        for job in checks:
+            _, _, dom, month, dow = job["spec"]["schedule"].split()
+            assert 2 <= int(dom) <= 27 and (month, dow) == ("*", "*")
+            assert _gap_days(job) <= 31, "the pack accepts a monthly run for a 30-day cadence"
+        assert not any(j["metadata"]["name"].endswith("-drill") for j in estate.rendered().verification
+                       if j["metadata"]["labels"][meta.LABEL_DATASET] == name)
+
+
+def test_tier3_and_zero_cadences_render_nothing() -> None:
+    ds, dp = estate.dataset("sonarr")
+    assert verification.integrity_checks(ds, dp, estate.HEALTHCHECKS) == []
+    ds, dp = estate.dataset("immich-db")
+    assert verification.integrity_checks(ds, replace(dp, verify_every_days=0), None) == []
+    assert verification.restore_drills(ds, replace(dp, drill_every_days=0), None) == []
+
+
+def test_schedule_maps_cadence_to_month_week_or_day_deterministically() -> None:
+    assert verification.schedule(75, 30, "a").split()[:2] == ["15", "1"]
+    monthly, weekly, daily = (verification.schedule(75, days, "a") for days in (30, 7, 1))
+    assert monthly.split()[4] == "*" and 2 <= int(monthly.split()[2]) <= 27
+    assert weekly.split()[2] == "*" and weekly.split()[4] in {str(d) for d in range(7)}
+    assert daily.split()[2:] == ["*", "*", "*"]
+    assert verification.schedule(75, 7, "a") == weekly
+    assert len({verification.schedule(75, 30, f"dataset-{i}") for i in range(20)}) > 5, "days spread by hash"
+    with pytest.raises(ValueError, match="schedules nothing"):
+        verification.schedule(75, 0, "a")
+
+
+@pytest.mark.parametrize(("ds", "dp", "copy"), _pvc_copies(), ids=lambda v: getattr(v, "key", ""))
+def test_pvc_checks_start_two_hours_after_repository_maintenance(ds: Any, dp: Any, copy: CopyPlan) -> None:
+    (job,) = [j for j in verification.integrity_checks(ds, dp, None)
+              if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
+    minute, hour = (int(f) for f in job["spec"]["schedule"].split()[:2])
+    maintenance = volsync.maintenance_schedule(copy).minute_of_day
+    assert (hour * 60 + minute - maintenance) % (24 * 60) == verification.CHECK_OFFSET_MINUTES
+
+
+# --- wiring to the repositories -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("ds", "dp", "copy"), _pvc_copies(), ids=lambda v: getattr(v, "key", ""))
+def test_pvc_check_reads_the_copys_repository_secret_and_nfs_export(ds: Any, dp: Any, copy: CopyPlan) -> None:
+    (job,) = [j for j in verification.integrity_checks(ds, dp, estate.HEALTHCHECKS)
+              if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
+    secret = volsync.repository_secret(ds, copy)
+    container = _container(job)
+    assert container["envFrom"] == [{"secretRef": {"name": secret.name}}]
+    assert secret.name == volsync.repository_secret_name(ds, copy)
+    assert _env(job)["HC_URL"] == f"{estate.HEALTHCHECKS}{copy.healthcheck_slug}-check"
+    assert container["name"] == ds.source.mover
+    assert _pod(job)["securityContext"]["runAsUser"] == (ds.source.run_as_user or verification.NOBODY)
+    source = volsync.replication_source(ds, copy, estate.inventory().kubernetes)
+    mover_volumes = source["spec"][ds.source.mover].get("moverVolumes", [])
+    repository = [v for v in _pod(job)["volumes"] if v["name"] == "repository"]
+    if copy.kind != "nfs":
+        assert mover_volumes == [] and repository == []
+        return
+    (mover_volume,) = mover_volumes
+    read_only = ds.source.mover == "kopia"
+    assert repository == [{"name": "repository", "nfs": {**mover_volume["volumeSource"]["nfs"], "readOnly": read_only}}]
+    mount = f"/mnt/{mover_volume['mountPath']}"
+    assert {"name": "repository", "mountPath": mount, "readOnly": read_only} in container["volumeMounts"]
+    location = secret.plain().get("RESTIC_REPOSITORY") or secret.plain()["KOPIA_REPOSITORY"]
+    assert location.removeprefix("filesystem://").startswith(mount + "/")
+
+
+def _postgres_jobs() -> list[tuple[int, dict[str, Any]]]:
+    """(repository number, job): the checks of every repository, and the drill of the first."""
+    return [*enumerate(_checks("immich-db"), start=1), (1, _drills("immich-db")[0])]
+
+
+@pytest.mark.parametrize(("repo", "job"), _postgres_jobs(), ids=lambda v: v if isinstance(v, int) else _name(v))
+def test_pgbackrest_jobs_open_the_repository_as_the_stanza_describes_it(repo: int, job: dict[str, Any]) -> None:
+    ds, dp = estate.dataset("immich-db")
+    copy = dp.copies[repo - 1]
+    stanza = pgbackrest.stanza(ds, dp, dp.copies)["spec"]["stanzaConfiguration"]
+    options = pgconf.stanza_options(stanza)
+    env = _env(job)
+    assert env["STANZA"] == options.stanza == pgbackrest.stanza_config_name(ds)
+    assert env["REPO"] == str(repo)
+    prefix = f"repo{repo}-"
+    wanted = {o: v for o, v in options.options.items() if o.startswith(prefix) and "-retention-" not in o}
+    found = {pgconf.env_option(k): v for k, v in env.items()
+             if k.startswith(f"PGBACKREST_REPO{repo}_") and isinstance(v, str)}
+    assert found == wanted
+    secret = pgbackrest.credentials_secret(ds, copy)
+    referenced = {pgconf.env_option(k): (v["secretKeyRef"]["name"], v["secretKeyRef"]["key"])
+                  for k, v in env.items() if isinstance(v, dict)}
+    assert referenced == {o: ref for o, ref in options.secret_options.items() if o.startswith(prefix)}
+    assert {name for name, _ in referenced.values()} == {secret.name}
+    assert {key for _, key in referenced.values()} == set(secret.refs())
+    assert not any(k.startswith("PGBACKREST_REPO") and not k.startswith(f"PGBACKREST_REPO{repo}_") for k in env)
+    assert _pod(job)["securityContext"]["runAsUser"] == workloads.PGBACKREST_UID
+    slug = f"{copy.healthcheck_slug}-{job['metadata']['labels'][verification.LABEL_VERIFICATION]}"
+    assert env["HC_URL"] == estate.HEALTHCHECKS + slug
+
+
+def test_pgbackrest_repository_env_carries_a_non_default_port() -> None:
+    ds, dp = estate.dataset("immich-db")
+    copy = replace(dp.copies[0], endpoint="https://s3.example.net:9443")
+    plain, _ = pgbackrest.repository_env(ds, copy, 3)
+    assert plain["PGBACKREST_REPO3_S3_ENDPOINT"] == "s3.example.net"
+    assert plain["PGBACKREST_REPO3_STORAGE_PORT"] == "9443"
+    with pytest.raises(ValueError, match="numbered from 1"):
+        pgbackrest.repository_env(ds, copy, 0)
+
+
+def test_postgres_drill_restores_into_a_sized_scratch_volume() -> None:
+    ds, _ = estate.dataset("immich-db")
+    (drill,) = _drills("immich-db")
+    assert {"name": "scratch", "emptyDir": {"sizeLimit": f"{int(ds.size_gb * 2)}Gi"}} in _pod(drill)["volumes"]
+    assert {"name": "scratch", "mountPath": "/scratch"} in _container(drill)["volumeMounts"]
+
+
+@pytest.mark.parametrize("name", ["grafana-db", "immich-dump"])
+def test_export_drill_mounts_the_dump_folder_read_only_as_the_export_job(name: str) -> None:
+    ds, dp = estate.dataset(name)
+    (drill,) = _drills(name)
+    export = next(j for j in estate.rendered().exports if j["metadata"]["labels"][meta.LABEL_DATASET] == name)
+    export_nfs = next(v["nfs"] for v in _pod(export)["volumes"] if v["name"] == "backup")
+    assert {"name": "backup", "nfs": {**export_nfs, "readOnly": True}} in _pod(drill)["volumes"]
+    assert {"name": "backup", "mountPath": "/backup", "readOnly": True} in _container(drill)["volumeMounts"]
+    assert _pod(drill)["securityContext"] == _pod(export)["securityContext"]
+    assert _env(drill)["DUMPS"] == _env(export)["OUT"] and _env(drill)["PREFIX"] == name
+    assert _env(drill)["HC_URL"] == _env(export)["HC_URL"] + "-drill"
+    assert not any(v.get("persistentVolumeClaim") for v in _pod(drill)["volumes"]), "never mounts the app's claim"
+
+
+# --- commands -------------------------------------------------------------------------------------------------------
+
+
+def test_commands_invoke_the_right_tools() -> None:
+    restic = _script(_checks("vaultwarden")[0])
+    assert 'restic --cache-dir=/tmp/cache --retry-lock="$RETRY_LOCK" check' in restic
+    assert '--read-data-subset="$READ_PERCENT%"' in restic
+    kopia = _script(_checks("paperless")[0])
+    assert 'kopia repository connect "$@" --readonly' in kopia
+    assert 'kopia snapshot verify --verify-files-percent="$READ_PERCENT"' in kopia
+    check = _script(_checks("immich-db")[0])
+    assert 'pgbackrest --stanza="$STANZA" --repo="$REPO" verify --output=text --verbose' in check
+    drill = _script(_drills("immich-db")[0])
+    assert 'pgbackrest --stanza="$STANZA" --repo=1 --pg1-path=/scratch/pgdata' in drill and "restore" in drill
+    sqlite = _script(_drills("grafana-db")[0])
+    assert "PRAGMA integrity_check" in sqlite and "sqlite_master" in sqlite and "cp " in sqlite
+    pg_dump = _script(_drills("immich-dump")[0])
+    assert 'pg_restore --list "$DUMPS/$newest"' in pg_dump and "TABLE DATA" in pg_dump
+    assert _env(_checks("vaultwarden")[0])["READ_PERCENT"] == str(verification.READ_PERCENT)
+
+
+def test_wrong_sources_and_missing_inputs_are_refused() -> None:
+    pvc, pvc_plan = estate.dataset("vaultwarden")
+    with pytest.raises(TypeError, match="drill_objects"):
+        verification.restore_drills(pvc, pvc_plan, None)
+    photos, photos_plan = estate.dataset("photos")
+    with pytest.raises(TypeError, match="not truenas"):
+        verification.integrity_checks(photos, photos_plan, None)
+    with pytest.raises(TypeError, match="truenas datasets"):
+        verification.restore_drills(photos, photos_plan, None)
+    dump, dump_plan = estate.dataset("grafana-db")
+    with pytest.raises(TypeError, match="not export"):
+        verification.integrity_checks(dump, dump_plan, None)
+    with pytest.raises(ValueError, match="pass the inventory's truenas"):
+        verification.restore_drills(dump, dump_plan, None)
+    with pytest.raises(ValueError, match="does not describe"):
+        verification.integrity_checks(pvc, photos_plan, None)
+
+
+def test_without_healthchecks_jobs_only_exit_nonzero() -> None:
+    ds, dp = estate.dataset("immich-db")
+    for job in verification.integrity_checks(ds, dp, None) + verification.restore_drills(ds, dp, None):
+        assert "HC_URL" not in _env(job)
+
+
+# --- scripts, run with stand-in tools -------------------------------------------------------------------------------
+
+
+def _run(job: dict[str, Any], tmp_path: Path, tools: dict[str, str], env: dict[str, str] | None = None,
+         paths: dict[str, Path] | None = None) -> tuple[int, list[str], str]:
+    """Run a job's script with fake tools on PATH; returns (exit status, Healthchecks pings, stderr)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    hc_log = tmp_path / "hc.log"
+    hc_log.unlink(missing_ok=True)
+    tools = {"curl": f'#!/bin/sh\nfor a; do last="$a"; done\necho "$last" >> {hc_log}\n', **tools}
+    for tool, body in tools.items():
+        (bin_dir / tool).write_text(body)
+        (bin_dir / tool).chmod(0o755)
+    script = _script(job).replace("/tmp/", f"{tmp_path}/")
+    for path, local in (paths or {}).items():
+        script = script.replace(str(path), str(local))
+    full_env = {**{k: v for k, v in _env(job).items() if isinstance(v, str)}, "HC_URL": "http://hc/x",
+                "PATH": f"{bin_dir}:{os.environ['PATH']}", **(env or {})}
+    result = subprocess.run(["/bin/sh", "-c", script], env=full_env, capture_output=True, text=True, check=False)
+    pings = hc_log.read_text().splitlines() if hc_log.exists() else []
+    return result.returncode, pings, result.stderr
+
+
+def _recorder(tmp_path: Path, tool: str, output: str = "", status: int = 0) -> str:
+    log = tmp_path / f"{tool}.args"
+    return f'#!/bin/sh\necho "$*" >> {log}\nprintf "%s\\n" "{output}"\nexit {status}\n'
+
+
+@pytest.mark.parametrize("status", [0, 1])
+def test_restic_check_reports_the_tools_verdict(tmp_path: Path, status: int) -> None:
+    job = _checks("vaultwarden")[1]
+    code, pings, _ = _run(job, tmp_path, {"restic": _recorder(tmp_path, "restic", "no errors were found", status)})
+    assert (code, pings) == ((0, ["http://hc/x"]) if status == 0 else (1, ["http://hc/x/fail"]))
+    assert (tmp_path / "restic.args").read_text().split() == [
+        f"--cache-dir={tmp_path}/cache", "--retry-lock=30m", "check", "--read-data-subset=10%"]
+
+
+KOPIA_REPOSITORIES = {
+    "b2": ({"KOPIA_REPOSITORY": "s3://hlb-b2-tier1/volsync/paperless/paperless-media",
+            "KOPIA_S3_ENDPOINT": "s3.us-east-005.backblazeb2.com", "AWS_REGION": "us-east-005"},
+           "s3 --bucket=hlb-b2-tier1 --endpoint=s3.us-east-005.backblazeb2.com --region=us-east-005 "
+           "--prefix=volsync/paperless/paperless-media/"),
+    "minio": ({"KOPIA_REPOSITORY": "s3://hlb-minio-tier2/volsync/monitoring/grafana",
+               "KOPIA_S3_ENDPOINT": "minio.storage.svc:9000", "AWS_REGION": "us-east-1",
+               "KOPIA_S3_DISABLE_TLS": "true"},
+              "s3 --bucket=hlb-minio-tier2 --endpoint=minio.storage.svc:9000 --region=us-east-1 "
+              "--prefix=volsync/monitoring/grafana/ --disable-tls"),
+    "nas": ({"KOPIA_REPOSITORY": "filesystem:///mnt/nas/hlb-nas-tier1/volsync/paperless/paperless-media"},
+            "filesystem --path=/mnt/nas/hlb-nas-tier1/volsync/paperless/paperless-media"),
+}
+
+
+@pytest.mark.parametrize("where", sorted(KOPIA_REPOSITORIES))
+def test_kopia_check_connects_like_the_fork_mover(tmp_path: Path, where: str) -> None:
+    """Bucket and prefix (with the trailing slash the mover adds) come from the Secret's KOPIA_REPOSITORY."""
+    secret_env, connect = KOPIA_REPOSITORIES[where]
+    code, pings, stderr = _run(_checks("paperless")[0], tmp_path, {"kopia": _recorder(tmp_path, "kopia")}, secret_env)
+    assert (code, pings) == (0, ["http://hc/x"]), stderr
+    calls = (tmp_path / "kopia.args").read_text().splitlines()
+    assert calls == [f"repository connect {connect} --readonly --content-cache-size-limit-mb=1024 "
+                     "--metadata-cache-size-limit-mb=1024", "snapshot verify --verify-files-percent=10"]
+
+
+def test_kopia_check_fails_without_verifying_when_connect_fails(tmp_path: Path) -> None:
+    secret_env, _ = KOPIA_REPOSITORIES["nas"]
+    code, pings, _ = _run(_checks("paperless")[0], tmp_path, {"kopia": _recorder(tmp_path, "kopia", status=1)},
+                          secret_env)
+    assert (code, pings) == (1, ["http://hc/x/fail"])
+    assert len((tmp_path / "kopia.args").read_text().splitlines()) == 1
+    code, pings, _ = _run(_checks("paperless")[0], tmp_path, {}, {"KOPIA_REPOSITORY": "azure://x"})
+    assert (code, pings) == (1, ["http://hc/x/fail"])
+
+
+@pytest.mark.parametrize(("report", "passes"), [
+    ("stanza: postgres18-immich\nstatus: ok\n  backup: 20260101-000000F, status: valid", True),
+    ("stanza: postgres18-immich\nstatus: error\n  backup: 20260101-000000F, status: invalid", False),
+    ("stanza: postgres18-immich\nstatus: ok\n    no archives or backups exist in the repo", False),
+    ("", False),
+])
+def test_pgbackrest_check_reads_the_verdict_not_the_exit_status(tmp_path: Path, report: str, passes: bool) -> None:
+    """pgBackRest verify exits 0 whatever it finds."""
+    job = _checks("immich-db")[1]
+    code, pings, _ = _run(job, tmp_path, {"pgbackrest": _recorder(tmp_path, "pgbackrest", report, 0)})
+    assert (code, pings) == ((0, ["http://hc/x"]) if passes else (1, ["http://hc/x/fail"]))
+    assert (tmp_path / "pgbackrest.args").read_text().split() == [
+        "--stanza=postgres18-immich", "--repo=2", "verify", "--output=text", "--verbose"]
+
+
+@pytest.mark.parametrize("restores", [True, False])
+def test_postgres_drill_requires_a_data_directory(tmp_path: Path, restores: bool) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    fake = "#!/bin/sh\n" + (f"mkdir -p {scratch}/pgdata/global && echo 18 > {scratch}/pgdata/PG_VERSION && "
+                            f"touch {scratch}/pgdata/global/pg_control\n" if restores else "exit 0\n")
+    code, pings, _ = _run(_drills("immich-db")[0], tmp_path, {"pgbackrest": fake}, paths={Path("/scratch"): scratch})
+    assert (code, pings) == ((0, ["http://hc/x"]) if restores else (1, ["http://hc/x/fail"]))
+
+
+def _dumps(tmp_path: Path, name: str, ext: str) -> Path:
+    folder = tmp_path / "backup" / name
+    folder.mkdir(parents=True)
+    (folder / f".{name}-20260103T000000Z.{ext}.partial").write_text("half written")
+    (folder / "unrelated.txt").write_text("keep me")
+    return folder
+
+
+def test_sqlite_drill_checks_the_newest_dump(tmp_path: Path) -> None:
+    folder = _dumps(tmp_path, "grafana-db", "sqlite3")
+    (folder / "grafana-db-20260101T000000Z.sqlite3").write_text("not a database")
+    with sqlite3.connect(folder / "grafana-db-20260102T000000Z.sqlite3") as db:
+        db.execute("create table dashboards (id integer primary key)")
+    tools = {"sqlite3": f"#!{sys.executable}\n{FAKE_SQLITE3}"}
+    job = _drills("grafana-db")[0]
+    code, pings, stderr = _run(job, tmp_path, tools, {"DUMPS": str(folder)})
+    assert (code, pings) == (0, ["http://hc/x"]), stderr
+    (folder / "grafana-db-20260102T000000Z.sqlite3").unlink()
+    with sqlite3.connect(folder / "grafana-db-20260104T000000Z.sqlite3") as db:
+        db.execute("pragma user_version = 1")
+    code, pings, stderr = _run(job, tmp_path, tools, {"DUMPS": str(folder)})
+    assert (code, pings) == (1, ["http://hc/x/fail"]) and "no tables" in stderr
+    code, pings, stderr = _run(job, tmp_path, tools, {"DUMPS": str(tmp_path / "empty")})
+    assert (code, pings) == (1, ["http://hc/x/fail"]) and "no grafana-db-*.sqlite3 dump" in stderr
+
+
+TOC = "3412; 0 16390 TABLE DATA public assets immich"
+
+
+@pytest.mark.parametrize(("toc", "reads_back", "passes"), [
+    (TOC, 0, True), ("215; 1259 16390 TABLE public assets immich", 0, False), (TOC, 1, False)])
+def test_pg_dump_drill_needs_table_data_that_reads_back(tmp_path: Path, toc: str, reads_back: int,
+                                                        passes: bool) -> None:
+    folder = _dumps(tmp_path, "immich-dump", "dump")
+    for stamp in ("20260101T000000Z", "20260102T000000Z"):
+        (folder / f"immich-dump-{stamp}.dump").write_text("PGDMP")
+    log = tmp_path / "pg_restore.args"
+    fake = (f'#!/bin/sh\necho "$*" >> {log}\ncase "$1" in --list) echo "{toc}"; exit 0;; esac\n'
+            f"exit {reads_back}\n")
+    code, pings, _ = _run(_drills("immich-dump")[0], tmp_path, {"pg_restore": fake}, {"DUMPS": str(folder)})
+    assert (code, pings) == ((0, ["http://hc/x"]) if passes else (1, ["http://hc/x/fail"]))
+    calls = log.read_text().splitlines()
+    assert calls[0] == f"--list {folder}/immich-dump-20260102T000000Z.dump"
+    if passes:
+        assert calls[1] == f"--file=/dev/null {folder}/immich-dump-20260102T000000Z.dump"
