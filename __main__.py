@@ -15,4 +15,5 @@ estate = build_estate(inventory, plan)
 
 pulumi.export("runbook", runbook_contract(inventory, plan))
 pulumi.export("secrets", pulumi.Output.secret(estate.escrow))
+pulumi.export("credentials", pulumi.Output.secret(estate.credentials))
 pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)

@@ -30,6 +30,8 @@ class Estate:
     buckets: dict[str, OffsiteBucket] = field(default_factory=dict)
     escrow: dict[str, pulumi.Output] = field(default_factory=dict)
     """Dataset -> secret Output of its repository passwords / cipher passphrases per destination."""
+    credentials: dict[str, dict[str, pulumi.Output]] = field(default_factory=dict)
+    """Dataset -> destination -> secret Output of the writer's scoped S3 credential (for the secret store)."""
     cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
 
@@ -61,8 +63,8 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
                 ping_base), children)
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
-            pg = PgBackRestBackup(ds.name, PgBackRestArgs(ds, dp, _writer_credentials(estate, ds, dp), target),
-                                  children)
+            pg = PgBackRestBackup(
+                ds.name, PgBackRestArgs(ds, dp, _writer_credentials(estate, ds, dp), target, ping_base), children)
             estate.escrow[ds.name] = pg.cipher_passphrases
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
         elif ds.source.kind == "truenas":
@@ -89,4 +91,6 @@ def _writer_credentials(estate: Estate, ds: Dataset, dp: DatasetPlan) -> dict[st
         bucket = estate.buckets.get(f"{copy.destination}-tier{ds.tier}")
         if bucket is not None:
             creds[copy.destination] = bucket.writer_credentials[f"{ds.name}-{copy.tool}"]
+    if creds:
+        estate.credentials[ds.name] = creds
     return creds

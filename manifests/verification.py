@@ -230,7 +230,7 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     # The mover's NFS volume at the mover's path, so the Secret's repository path resolves unchanged.
-    for mover_volume in volsync._mover_volumes(copy):
+    for mover_volume in volsync.mover_volumes(copy):
         # restic writes its lock file into the repository; kopia reads only.
         read_only = source.mover == "kopia"
         volumes.append({"name": "repository", "nfs": {**mover_volume["volumeSource"]["nfs"], "readOnly": read_only}})

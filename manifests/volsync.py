@@ -151,7 +151,8 @@ def _repository_dir(copy: CopyPlan) -> str:
     return f"/mnt/{copy.destination}/{copy.bucket}/{copy.repository}"
 
 
-def _mover_volumes(copy: CopyPlan) -> list[dict[str, Any]]:
+def mover_volumes(copy: CopyPlan) -> list[dict[str, Any]]:
+    """The NFS export a mover (or a check job) mounts for a copy on the NAS; none for object storage."""
     if not _is_nfs(copy):
         return []
     server, path = _nfs_export(copy)
@@ -177,7 +178,7 @@ def _common_mover(ds: Dataset, copy: CopyPlan, source: PvcSource) -> dict[str, A
         "moverSecurityContext": _security(source),
         "moverPodLabels": labels(ds.name, ds.tier, copy.destination),
     }
-    volumes = _mover_volumes(copy)
+    volumes = mover_volumes(copy)
     if volumes:
         spec["moverVolumes"] = volumes
     return spec
@@ -288,7 +289,7 @@ def kopia_maintenance(ds: Dataset, copy: CopyPlan, schedule: Cron | None = None)
         "podSecurityContext": _security(source),
         "moverPodLabels": labels(ds.name, ds.tier, copy.destination),
     }
-    volumes = _mover_volumes(copy)
+    volumes = mover_volumes(copy)
     if volumes:
         spec["moverVolumes"] = volumes
     return {

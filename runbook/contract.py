@@ -42,7 +42,8 @@ ESCROW_ADVICE = [
     "passphrase and a cloud sync password and salt cannot change for existing data.",
     "S3 credentials are not escrow: a lost key is replaced with a new one. With secret_delivery "
     "external-secret, the repository Secrets read every sensitive value from your secret store; the rendered "
-    "ExternalSecrets name the items.",
+    "ExternalSecrets name the items. Each writer's scoped S3 key is in the `credentials` secret output "
+    "(dataset, then destination): copy it into those items next to the escrowed password.",
 ]
 
 

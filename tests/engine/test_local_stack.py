@@ -93,6 +93,9 @@ def test_no_secret_in_outputs_or_preview_json(project):
         assert value not in preview
         assert value not in state_log
     assert json.loads(plain_outputs)["secrets"] == "[secret]"
+    assert json.loads(plain_outputs)["credentials"] == "[secret]"
+    writer = project.outputs("local", show_secrets=True)["credentials"]["vaultwarden"]["local-s3"]
+    assert writer == {"access_key_id": "engine-test-key", "secret_access_key": "engine-test-secret"}
 
 
 def test_destroy_refuses_protected_resources_then_removes_the_rest(project):
