@@ -29,7 +29,7 @@ import re
 import shlex
 from collections.abc import Mapping
 from datetime import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import pulumi
@@ -1011,9 +1011,36 @@ def _existing(
     Resource.__init__(resource, provider, resource_name, props, _with_secrets(read_opts, *secrets))
 
 
-class SnapshotTask(Resource, module="truenas", name="SnapshotTask"):
+class _TrueNASResource(Resource):
+    """Shared by the TrueNAS resources: reading an existing object by id."""
+
+    provider_class: ClassVar[type[ResourceProvider]]
+    secret_outputs: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def get(
+        cls,
+        resource_name: str,
+        id: pulumi.Input[str],
+        *,
+        connection: pulumi.Input[Mapping[str, Any]],
+        context: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> Self:
+        """Read an existing object by its numeric TrueNAS id without managing it.
+
+        The engine's own import reads without the serialized provider, which the Python dynamic-provider host
+        cannot serve, so this is how existing TrueNAS objects are brought into a program.
+        """
+        resource = cls.__new__(cls)
+        _existing(resource, cls.provider_class(), resource_name, id, connection, context, opts, cls.secret_outputs)
+        return resource
+
+
+class SnapshotTask(_TrueNASResource, module="truenas", name="SnapshotTask"):
     """A TrueNAS periodic snapshot task (`pool.snapshottask`); unset inputs take the API defaults."""
 
+    provider_class = SnapshotTaskProvider
     secret_outputs: ClassVar[tuple[str, ...]] = ("connection",)
 
     task_id: pulumi.Output[int]
@@ -1075,29 +1102,12 @@ class SnapshotTask(Resource, module="truenas", name="SnapshotTask"):
             SnapshotTaskProvider(), resource_name, {**props, "task_id": None}, _with_secrets(opts, *self.secret_outputs)
         )
 
-    @classmethod
-    def get(
-        cls,
-        resource_name: str,
-        id: pulumi.Input[str],
-        *,
-        connection: pulumi.Input[Mapping[str, Any]],
-        context: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> SnapshotTask:
-        """Read an existing periodic snapshot task by its numeric TrueNAS id without managing it.
-
-        The engine's own import reads without the serialized provider, which the Python dynamic-provider host
-        cannot serve, so this is how existing TrueNAS objects are brought into a program.
-        """
-        resource = cls.__new__(cls)
-        _existing(resource, SnapshotTaskProvider(), resource_name, id, connection, context, opts, cls.secret_outputs)
-        return resource
 
 
-class CloudCredential(Resource, module="truenas", name="CloudCredential"):
+class CloudCredential(_TrueNASResource, module="truenas", name="CloudCredential"):
     """A TrueNAS cloud credential (`cloudsync.credentials`, 25.04 shape) for B2 or S3-compatible storage."""
 
+    provider_class = CloudCredentialProvider
     secret_outputs: ClassVar[tuple[str, ...]] = ("connection", "provider")
 
     credential_id: pulumi.Output[int]
@@ -1130,29 +1140,12 @@ class CloudCredential(Resource, module="truenas", name="CloudCredential"):
             _with_secrets(opts, *self.secret_outputs),
         )
 
-    @classmethod
-    def get(
-        cls,
-        resource_name: str,
-        id: pulumi.Input[str],
-        *,
-        connection: pulumi.Input[Mapping[str, Any]],
-        context: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> CloudCredential:
-        """Read an existing cloud credential by its numeric TrueNAS id without managing it.
-
-        The engine's own import reads without the serialized provider, which the Python dynamic-provider host
-        cannot serve, so this is how existing TrueNAS objects are brought into a program.
-        """
-        resource = cls.__new__(cls)
-        _existing(resource, CloudCredentialProvider(), resource_name, id, connection, context, opts, cls.secret_outputs)
-        return resource
 
 
-class CloudSyncTask(Resource, module="truenas", name="CloudSyncTask"):
+class CloudSyncTask(_TrueNASResource, module="truenas", name="CloudSyncTask"):
     """A TrueNAS cloud sync task (`cloudsync`); `offsite=True` makes check insist on client-side encryption."""
 
+    provider_class = CloudSyncTaskProvider
     secret_outputs: ClassVar[tuple[str, ...]] = ("connection", "encryption_password", "encryption_salt")
 
     task_id: pulumi.Output[int]
@@ -1251,21 +1244,3 @@ class CloudSyncTask(Resource, module="truenas", name="CloudSyncTask"):
             _with_secrets(opts, *self.secret_outputs),
         )
 
-    @classmethod
-    def get(
-        cls,
-        resource_name: str,
-        id: pulumi.Input[str],
-        *,
-        connection: pulumi.Input[Mapping[str, Any]],
-        context: pulumi.Input[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> CloudSyncTask:
-        """Read an existing cloud sync task by its numeric TrueNAS id without managing it.
-
-        The engine's own import reads without the serialized provider, which the Python dynamic-provider host
-        cannot serve, so this is how existing TrueNAS objects are brought into a program.
-        """
-        resource = cls.__new__(cls)
-        _existing(resource, CloudSyncTaskProvider(), resource_name, id, connection, context, opts, cls.secret_outputs)
-        return resource
