@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.kubernetes import KubernetesTarget
-from inventory.models import Dataset
+from inventory.models import Dataset, PostgresSource
 from manifests import pgbackrest, verification
 from plan.model import DatasetPlan
 from providers.generated import GeneratedSecret
@@ -52,6 +53,8 @@ class PgBackRestBackup(pulumi.ComponentResource):
         target.declare(f"{name}-stanza", pgbackrest.stanza(ds, args.plan, args.plan.copies), parent=self)
         target.declare(f"{name}-plugin-config", pgbackrest.plugin_config(ds), parent=self)
         self._declare_verification(name, args)
+        if not target.renders:
+            self._patch_cluster(name, args)
         self.cipher_passphrases = pulumi.Output.secret(passphrases)
         self.cluster_plugin = pulumi.Output.from_input(
             pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
@@ -65,3 +68,16 @@ class PgBackRestBackup(pulumi.ComponentResource):
         for role, objects in (("check", checks), ("drill", drills)):
             for i, obj in enumerate(objects):
                 args.target.declare(f"{name}-{role}-{i}", obj, parent=self)
+
+    def _patch_cluster(self, name: str, args: PgBackRestArgs) -> None:
+        """Apply mode: add the plugin entry to the user's Cluster by server-side apply, owning only that field."""
+        source = args.dataset.source
+        assert isinstance(source, PostgresSource)
+        snippet = pgbackrest.cluster_plugin_snippet(args.dataset, pgbackrest.stanza_name(args.dataset))
+        k8s.apiextensions.CustomResourcePatch(
+            f"{name}-cluster-plugin", api_version="postgresql.cnpg.io/v1", kind="Cluster",
+            metadata={"name": source.cluster, "namespace": source.namespace,
+                      # The Cluster belongs to the GitOps repository; take over only the fields patched here.
+                      "annotations": {"pulumi.com/patchForce": "true"}},
+            spec={"plugins": [snippet]},
+            opts=pulumi.ResourceOptions(parent=self, provider=args.target.provider(source.namespace)))

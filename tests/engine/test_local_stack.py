@@ -77,6 +77,8 @@ def test_rendered_manifests_one_folder_per_namespace_without_secret_values(proje
     assert files, "nothing rendered"
     text = "\n".join(p.read_text() for p in files)
     assert "kind: ReplicationSource" in text and "kind: ExternalSecret" in text
+    assert "restic:" in text and "kopia:" in text and "kind: KopiaMaintenance" in text
+    assert "kind: ReplicationDestination" in text and "kind: PrometheusRule" in text
     assert "kind: Secret\n" not in text
     for value in values:
         assert value not in text
