@@ -33,9 +33,11 @@ def timed(project: EngineProject, *args: str) -> dict:
     return measured
 
 
-def _stack_file(datasets: int, endpoint: str) -> str:
+def _stack_file(datasets: int, endpoint: str, project_dir: Path) -> str:
+    """The stack names an inventory file: at 1,000 datasets the config is too large for one environment variable."""
     raw = synthetic_inventory(datasets, s3_endpoint=endpoint)
-    return yaml.safe_dump({"config": {f"homelab-backups:{k}": v for k, v in raw.items()}})
+    (project_dir / "inventory.bench.yaml").write_text(yaml.safe_dump(raw))
+    return yaml.safe_dump({"config": {"homelab-backups:inventory_file": "inventory.bench.yaml"}})
 
 
 def _record(datasets: int, endpoint: str, path: Path) -> None:
@@ -56,7 +58,7 @@ def measure_engine(datasets: int, workdir: Path, with_up: bool) -> dict[str, dic
         s3_server("start", port)
         try:
             project = EngineProject(workdir / f"{variant}-{datasets}", s3_port=port)
-            (project.dir / "Pulumi.bench.yaml").write_text(_stack_file(datasets, endpoint))
+            (project.dir / "Pulumi.bench.yaml").write_text(_stack_file(datasets, endpoint, project.dir))
             if variant == "bare":
                 recording = workdir / f"recording-{datasets}.json"
                 _record(datasets, endpoint, recording)

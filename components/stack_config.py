@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import pulumi
+import yaml
 
 from inventory import Inventory, InventoryError, load_inventory
 from inventory.load import SECTIONS
@@ -22,19 +23,40 @@ class MissingCredentialsError(pulumi.RunError):
 
 
 def load_stack_inventory(config: pulumi.Config | None = None) -> Inventory:
-    """Validate the inventory sections of the stack config; every problem is reported at once."""
+    """Validate the inventory (stack config sections, or the YAML file `inventory_file` names); every problem is
+    reported at once."""
     config = config or pulumi.Config(PROJECT)
     raw: dict[str, Any] = {}
     for section in SECTIONS:
         value = config.get_object(section) if section != "budget_usd_per_month" else config.get_float(section)
         if value is not None:
             raw[section] = value
+    inventory_file = config.get("inventory_file")
+    if inventory_file:
+        raw = _from_file(inventory_file, raw)
     try:
         return load_inventory(raw)
     except InventoryError as exc:
         stack = pulumi.get_stack()
-        fix = f"Edit Pulumi.{stack}.yaml (keys under `{PROJECT}:`) and run again."
+        fix = (f"Edit {inventory_file} and run again." if inventory_file
+               else f"Edit Pulumi.{stack}.yaml (keys under `{PROJECT}:`) and run again.")
         raise InventoryConfigError(f"{exc}\n{fix}") from None
+
+
+def _from_file(path: str, sections: dict[str, Any]) -> dict[str, Any]:
+    """The inventory from a YAML file: stack config reaches the program through one environment variable,
+    which Linux caps at 128 KiB, so estates of a few hundred datasets must live in a file."""
+    if sections:
+        raise InventoryConfigError(f"both inventory_file and the config sections {sorted(sections)} are set; keep "
+                                   "the inventory in one place (remove one of them)")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as exc:
+        raise InventoryConfigError(f"inventory_file {path!r} cannot be read: {exc}") from None
+    if not isinstance(data, dict):
+        raise InventoryConfigError(f"inventory_file {path!r} must hold a mapping of inventory sections")
+    return data
 
 
 def env_prefix(destination: str) -> str:

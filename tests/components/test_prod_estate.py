@@ -180,3 +180,53 @@ def test_offsite_cloud_sync_is_always_encrypted_with_escrowed_keys(prod):
     tier1 = [s for s in syncs if s.name.startswith("immich-photos-")]
     assert {s.inputs["transfer_mode"] for s in tier1} == {"COPY"}
     assert "/start" in tier1[0].inputs["pre_script"]
+
+
+def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
+    from manifests import verification
+
+    registered, _ = prod
+    plan = _plan()
+    components = {r.name: r.urn for r in _of(registered, "truenas:TruenasProtection")}
+    jobs = {r.inputs["metadata"]["name"]: r for r in registered if r.typ == "kubernetes:batch/v1:CronJob"}
+    externals = {r.inputs["metadata"]["name"]: r for r in registered
+                 if r.typ == "kubernetes:external-secrets.io/v1:ExternalSecret"}
+    tier1 = [dp for dp in plan.datasets if dp.source_kind == "truenas" and dp.tier == 1]
+    assert {dp.name for dp in tier1} == {"immich-photos", "nextcloud", "exports"}
+    for dp in tier1:
+        assert dp.drill_every_days > 0
+        first = next(c for c in dp.copies if c.offsite)
+        name = f"{dp.name}-{first.destination}-drill"
+        job, secret = jobs[name], externals[name]
+        labels = job.inputs["metadata"]["labels"]
+        assert labels[verification.LABEL_VERIFICATION] == "drill", job.urn
+        assert labels["backup.homelab/dataset"] == dp.name and labels["backup.homelab/tier"] == "1", job.urn
+        assert job.inputs["metadata"]["namespace"] == secret.inputs["metadata"]["namespace"] == "monitoring"
+        assert job.parent == secret.parent == components[dp.name], job.urn
+        assert {e["remoteRef"]["property"] for e in secret.inputs["spec"]["data"]} == {
+            "encryption_password", "encryption_salt", "access_key_id", "secret_access_key"}, secret.urn
+        (container,) = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
+        assert refs == {name}, job.urn
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["RCLONE_CONFIG_DRILL_REMOTE"] == f"offsite:{first.bucket}/{first.repository}", job.urn
+
+
+def test_inventory_can_live_in_a_file(tmp_path, monkeypatch):
+    import pulumi
+    import yaml
+
+    from tests.components.harness import stack_config
+
+    sections = {k.split(":", 1)[1]: json.loads(v) for k, v in stack_config("prod").items()}
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(yaml.safe_dump(sections))
+    pulumi.runtime.set_all_config({"homelab-backups:inventory_file": str(inventory)})
+    try:
+        assert len(load_stack_inventory().datasets) == 17
+        pulumi.runtime.set_all_config({"homelab-backups:inventory_file": str(inventory),
+                                       "homelab-backups:datasets": "[]"})
+        with pytest.raises(pulumi.RunError, match="keep the inventory in one place"):
+            load_stack_inventory()
+    finally:
+        pulumi.runtime.set_all_config({})
