@@ -70,7 +70,8 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         elif ds.source.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
             protection = TruenasProtection(
-                ds.name, TruenasArgs(ds, dp, nas_link, _writer_credentials(estate, ds, dp), ping_base), children)
+                ds.name, TruenasArgs(ds, dp, nas_link, _writer_credentials(estate, ds, dp), ping_base, target=target,
+                                     drill_namespace=inventory.monitoring.namespace), children)
             estate.escrow[ds.name] = protection.encryption
         elif ds.source.kind == "export":
             nas = inventory.truenas

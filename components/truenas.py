@@ -1,4 +1,5 @@
-"""A NAS dataset: a snapshot task per GFS level, and an encrypted cloud sync task per offsite copy."""
+"""A NAS dataset: a snapshot task per GFS level, an encrypted cloud sync task per offsite copy, and the restore
+drill its tier asks for (a Kubernetes CronJob: the NAS has no scheduler we can script safely)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, Truenas, TruenasSource
+from manifests import verification
 from plan.model import CopyPlan, DatasetPlan
 from providers.generated import GeneratedSecret
 from providers.truenas import resources as truenas
@@ -44,6 +47,15 @@ class TruenasArgs:
     credentials: Mapping[str, pulumi.Output]
     """Per destination name: secret Output of {access_key_id, secret_access_key} scoped to this writer."""
     healthchecks_base: str | None = None
+    target: KubernetesTarget | None = None
+    """Where the restore drill's Secret and CronJob go; None declares no drill."""
+    drill_namespace: str | None = None
+    """Namespace of the drill (NAS datasets have no app namespace): the inventory's monitoring namespace."""
+
+    def __post_init__(self) -> None:
+        if self.target is not None and not self.drill_namespace:
+            raise ValueError(f"{self.dataset.name}: a drill target needs drill_namespace "
+                             "(pass inventory.monitoring.namespace)")
 
 
 class TruenasProtection(pulumi.ComponentResource):
@@ -63,13 +75,35 @@ class TruenasProtection(pulumi.ComponentResource):
                 recursive=source.recursive, exclude=list(source.exclude), lifetime_value=level.lifetime_value,
                 lifetime_unit=level.lifetime_unit, naming_schema=level.naming_schema, schedule=level.schedule,
                 context=name, opts=child)
-        keys: dict[str, pulumi.Output] = {}
+        keys: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]] = {}
         for copy in args.plan.copies:
             keys[copy.destination] = self._cloud_sync(name, args, copy, f"/mnt/{source.dataset}")
-        self.encryption = pulumi.Output.secret(keys)
+        self._declare_drill(name, args, keys)
+        self.encryption = pulumi.Output.secret({
+            dest: pulumi.Output.all(password, salt).apply(lambda v: {"password": v[0], "salt": v[1]})
+            for dest, (password, salt) in keys.items()})
         self.register_outputs({"encryption": self.encryption})
 
-    def _cloud_sync(self, name: str, args: TruenasArgs, copy: CopyPlan, path: str) -> pulumi.Output:
+    def _declare_drill(self, name: str, args: TruenasArgs,
+                       keys: Mapping[str, tuple[pulumi.Output[str], pulumi.Output[str]]]) -> None:
+        """The drill's Secret (the task's password and salt, the writer's key) and CronJob, when the tier asks."""
+        if args.target is None or args.drill_namespace is None:
+            return
+        drill = verification.nas_restore_drill(args.dataset, args.plan, args.drill_namespace, args.healthchecks_base)
+        if drill is None:
+            return
+        child = f"{name}-{drill.copy.destination}"
+        password, salt = keys[drill.copy.destination]
+        creds = args.credentials[drill.copy.destination]
+        values = {verification.ENCRYPTION_PASSWORD.name: password, verification.ENCRYPTION_SALT.name: salt,
+                  "access_key_id": creds.apply(lambda c: c["access_key_id"]),
+                  "secret_access_key": creds.apply(lambda c: c["secret_access_key"])}
+        args.target.declare_secret(f"{child}-drill-credentials", drill.secret, values, parent=self)
+        args.target.declare(f"{child}-drill", drill.cronjob, parent=self)
+
+    def _cloud_sync(self, name: str, args: TruenasArgs, copy: CopyPlan,
+                    path: str) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The credential and task of one copy; returns the (secret) rclone password and salt it encrypts with."""
         child = f"{name}-{copy.destination}"
         # Protected: without the password and salt the offsite copy cannot be decrypted.
         keep = pulumi.ResourceOptions(parent=self, protect=True)
@@ -90,4 +124,4 @@ class TruenasProtection(pulumi.ComponentResource):
             encryption_password=password.value if copy.offsite else None,
             encryption_salt=salt.value if copy.offsite else None, snapshot=True, pre_script=scripts[0],
             post_script=scripts[1], offsite=copy.offsite, context=name, opts=pulumi.ResourceOptions(parent=self))
-        return pulumi.Output.all(password.value, salt.value).apply(lambda v: {"password": v[0], "salt": v[1]})
+        return password.value, salt.value

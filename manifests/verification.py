@@ -21,6 +21,14 @@ Restore drills run on the tier's `drill_every_days` for sources VolSync's `drill
 - export: the newest dump on the NAS folder the export job writes, mounted read-only. SQLite: a copy in `/tmp`
   passes `PRAGMA integrity_check` and has tables. pg_dump custom format: `pg_restore --list` shows TABLE DATA
   entries and converting the whole archive to SQL (every data block read and decompressed) succeeds.
+- truenas: the NAS has no scheduler we can script safely, so a CronJob in the monitoring namespace reads the first
+  offsite copy with rclone, configured from the environment exactly as TrueNAS configures its cloud sync: the
+  bucket's backend (B2 natively, else S3) with the writer's scoped key, and a crypt remote over `<bucket>/<folder>`
+  with standard filename encryption, the task's password and its salt as `password2`. rclone wants both obscured,
+  so the job runs `rclone obscure` on the plain values from its Secret. It lists up to `NAS_SAMPLE_FILES` non-empty
+  files (`rclone lsf`), downloads them into an emptyDir (`rclone copy`: crypt authenticates every block it
+  decrypts), requires every one restored and non-empty, then `rclone cryptcheck`s them against the encrypted
+  objects' stored hashes. It only lists and reads: never sync, move or delete.
 
 Every job reports to Healthchecks (`<base><copy slug>-check` / `-drill`, `/fail` on failure), is labelled
 `backup.homelab/verification: check|drill` for the policy pack, and starts at a deterministic slot: offset from the
@@ -34,11 +42,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from inventory.models import Dataset, ExportSource, PostgresSource, PvcSource, Truenas
+from inventory.models import Dataset, ExportSource, PostgresSource, PvcSource, Truenas, TruenasSource
 from manifests import exports, pgbackrest, volsync
 from manifests.meta import CRONJOB_NAME_LIMIT, labels, object_name
+from manifests.secrets import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SecretRef, SecretSpec
 from manifests.workloads import (
     DUMP,
     KOPIA_IMAGE,
@@ -46,6 +56,7 @@ from manifests.workloads import (
     PGBACKREST_IMAGE,
     PGBACKREST_UID,
     PING_FUNCTION,
+    RCLONE_IMAGE,
     RESTIC_IMAGE,
     SQLITE_IMAGE,
     VERIFY,
@@ -74,6 +85,20 @@ KOPIA_CACHE_LIMIT_MB = 1024
 KOPIA_TMP_SIZE = "3Gi"
 NOBODY = 65534
 """Identity of jobs on repositories written by root movers (as volsync.drill_objects does)."""
+NAS_SAMPLE_FILES = 20
+"""Files a NAS drill restores: several folders' worth, still only minutes of download."""
+NAS_SAMPLE_MAX_MIB = 128
+"""Largest (decrypted) file a NAS drill picks, so photo and video libraries still fit a small scratch volume."""
+NAS_LIST_DEPTH = 4
+"""Folder levels a NAS drill lists below the copy's root (rclone `--max-depth`)."""
+NAS_SCRATCH_SIZE = f"{math.ceil(NAS_SAMPLE_FILES * NAS_SAMPLE_MAX_MIB / 1024) + 1}Gi"
+"""The whole sample at its largest, plus room for rclone's partial files."""
+ENCRYPTION_PASSWORD = SecretRef("encryption_password")
+"""rclone crypt `password` of one TrueNAS cloud sync task, plain (the drill obscures it for rclone)."""
+ENCRYPTION_SALT = SecretRef("encryption_salt")
+"""rclone crypt `password2` of that task (TrueNAS calls it the salt), plain."""
+S3_PROVIDERS = {"s3": "AWS", "r2": "Cloudflare"}
+"""rclone S3 `provider` per destination kind; other S3 servers are `Other`."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +225,32 @@ data=$(grep -c ' TABLE DATA ' /tmp/toc.txt)
 pg_restore --file=/dev/null "$DUMPS/$newest" 2>/tmp/restore.err \
   || fail "restore drill failed: $newest does not read back: $(tail -n 5 /tmp/restore.err)"
 msg="restore drill passed: $newest reads back completely, $data tables with data"
+echo "$msg"; ping "" "$msg"
+"""
+
+
+# Listing stops once `head` has its sample (rclone dies on the closed pipe), so a large dataset lists quickly; the
+# exit status is lost with it, so an empty sample is the failure signal and the log says why. `--files-from-raw`
+# takes names literally (`--files-from` would drop names starting with `#` or `;` as comments).
+_NAS_DRILL = PING_FUNCTION + r"""
+fail() { echo "$1" >&2; ping /fail "$1"; exit 1; }
+RCLONE_CONFIG_DRILL_PASSWORD=$(printf '%s' "$ENCRYPTION_PASSWORD" | rclone obscure -) \
+  && RCLONE_CONFIG_DRILL_PASSWORD2=$(printf '%s' "$ENCRYPTION_SALT" | rclone obscure -) \
+  || fail "restore drill failed: rclone obscure did not accept the encryption password or salt"
+export RCLONE_CONFIG_DRILL_PASSWORD RCLONE_CONFIG_DRILL_PASSWORD2
+unset ENCRYPTION_PASSWORD ENCRYPTION_SALT
+rclone lsf -R --files-only --max-depth "$LIST_DEPTH" --min-size 1B --max-size "$MAX_SIZE" drill: 2>/tmp/verify.log \
+  | head -n "$SAMPLE_FILES" >/tmp/sample.txt
+picked=$(wc -l </tmp/sample.txt)
+[ "$picked" -ge 1 ] || fail "restore drill failed: no file of 1 byte to $MAX_SIZE within $LIST_DEPTH levels of \
+$RCLONE_CONFIG_DRILL_REMOTE decrypts (wrong password or salt, or an empty copy): $(tail -n 20 /tmp/verify.log)"
+rclone copy --files-from-raw /tmp/sample.txt --no-traverse drill: /scratch/restored >>/tmp/verify.log 2>&1 \
+  || fail "restore drill failed: rclone copy of $picked files: $(tail -n 20 /tmp/verify.log)"
+restored=$(find /scratch/restored -type f -size +0 | wc -l)
+[ "$restored" -eq "$picked" ] || fail "restore drill failed: $restored of $picked files restored non-empty"
+rclone cryptcheck --files-from-raw /tmp/sample.txt /scratch/restored drill: >>/tmp/verify.log 2>&1 \
+  || fail "restore drill failed: rclone cryptcheck: $(tail -n 20 /tmp/verify.log)"
+msg="restore drill passed: $picked files of $RCLONE_CONFIG_DRILL_REMOTE decrypted and non-empty, cryptcheck agrees"
 echo "$msg"; ping "" "$msg"
 """
 
@@ -339,14 +390,107 @@ def _export_drill(ds: Dataset, source: ExportSource, dataset_plan: DatasetPlan, 
     )
 
 
+@dataclass(frozen=True)
+class NasDrill:
+    """The restore drill of one NAS dataset: the copy it reads, its Secret (references only) and its CronJob."""
+
+    copy: CopyPlan
+    """The offsite copy drilled: its cloud sync task's password, salt and writer key fill the Secret."""
+    secret: SecretSpec
+    cronjob: dict[str, Any]
+
+
+def nas_drill_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+    """One Secret per drilled copy; also the store item `homelab-backups/<name>` in external-secret delivery."""
+    return object_name(ds.name, copy.destination, DRILL)
+
+
+def _rclone_env(copy: CopyPlan, secret: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """rclone remotes `offsite` (the bucket's backend) and `drill` (crypt over the copy's folder), from variables.
+
+    Mirrors TrueNAS's cloud sync configuration (`components.truenas.cloud_provider`, middleware RcloneConfig), so
+    the drill decrypts what the task encrypted. Returns (plain values, Secret-referencing env entries).
+    """
+    def ref(name: str, key: str) -> dict[str, Any]:
+        return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+    plain = {"RCLONE_CONFIG_OFFSITE_TYPE": "b2" if copy.kind == "b2" else "s3"}
+    if copy.kind == "b2":
+        secret_env = [ref("RCLONE_CONFIG_OFFSITE_ACCOUNT", "ACCESS_KEY_ID"),
+                      ref("RCLONE_CONFIG_OFFSITE_KEY", "SECRET_ACCESS_KEY")]
+    else:
+        plain["RCLONE_CONFIG_OFFSITE_PROVIDER"] = S3_PROVIDERS.get(copy.kind, "Other")
+        if copy.region:
+            plain["RCLONE_CONFIG_OFFSITE_REGION"] = copy.region
+        if copy.kind != "s3":
+            plain["RCLONE_CONFIG_OFFSITE_ENDPOINT"] = copy.endpoint
+        secret_env = [ref("RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID", "ACCESS_KEY_ID"),
+                      ref("RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY", "SECRET_ACCESS_KEY")]
+    plain |= {
+        "RCLONE_CONFIG_DRILL_TYPE": "crypt",
+        "RCLONE_CONFIG_DRILL_REMOTE": f"offsite:{copy.bucket}/{copy.repository.strip('/')}",
+        "RCLONE_CONFIG_DRILL_FILENAME_ENCRYPTION": "standard",
+        "RCLONE_CONFIG_DRILL_DIRECTORY_NAME_ENCRYPTION": "true",
+    }
+    secret_env += [ref("ENCRYPTION_PASSWORD", "ENCRYPTION_PASSWORD"), ref("ENCRYPTION_SALT", "ENCRYPTION_SALT")]
+    return plain, secret_env
+
+
+def nas_restore_drill(ds: Dataset, dataset_plan: DatasetPlan, namespace: str,
+                      healthchecks_base: str | None) -> NasDrill | None:
+    """The scheduled restore drill of a TrueNAS dataset's first offsite copy, run in `namespace` (NAS datasets
+    have no app namespace); None when the tier asks for none or no copy is offsite (the pack then reports it)."""
+    _check_plan(ds, dataset_plan)
+    if not isinstance(ds.source, TruenasSource):
+        raise TypeError(f"{ds.name}: nas_restore_drill reads TrueNAS cloud sync copies, not {ds.source.kind} datasets")
+    copy = next((c for c in dataset_plan.copies if c.offsite), None)
+    if dataset_plan.drill_every_days < 1 or copy is None:
+        return None
+    if copy.tool != "cloudsync" or not copy.bucket:
+        raise ValueError(f"copy {copy.key} ({copy.tool}) is not a cloud sync copy in a bucket")
+    secret = SecretSpec(
+        name=nas_drill_secret_name(ds, copy),
+        namespace=namespace,
+        labels=_labels(ds, DRILL, copy.destination),
+        data={"ENCRYPTION_PASSWORD": ENCRYPTION_PASSWORD, "ENCRYPTION_SALT": ENCRYPTION_SALT,
+              "ACCESS_KEY_ID": ACCESS_KEY_ID, "SECRET_ACCESS_KEY": SECRET_ACCESS_KEY},
+    )
+    plain, secret_env = _rclone_env(copy, secret.name)
+    env = {
+        # In-memory configuration: every remote comes from the variables, nothing is written.
+        "RCLONE_CONFIG": "/dev/null",
+        "RCLONE_CACHE_DIR": "/tmp/rclone-cache",
+        **plain,
+        "SAMPLE_FILES": str(NAS_SAMPLE_FILES),
+        "MAX_SIZE": f"{NAS_SAMPLE_MAX_MIB}M",
+        "LIST_DEPTH": str(NAS_LIST_DEPTH),
+        **_ping_env(healthchecks_base, copy.healthcheck_slug, DRILL),
+    }
+    job = cronjob(
+        name=object_name(ds.name, copy.destination, DRILL, limit=CRONJOB_NAME_LIMIT),
+        namespace=namespace,
+        object_labels=_labels(ds, DRILL, copy.destination),
+        schedule=schedule(_slot_minute(copy.schedule, DRILL_OFFSET_MINUTES), dataset_plan.drill_every_days,
+                          f"{ds.name}/{copy.destination}/{DRILL}"),
+        container=container("rclone", RCLONE_IMAGE, _NAS_DRILL, env,
+                            [{"name": "scratch", "mountPath": "/scratch"}], VERIFY, secret_env),
+        volumes=[{"name": "scratch", "emptyDir": {"sizeLimit": NAS_SCRATCH_SIZE}}],
+        security=pod_security(NOBODY, NOBODY),
+        deadline_seconds=DEADLINE_SECONDS,
+    )
+    return NasDrill(copy, secret, job)
+
+
 def restore_drills(ds: Dataset, dataset_plan: DatasetPlan, healthchecks_base: str | None, *,
                    nas: Truenas | None = None) -> list[dict[str, Any]]:
     """The scheduled restore drill of a postgres or export dataset (`nas`: required for exports); none when the
-    tier asks for none. PVC drills are `volsync.drill_objects`."""
+    tier asks for none. PVC drills are `volsync.drill_objects`, NAS drills `nas_restore_drill`."""
     _check_plan(ds, dataset_plan)
     source = ds.source
     if isinstance(source, PvcSource):
         raise TypeError(f"{ds.name}: PVC datasets are drilled by volsync.drill_objects")
+    if isinstance(source, TruenasSource):
+        raise TypeError(f"{ds.name}: truenas datasets are drilled by nas_restore_drill (it needs a namespace)")
     if not isinstance(source, PostgresSource | ExportSource):
         raise TypeError(f"{ds.name}: no restore drill for {source.kind} datasets yet")
     if dataset_plan.drill_every_days < 1:

@@ -23,6 +23,8 @@ KOPIA_IMAGE = "docker.io/kopia/kopia:0.22.3"
 """The kopia release the perfectra1n VolSync fork builds its mover from; Ubuntu, with sh and curl."""
 PGBACKREST_IMAGE = "docker.io/woblerr/pgbackrest:2.58.0-alpine"
 """pgBackRest built from the upstream release on Alpine (busybox shell and wget); reads repositories of older 2.x."""
+RCLONE_IMAGE = "docker.io/rclone/rclone:1.69.1"
+"""NAS restore drills read TrueNAS cloud sync's rclone crypt layout with rclone itself; Alpine, busybox sh and wget."""
 PGBACKREST_UID = 2001
 """The image's `pgbackrest` user: pgBackRest opens /etc/pgbackrest/pgbackrest.conf (0640, owned by it) on every run."""
 

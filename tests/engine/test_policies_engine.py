@@ -129,11 +129,7 @@ def test_secret_values_reach_the_pack_as_secrets(engine):
 # --- the program's own stacks ---------------------------------------------------------------------------------------
 
 
-KNOWN_PROD_GAPS: dict[tuple[str, str], str] = {
-    **{("dataset-missing-restore-drill", name): "no TrueNAS restore drill yet: a scheduled PULL of a canary path "
-                                                "into a scratch dataset needs a canary writer on the NAS"
-       for name in ("exports", "immich-photos", "nextcloud")},
-}
+KNOWN_PROD_GAPS: dict[tuple[str, str], str] = {}
 """Mandatory violations prod has today and why (program work in progress). The test fails on any other violation,
 and on any gap listed here that no longer occurs (delete its entry): when this is empty, prod passes outright."""
 

@@ -155,6 +155,11 @@ def rendered() -> Rendered:
             out.verification.extend(verification.integrity_checks(ds, dp, HEALTHCHECKS))
         if kind in ("postgres", "export"):
             out.verification.extend(verification.restore_drills(ds, dp, HEALTHCHECKS, nas=inv.truenas))
+        if kind == "truenas":
+            nas_drill = verification.nas_restore_drill(ds, dp, inv.monitoring.namespace, HEALTHCHECKS)
+            if nas_drill is not None:
+                out.verification.append(nas_drill.cronjob)
+                out.secrets.append(nas_drill.secret)
     out.alerts = alerts.prometheus_rules(pairs(), ALERT_NAMESPACE)
     out.external_secrets = [external_secret(spec, STORE, REMOTE_PREFIX) for spec in out.secrets]
     return out

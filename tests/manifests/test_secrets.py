@@ -12,7 +12,7 @@ from tests.manifests import crd_schema, estate
 
 SENSITIVE = {
     "RESTIC_PASSWORD", "KOPIA_PASSWORD", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-    "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "CIPHER_PASS",
+    "ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "CIPHER_PASS", "ENCRYPTION_PASSWORD", "ENCRYPTION_SALT",
 }
 SENTINEL = "s3cr3t-value-that-must-never-be-rendered"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 
 from manifests import meta, pgbackrest, verification, volsync, workloads
+from manifests.secrets import SecretRef
 from plan.model import CopyPlan
 from policies.rules.support.cron import parse_cron
 from runbook import pgbackrest as pgconf
@@ -22,7 +25,7 @@ from tests.manifests import crd_schema, estate
 from tests.manifests.test_exports import FAKE_SQLITE3
 
 PINNED = {workloads.RESTIC_IMAGE, workloads.KOPIA_IMAGE, workloads.PGBACKREST_IMAGE, workloads.SQLITE_IMAGE,
-          workloads.PG_DUMP_IMAGE}
+          workloads.PG_DUMP_IMAGE, workloads.RCLONE_IMAGE}
 SENSITIVE = ("PASSWORD", "SECRET", "CIPHER_PASS", "S3_KEY")
 
 
@@ -55,6 +58,13 @@ def _checks(name: str) -> list[dict[str, Any]]:
 def _drills(name: str) -> list[dict[str, Any]]:
     ds, dp = estate.dataset(name)
     return verification.restore_drills(ds, dp, estate.HEALTHCHECKS, nas=estate.inventory().truenas)
+
+
+def _nas_drill(name: str = "photos", healthchecks: str | None = estate.HEALTHCHECKS) -> verification.NasDrill:
+    ds, dp = estate.dataset(name)
+    drill = verification.nas_restore_drill(ds, dp, estate.inventory().monitoring.namespace, healthchecks)
+    assert drill is not None
+    return drill
 
 
 def _pvc_copies() -> list[tuple[Any, Any, CopyPlan]]:
@@ -93,7 +103,7 @@ def test_estate_renders_every_kind_of_check_and_drill() -> None:
     tools = {(j["metadata"]["labels"][verification.LABEL_VERIFICATION], _container(j)["name"])
              for j in estate.rendered().verification}
     assert tools == {("check", "restic"), ("check", "kopia"), ("check", "pgbackrest"), ("drill", "pgbackrest"),
-                     ("drill", "sqlite"), ("drill", "pg-dump")}
+                     ("drill", "sqlite"), ("drill", "pg-dump"), ("drill", "rclone")}
 
 
 def test_no_secret_value_reaches_a_job() -> None:
@@ -130,6 +140,10 @@ def test_tier1_checks_every_copy_weekly_and_drills_monthly() -> None:
     for name in ("grafana-db", "immich-dump"):
         (drill,) = _drills(name)
         assert 28 <= _gap_days(drill) <= 31
+    drill = _nas_drill().cronjob
+    _, _, dom, month, dow = drill["spec"]["schedule"].split()
+    assert 2 <= int(dom) <= 27 and (month, dow) == ("*", "*")
+    assert 28 <= _gap_days(drill) <= 31
 
 
 def test_tier2_checks_monthly_and_drills_nothing() -> None:
@@ -315,7 +329,7 @@ def test_without_healthchecks_jobs_only_exit_nonzero() -> None:
 
 
 def _run(job: dict[str, Any], tmp_path: Path, tools: dict[str, str], env: dict[str, str] | None = None,
-         paths: dict[str, Path] | None = None) -> tuple[int, list[str], str]:
+         paths: dict[str, Path] | None = None, cwd: Path | None = None) -> tuple[int, list[str], str]:
     """Run a job's script with fake tools on PATH; returns (exit status, Healthchecks pings, stderr)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -330,7 +344,8 @@ def _run(job: dict[str, Any], tmp_path: Path, tools: dict[str, str], env: dict[s
         script = script.replace(str(path), str(local))
     full_env = {**{k: v for k, v in _env(job).items() if isinstance(v, str)}, "HC_URL": "http://hc/x",
                 "PATH": f"{bin_dir}:{os.environ['PATH']}", **(env or {})}
-    result = subprocess.run(["/bin/sh", "-c", script], env=full_env, capture_output=True, text=True, check=False)
+    result = subprocess.run(["/bin/sh", "-c", script], env=full_env, capture_output=True, text=True, check=False,
+                            cwd=cwd)
     pings = hc_log.read_text().splitlines() if hc_log.exists() else []
     return result.returncode, pings, result.stderr
 
@@ -455,3 +470,185 @@ def test_pg_dump_drill_needs_table_data_that_reads_back(tmp_path: Path, toc: str
     assert calls[0] == f"--list {folder}/immich-dump-20260102T000000Z.dump"
     if passes:
         assert calls[1] == f"--file=/dev/null {folder}/immich-dump-20260102T000000Z.dump"
+
+
+# --- NAS restore drills ---------------------------------------------------------------------------------------------
+
+
+RCLONE_READS = {"obscure", "lsf", "copy", "cryptcheck"}
+"""The only rclone commands a NAS drill may run: none of them writes to a remote."""
+
+
+def _rclone_calls(script: str) -> list[list[str]]:
+    """Each `rclone ...` invocation of a script, as words (continuation lines joined, messages left out)."""
+    code = re.sub(r'(fail|msg=)\s*"[^"]*"', "", script.replace("\\\n", " "))
+    return [call.split() for call in re.findall(r"\brclone ([^|;&)\n]+)", code)]
+
+
+def test_nas_drill_reads_the_first_offsite_copy_as_its_cloud_sync_task_wrote_it() -> None:
+    ds, dp = estate.dataset("photos")
+    drill = _nas_drill()
+    first = next(c for c in dp.copies if c.offsite)
+    assert drill.copy == first
+    job = drill.cronjob
+    assert job["metadata"]["namespace"] == estate.inventory().monitoring.namespace == drill.secret.namespace
+    assert job["metadata"]["name"] == drill.secret.name == f"photos-{first.destination}-drill"
+    assert job["metadata"]["labels"] == drill.secret.labels == {
+        **meta.labels("photos", 1, first.destination), verification.LABEL_VERIFICATION: verification.DRILL}
+    env = _env(job)
+    assert env["RCLONE_CONFIG_DRILL_TYPE"] == "crypt"
+    assert env["RCLONE_CONFIG_DRILL_REMOTE"] == f"offsite:{first.bucket}/{first.repository}"
+    assert env["RCLONE_CONFIG_DRILL_FILENAME_ENCRYPTION"] == "standard"
+    assert env["RCLONE_CONFIG"] == "/dev/null", "configuration lives in memory: the root filesystem is read-only"
+    assert env["HC_URL"] == f"{estate.HEALTHCHECKS}{first.healthcheck_slug}-drill"
+    assert "RCLONE_CONFIG_DRILL_PASSWORD" not in env, "the job obscures the plain password itself"
+    # B2 copies are written through TrueNAS's native B2 credential, so the drill reads them with rclone's b2 backend.
+    assert first.kind == "b2" and env["RCLONE_CONFIG_OFFSITE_TYPE"] == "b2"
+    referenced = {name: v["secretKeyRef"] for name, v in env.items() if isinstance(v, dict)}
+    assert referenced == {
+        "RCLONE_CONFIG_OFFSITE_ACCOUNT": {"name": drill.secret.name, "key": "ACCESS_KEY_ID"},
+        "RCLONE_CONFIG_OFFSITE_KEY": {"name": drill.secret.name, "key": "SECRET_ACCESS_KEY"},
+        "ENCRYPTION_PASSWORD": {"name": drill.secret.name, "key": "ENCRYPTION_PASSWORD"},
+        "ENCRYPTION_SALT": {"name": drill.secret.name, "key": "ENCRYPTION_SALT"},
+    }
+    assert drill.secret.refs() == {
+        "ENCRYPTION_PASSWORD": verification.ENCRYPTION_PASSWORD, "ENCRYPTION_SALT": verification.ENCRYPTION_SALT,
+        "ACCESS_KEY_ID": SecretRef("access_key_id"), "SECRET_ACCESS_KEY": SecretRef("secret_access_key")}
+    assert drill.secret.plain() == {}
+
+
+def test_nas_drill_reads_s3_copies_through_the_s3_backend() -> None:
+    ds, dp = estate.dataset("photos")
+    r2_first = replace(dp, copies=tuple(sorted(dp.copies, key=lambda c: c.kind != "r2")))
+    drill = verification.nas_restore_drill(ds, r2_first, "monitoring", None)
+    assert drill is not None and drill.copy.kind == "r2"
+    env = _env(drill.cronjob)
+    assert {k: v for k, v in env.items() if k.startswith("RCLONE_CONFIG_OFFSITE_") and isinstance(v, str)} == {
+        "RCLONE_CONFIG_OFFSITE_TYPE": "s3", "RCLONE_CONFIG_OFFSITE_PROVIDER": "Cloudflare",
+        "RCLONE_CONFIG_OFFSITE_REGION": "auto", "RCLONE_CONFIG_OFFSITE_ENDPOINT": drill.copy.endpoint}
+    assert {k for k, v in env.items() if isinstance(v, dict)} == {
+        "RCLONE_CONFIG_OFFSITE_ACCESS_KEY_ID", "RCLONE_CONFIG_OFFSITE_SECRET_ACCESS_KEY", "ENCRYPTION_PASSWORD",
+        "ENCRYPTION_SALT"}
+    assert "HC_URL" not in env
+
+
+def test_nas_drill_is_hardened_bounded_and_only_reads_the_remote() -> None:
+    job = _nas_drill().cronjob
+    assert crd_schema.validate(job) == []
+    assert job["spec"]["concurrencyPolicy"] == "Forbid"
+    pod, container = _pod(job), _container(job)
+    assert container["image"] == workloads.RCLONE_IMAGE
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == verification.NOBODY
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["resources"]["limits"] == workloads.VERIFY["limits"]
+    assert {"name": "scratch", "emptyDir": {"sizeLimit": verification.NAS_SCRATCH_SIZE}} in pod["volumes"]
+    assert {"name": "scratch", "mountPath": "/scratch"} in container["volumeMounts"]
+    calls = _rclone_calls(_script(job))
+    assert [c[0] for c in calls] == ["obscure", "obscure", "lsf", "copy", "cryptcheck"]
+    assert {c[0] for c in calls} <= RCLONE_READS
+    lsf, copy, cryptcheck = calls[2:]
+    assert lsf[1:8] == ["-R", "--files-only", "--max-depth", '"$LIST_DEPTH"', "--min-size", "1B", "--max-size"]
+    assert copy[1:6] == ["--files-from-raw", "/tmp/sample.txt", "--no-traverse", "drill:", "/scratch/restored"], \
+        "copies from the remote into the scratch volume, never the other way"
+    assert cryptcheck[1:5] == ["--files-from-raw", "/tmp/sample.txt", "/scratch/restored", "drill:"]
+    assert 'head -n "$SAMPLE_FILES"' in _script(job)
+    env = _env(job)
+    assert (env["SAMPLE_FILES"], env["MAX_SIZE"]) == (str(verification.NAS_SAMPLE_FILES),
+                                                      f"{verification.NAS_SAMPLE_MAX_MIB}M")
+    sample_gib = verification.NAS_SAMPLE_FILES * verification.NAS_SAMPLE_MAX_MIB / 1024
+    assert int(verification.NAS_SCRATCH_SIZE.removesuffix("Gi")) > sample_gib
+
+
+def test_nas_drill_follows_the_tier_and_refuses_other_sources() -> None:
+    ds, dp = estate.dataset("photos")
+    assert verification.nas_restore_drill(ds, replace(dp, drill_every_days=0), "monitoring", None) is None
+    local_only = replace(dp, copies=tuple(replace(c, offsite=False) for c in dp.copies))
+    assert verification.nas_restore_drill(ds, local_only, "monitoring", None) is None
+    pvc, pvc_plan = estate.dataset("vaultwarden")
+    with pytest.raises(TypeError, match="not pvc datasets"):
+        verification.nas_restore_drill(pvc, pvc_plan, "monitoring", None)
+    with pytest.raises(ValueError, match="does not describe"):
+        verification.nas_restore_drill(ds, pvc_plan, "monitoring", None)
+    with pytest.raises(TypeError, match="nas_restore_drill"):
+        verification.restore_drills(ds, dp, None)
+
+
+def _fake_rclone(tmp_path: Path, files: dict[str, str], cryptcheck: int = 0) -> str:
+    """Stand-in rclone: lists `files`, restores them into copy's destination, answers cryptcheck with a status."""
+    log = tmp_path / "rclone.args"
+    listing = "".join(f"{name}\\n" for name in files)
+    restore = "".join(f'mkdir -p "$(dirname "$dest/{name}")"; printf "%s" "{body}" > "$dest/{name}"\n'
+                      for name, body in files.items())
+    return (f'#!/bin/sh\necho "$*" >> {log}\ncase "$1" in\n'
+            '  obscure) cat >/dev/null; echo obscured ;;\n'
+            f'  lsf) printf "{listing}" ;;\n'
+            f'  copy) for a; do dest="$a"; done\n{restore} ;;\n'
+            f'  cryptcheck) exit {cryptcheck} ;;\nesac\n')
+
+
+@pytest.mark.parametrize(("files", "cryptcheck", "passes"), [
+    ({"2024/IMG_1.jpg": "jpeg", "#notes.txt": "hi"}, 0, True),
+    ({"2024/IMG_1.jpg": "jpeg", "#notes.txt": "hi"}, 1, False),
+    ({"2024/IMG_1.jpg": "jpeg", "#notes.txt": ""}, 0, False),
+    ({}, 0, False),
+])
+def test_nas_drill_passes_only_when_every_sampled_file_restores_and_cryptchecks(
+        tmp_path: Path, files: dict[str, str], cryptcheck: int, passes: bool) -> None:
+    scratch = tmp_path / "scratch"
+    code, pings, stderr = _run(_nas_drill().cronjob, tmp_path, {"rclone": _fake_rclone(tmp_path, files, cryptcheck)},
+                               {"ENCRYPTION_PASSWORD": "pw", "ENCRYPTION_SALT": "salt"},
+                               paths={Path("/scratch"): scratch})
+    assert (code, pings) == ((0, ["http://hc/x"]) if passes else (1, ["http://hc/x/fail"])), stderr
+    calls = [line.split()[0] for line in (tmp_path / "rclone.args").read_text().splitlines()]
+    assert set(calls) <= RCLONE_READS
+    if not files:
+        assert calls == ["obscure", "obscure", "lsf"] and "wrong password or salt" in stderr
+
+
+# --- NAS restore drill against real rclone (TrueNAS's crypt layout on a local "bucket") -----------------------------
+
+
+def _truenas_push(store: Path, remote: str, password: str, salt: str, source: Path) -> None:
+    """Encrypt `source` into `store/<remote>` the way TrueNAS cloud sync does: a config file with a crypt remote
+    over `remote:<bucket>/<folder>`, filename encryption standard, password and salt as password/password2."""
+    def obscure(value: str) -> str:
+        return subprocess.run(["rclone", "obscure", value], capture_output=True, text=True, check=True).stdout.strip()
+
+    config = store.parent / "truenas-rclone.conf"
+    config.write_text(f"[encrypted]\ntype = crypt\nremote = remote:{remote}\nfilename_encryption = standard\n"
+                      f"password = {obscure(password)}\npassword2 = {obscure(salt)}\n[remote]\ntype = local\n")
+    subprocess.run(["rclone", "--config", str(config), "copy", str(source), "encrypted:/"], cwd=store, check=True,
+                   capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("rclone") is None, reason="needs rclone (apt-get install rclone)")
+@pytest.mark.parametrize("case", ["healthy", "wrong-password", "corrupted", "empty"])
+def test_nas_drill_decrypts_what_truenas_encrypted(tmp_path: Path, case: str) -> None:
+    drill = _nas_drill()
+    store, source, scratch = tmp_path / "store", tmp_path / "source", tmp_path / "scratch"
+    store.mkdir()
+    (source / "2024" / "01").mkdir(parents=True)
+    (source / "2024" / "01" / "IMG_0001.jpg").write_bytes(os.urandom(200_000))
+    (source / "#notes.txt").write_text("a name rclone's --files-from would read as a comment\n")
+    (source / "empty.txt").write_text("")
+    if case != "empty":
+        _truenas_push(store, f"{drill.copy.bucket}/{drill.copy.repository}", "the-password", "the-salt", source)
+    if case == "corrupted":
+        encrypted = max((p for p in store.rglob("*") if p.is_file()), key=lambda p: p.stat().st_size)
+        with encrypted.open("r+b") as f:
+            f.seek(100_000)
+            f.write(b"X")
+    env = {"RCLONE_CONFIG_OFFSITE_TYPE": "local", "RCLONE_CACHE_DIR": str(tmp_path / "cache"),
+           "ENCRYPTION_PASSWORD": "not-the-password" if case == "wrong-password" else "the-password",
+           "ENCRYPTION_SALT": "the-salt"}
+    # The job's own remote (`offsite:<bucket>/<folder>`) resolves below the working directory on a local backend.
+    code, pings, stderr = _run(drill.cronjob, tmp_path, {}, env, paths={Path("/scratch"): scratch}, cwd=store)
+    if case == "healthy":
+        assert (code, pings) == (0, ["http://hc/x"]), stderr
+        assert (scratch / "restored" / "#notes.txt").read_text().startswith("a name")
+        assert (scratch / "restored" / "2024" / "01" / "IMG_0001.jpg").stat().st_size == 200_000
+        assert not (scratch / "restored" / "empty.txt").exists(), "empty files are never sampled"
+    else:
+        assert (code, pings) == (1, ["http://hc/x/fail"]), stderr
+        reason = "rclone copy of 2 files" if case == "corrupted" else "(wrong password or salt, or an empty copy)"
+        assert reason in stderr
