@@ -43,7 +43,9 @@ ESCROW_ADVICE = [
     "S3 credentials are not escrow: a lost key is replaced with a new one. With secret_delivery "
     "external-secret, the repository Secrets read every sensitive value from your secret store; the rendered "
     "ExternalSecrets name the items. Each writer's scoped S3 key is in the `credentials` secret output "
-    "(dataset, then destination): copy it into those items next to the escrowed password.",
+    "(dataset, then destination): copy it into those items next to the escrowed password. The NAS restore "
+    "drills read `homelab-backups/<dataset>-<destination>-drill` with fields encryption_password, "
+    "encryption_salt, access_key_id and secret_access_key: the same escrowed values and writer key.",
 ]
 
 
@@ -184,8 +186,9 @@ def _escrow(copy: CopyPlan, repo_index: int | None, owner: str) -> dict[str, Any
     return entry
 
 
-DRILLED_TOOLS = ("restic", "kopia")
-"""Tools whose copies have restore drills reporting to Healthchecks (VolSync drills, `python -m runbook drill`)."""
+DRILLED_TOOLS = ("restic", "kopia", "pgbackrest", "cloudsync")
+"""Tools whose copies have restore drills reporting to Healthchecks (VolSync drills, pgBackRest restores, NAS
+offsite decrypt drills, `python -m runbook drill`)."""
 
 
 def _healthcheck(copy: CopyPlan, ping_base: str | None) -> dict[str, str] | None:
