@@ -103,15 +103,20 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     engine_sizes = [int(s) for s in args.engine_sizes.split(",") if s]
     up_sizes = [int(s) for s in args.up_sizes.split(",") if s]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"{platform.platform()}", flush=True)
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="hlb-bench-") as tmp:
         workdir = Path(tmp)
-        rows = program_rows(sizes, workdir) + import_rows()
+        steps = [lambda: program_rows(sizes, workdir), import_rows]
         if engine_sizes:
-            rows += engine_rows(engine_sizes, up_sizes, workdir)
-        if args.policy_size and (ROOT / "policies" / "__main__.py").exists():
-            rows += policy_rows(args.policy_size, workdir)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.platform()}")
+            steps.append(lambda: engine_rows(engine_sizes, up_sizes, workdir))
+        if args.policy_size:
+            steps.append(lambda: policy_rows(args.policy_size, workdir))
+        for step in steps:
+            new = step()
+            rows += new
+            print(table(new).split("\n", 2)[2], file=sys.stderr, flush=True)  # progress, row by row
     print(table(rows))
 
 

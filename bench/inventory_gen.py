@@ -7,6 +7,8 @@ from typing import Any
 
 DESTINATIONS: list[dict[str, Any]] = [
     {"name": "nas", "kind": "nfs", "server": "nas.internal", "path": "/mnt/tank/backups"},
+    {"name": "nas-s3", "kind": "s3-compatible", "endpoint": "https://nas.internal:9000", "flavour": "minio",
+     "offsite": False, "price_usd_per_tb_month": 0},
     {"name": "b2", "kind": "b2", "region": "us-west-004", "price_usd_per_tb_month": 6},
     {"name": "r2", "kind": "r2", "account_id": "ab" * 16, "price_usd_per_tb_month": 15},
     {"name": "storj", "kind": "s3-compatible", "endpoint": "https://gateway.storjshare.io", "flavour": "storj",
@@ -63,7 +65,8 @@ def synthetic_inventory(datasets: int, seed: int = 7, s3_endpoint: str | None = 
         if kind == "postgres" and entry["tier"] == 3:
             entry["tier"] = 2
         if kind == "export":
-            entry["tier"] = max(entry["tier"], items[0]["tier"])
+            entry["tier"] = min(max(entry["tier"], items[0]["tier"]), 2)  # tier 3 may not reach offsite via its target
         items.append(entry)
     return {"destinations": destinations, "datasets": items, "truenas": {"host": "nas.internal"},
+            "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/bench-key/"}},
             "kubernetes": {"mode": "render", "secret_delivery": "external-secret"}}

@@ -335,10 +335,10 @@ class Inventory(Strict):
             local_objects = [d for d in local_only if d.kind != "nfs"]
             if dataset.tier == 1:
                 return tuple(local_objects + offsite)
-            return tuple(local_objects or offsite[:1]) if dataset.tier == 2 else tuple(local_objects)
+            return tuple(local_objects)
         if isinstance(dataset.source, TruenasSource):
             # The NAS's own snapshots are the local protection; copies leave the box by cloud sync.
-            return tuple(offsite) if dataset.tier == 1 else ()
+            return tuple(offsite) if dataset.tier == 1 else tuple(offsite[:1]) if dataset.tier == 2 else ()
         # VolSync's local copy is the NAS export; local object stores serve databases.
         local = [d for d in local_only if d.kind == "nfs"] or local_only
         chosen = local + offsite if dataset.tier == 1 else local
@@ -359,6 +359,10 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
         problems.append((("kubernetes", "secret_delivery"),
                          "render mode writes manifests for git, where a Secret would sit in plain text; use "
                          "external-secret (values are exported as Pulumi secrets for escrow)"))
+    unwatched = [d.name for d in inv.datasets if d.source.kind == "truenas" and inv.tier(d.tier).alerts]
+    if unwatched and inv.monitoring.healthchecks is None:
+        problems.append((("monitoring", "healthchecks"), f"datasets {unwatched} need alerting and NAS tasks report "
+                         "only through Healthchecks; set monitoring.healthchecks.ping_base"))
     nas_users = [d.name for d in inv.datasets if d.source.kind in ("truenas", "export")]
     if nas_users and inv.truenas is None:
         problems.append((("truenas",), f"datasets {nas_users} live on or write to the NAS; add a truenas section "
@@ -388,11 +392,13 @@ def _dataset_problems(inv: Inventory, ds: Dataset, by_name: dict[str, Dataset]) 
     if unknown:
         return unknown
     if isinstance(ds.source, ExportSource):
-        return _export_problems(ds, ds.source, by_name)
+        return _export_problems(inv, ds, ds.source, by_name)
     return _copy_problems(inv, ds) + _tier_problems(inv, ds)
 
 
-def _export_problems(ds: Dataset, source: ExportSource, by_name: dict[str, Dataset]) -> list[tuple[Location, str]]:
+def _export_problems(
+    inv: Inventory, ds: Dataset, source: ExportSource, by_name: dict[str, Dataset]
+) -> list[tuple[Location, str]]:
     problems: list[tuple[Location, str]] = []
     target = by_name.get(source.target)
     if target is None or not isinstance(target.source, TruenasSource):
@@ -401,6 +407,9 @@ def _export_problems(ds: Dataset, source: ExportSource, by_name: dict[str, Datas
     elif target.tier > ds.tier:
         problems.append((("source", "target"), f"exports of a tier {ds.tier} dataset land in {target.name!r}, which "
                          f"is only tier {target.tier}; raise that dataset to tier {ds.tier}"))
+    elif ds.tier == 3 and not ds.offsite_override_reason and any(d.offsite for d in inv.destinations_of(target)):
+        problems.append((("source", "target"), f"tier 3 data stays local, but {target.name!r} copies offsite; "
+                         "target a local-only dataset or set offsite_override_reason"))
     if ds.destinations:
         problems.append((("destinations",), "an export's copies are those of its target dataset; remove destinations"))
     return problems
@@ -419,11 +428,17 @@ def _copy_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
         problems += [(("destinations", j), f"pgBackRest reaches S3 over HTTPS only and {d.name!r} is {d.endpoint}; "
                       "give that destination an https:// endpoint or keep this database off it")
                      for j, d in enumerate(dests) if getattr(d, "endpoint", "").startswith("http://")]
+    if not dests and isinstance(source, TruenasSource) and ds.tier == 2:
+        return [(("destinations",), "tier 2 needs a copy off the NAS's own disks (snapshots share its pool); add an "
+                 "offsite destination")]
     if not dests and not isinstance(source, TruenasSource):
         declared = sorted(d.name for d in inv.destinations)
         return [(("destinations",), f"no copy of this {source.kind} dataset would be made; list at least one "
                  f"destination it can use (declared: {declared})")]
     offsite = [d.name for d in dests if d.offsite]
+    if ds.tier == 2 and not isinstance(source, TruenasSource) and all(d.offsite for d in dests):
+        problems.append((("destinations",), "tier 2 needs a local copy; add a local destination (an NFS share, or "
+                         "for databases an object store on the LAN such as MinIO on the NAS)"))
     if ds.tier == 1 and not offsite:
         available = [d.name for d in inv.destinations if d.offsite]
         fix = (f"add one of {available} to its destinations" if available

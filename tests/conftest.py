@@ -9,6 +9,7 @@ import pytest
 
 BASE_ESTATE: dict[str, Any] = {
     "truenas": {"host": "citadel.internal"},
+    "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/ping-key/"}},
     "destinations": [
         {"name": "nas", "kind": "nfs", "server": "citadel.internal", "path": "/mnt/storage0/backups"},
         {"name": "b2", "kind": "b2", "region": "us-east-005"},

@@ -171,10 +171,12 @@ def _engine_urn(urn: str | None) -> str | None:
     return urn.replace(f"::{STACK_TYPE}$", "::") if urn else urn
 
 
-def from_program(stack: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The deployment a successful `pulumi up` of `stack` would leave, from a mocked run of the program."""
+def from_program(stack: str, env: Mapping[str, str] | None = None,
+                 config: dict[str, str] | None = None) -> dict[str, Any]:
+    """The deployment a successful `pulumi up` of `stack` would leave, from a mocked run of the program
+    (with `config` instead of Pulumi.<stack>.yaml when given)."""
     with mock.patch.object(harness, "RecordingMonitor", _OutputsMonitor):
-        registered, _ = harness.run_estate(stack, env=dict(env if env is not None else ENV))
+        registered, _ = harness.run_estate(stack, config=config, env=dict(env if env is not None else ENV))
     monitor = _OutputsMonitor.last
     assert monitor is not None
     kubernetes_providers = {r.name: _engine_urn(r.urn) for r in registered if r.typ == "pulumi:providers:kubernetes"}

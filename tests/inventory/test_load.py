@@ -196,3 +196,33 @@ def test_postgres_needs_an_https_object_store(estate):
     assert problems(estate) == [("datasets[2].destinations[1]", "rule",
                                  "pgBackRest reaches S3 over HTTPS only and 'minio' is http://minio.lan:9000; give "
                                  "that destination an https:// endpoint or keep this database off it")]
+
+
+def test_tier2_database_needs_a_local_copy(estate):
+    estate["datasets"].append({"name": "wiki-db", "tier": 2, "size_gb": 1, "destinations": ["b2"],
+                               "source": {"kind": "postgres", "namespace": "wiki", "cluster": "wiki-pg"}})
+    assert problems(estate) == [("datasets[6].destinations", "rule",
+                                 "tier 2 needs a local copy; add a local destination (an NFS share, or for databases "
+                                 "an object store on the LAN such as MinIO on the NAS)")]
+
+
+def test_tier2_nas_dataset_needs_a_copy_off_the_nas(estate):
+    estate["destinations"] = estate["destinations"][:1]
+    estate["datasets"] = [{"name": "docs", "tier": 2, "size_gb": 5, "source": {"kind": "truenas", "dataset": "tank/docs"}}]
+    assert problems(estate) == [("datasets[0].destinations", "rule",
+                                 "tier 2 needs a copy off the NAS's own disks (snapshots share its pool); add an "
+                                 "offsite destination")]
+
+
+def test_tier3_export_may_not_reach_offsite_through_its_target(estate):
+    estate["datasets"][5]["tier"] = 3
+    assert problems(estate) == [("datasets[5].source.target", "rule",
+                                 "tier 3 data stays local, but 'photos' copies offsite; target a local-only dataset or "
+                                 "set offsite_override_reason")]
+
+
+def test_nas_datasets_that_need_alerts_need_healthchecks(estate):
+    del estate["monitoring"]
+    assert problems(estate) == [("monitoring.healthchecks", "rule",
+                                 "datasets ['photos'] need alerting and NAS tasks report only through Healthchecks; "
+                                 "set monitoring.healthchecks.ping_base")]

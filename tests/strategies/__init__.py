@@ -25,7 +25,9 @@ def destinations(draw) -> list[dict[str, Any]]:
     """A NAS plus one to three offsite object stores."""
     kinds = draw(st.lists(st.sampled_from(OFFSITE_KINDS), min_size=1, max_size=3))
     nas = {"name": "nas", "kind": "nfs", "server": "nas.internal", "path": "/mnt/tank/backups"}
-    return [nas] + [_destination(k, i) for i, k in enumerate(kinds)]
+    lan_s3 = {"name": "nas-s3", "kind": "s3-compatible", "endpoint": "https://nas.internal:9000", "flavour": "minio",
+              "offsite": False}
+    return [nas, lan_s3] + [_destination(k, i) for i, k in enumerate(kinds)]
 
 
 @st.composite
@@ -55,12 +57,13 @@ def inventories(draw, max_datasets: int = 12) -> dict[str, Any]:
     dests = draw(destinations())
     count = draw(st.integers(1, max_datasets))
     items = [draw(datasets(index=i)) for i in range(count)]
-    offsite = [d["name"] for d in dests if d["kind"] != "nfs"]
+    offsite = [d["name"] for d in dests if d["kind"] != "nfs" and d.get("offsite", True)]
     for item in items:
         if item["source"]["kind"] in ("postgres", "truenas") and item["tier"] == 1 and len(offsite) < 2:
             item["tier"] = 2
     window = draw(st.sampled_from([("00:30", "05:00"), ("22:00", "02:00"), ("01:00", "01:30")]))
     return {"destinations": dests, "datasets": items, "truenas": {"host": "nas.internal"},
+            "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/key/"}},
             "schedule": {"maintenance_window": {"start": window[0], "end": window[1]}}}
 
 
