@@ -208,7 +208,8 @@ def test_tier2_database_needs_a_local_copy(estate):
 
 def test_tier2_nas_dataset_needs_a_copy_off_the_nas(estate):
     estate["destinations"] = estate["destinations"][:1]
-    estate["datasets"] = [{"name": "docs", "tier": 2, "size_gb": 5, "source": {"kind": "truenas", "dataset": "tank/docs"}}]
+    estate["datasets"] = [{"name": "docs", "tier": 2, "size_gb": 5,
+                           "source": {"kind": "truenas", "dataset": "tank/docs"}}]
     assert problems(estate) == [("datasets[0].destinations", "rule",
                                  "tier 2 needs a copy off the NAS's own disks (snapshots share its pool); add an "
                                  "offsite destination")]
