@@ -30,6 +30,8 @@ def project(tmp_path_factory, nas):
     doc = yaml.safe_load(stack.read_text())
     config = doc["config"]
     config["homelab-backups:truenas"] = {"host": f"127.0.0.1:{nas.port}", "ca_file": str(nas.pki["ca"])}
+    # NAS datasets report through Healthchecks; loopback discard port: the simulator never runs the scripts.
+    config["homelab-backups:monitoring"] = {"healthchecks": {"ping_base": "http://127.0.0.1:9/ping-key/"}}
     config["homelab-backups:datasets"].append(
         {"name": "photos", "tier": 2, "size_gb": 50, "destinations": ["local-s3"],
          "source": {"kind": "truenas", "dataset": "tank/photos"}})
@@ -60,6 +62,7 @@ def test_snapshot_task_per_gfs_level_and_encrypted_cloud_sync(project, nas):
         "PUSH", "SYNC", True, True)
     assert sync["attributes"]["bucket"] == "hlb-local-s3-tier2"
     assert sync["attributes"]["folder"] == "truenas/tank/photos"
+    assert "http://127.0.0.1:9/ping-key/backup-photos-local-s3/start" in sync["pre_script"]
     (credential,) = _rows(nas, "cloudsync.credentials.query")
     assert credential["provider"]["type"] == "S3"
 
