@@ -41,12 +41,10 @@ def _install_mocks(record: list | None = None):
 
 
 def _credentials_env() -> None:
-    import os
+    """The same stand-in credentials the mocked engine deployments use (any value works under mocks)."""
+    from tests.engine.deployment import ENV
 
-    os.environ.update({"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "key", "HLB_STORJ_ACCESS_KEY_ID": "id",
-                       "HLB_STORJ_SECRET_ACCESS_KEY": "key", "HLB_LOCAL_S3_ACCESS_KEY_ID": "id",
-                       "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "key", "HLB_TRUENAS_API_KEY": "key",
-                       "HLB_NAS_S3_ACCESS_KEY_ID": "id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "key"})
+    os.environ.update(ENV)
 
 
 def run_program(datasets: int, record: list | None = None, tuned: bool = True) -> float:
