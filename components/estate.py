@@ -57,27 +57,28 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         dp = plan.dataset(ds.name)
         owner = ProtectedDataset(ds)
         children = pulumi.ResourceOptions(parent=owner)
+        # An export writes only to the NAS; its offsite copies are its target dataset's writer.
+        creds = _writer_credentials(estate, ds, dp) if ds.source.kind != "export" else {}
+        if creds:
+            estate.credentials[ds.name] = creds
         if ds.source.kind == "pvc":
-            backup = VolSyncBackup(ds.name, VolSyncArgs(
-                ds, dp, _writer_credentials(estate, ds, dp), target,
-                ping_base), children)
+            backup = VolSyncBackup(ds.name, VolSyncArgs(ds, dp, creds, target, ping_base), children)
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
             pg = PgBackRestBackup(
-                ds.name, PgBackRestArgs(ds, dp, _writer_credentials(estate, ds, dp), target, ping_base), children)
+                ds.name, PgBackRestArgs(ds, dp, creds, target, ping_base), children)
             estate.escrow[ds.name] = pg.cipher_passphrases
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
         elif ds.source.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
             protection = TruenasProtection(
-                ds.name, TruenasArgs(ds, dp, nas_link, _writer_credentials(estate, ds, dp), ping_base, target=target,
+                ds.name, TruenasArgs(ds, dp, nas_link, creds, ping_base, target=target,
                                      drill_namespace=inventory.monitoring.namespace), children)
             estate.escrow[ds.name] = protection.encryption
         elif ds.source.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
-            ExportJob(ds.name, ExportArgs(ds, dp, nas, target, ping_base),
-                      children)
+            ExportJob(ds.name, ExportArgs(ds, dp, nas, target, ping_base), children)
     if inventory.monitoring.prometheus_rules:
         alerting = [(ds, plan.dataset(ds.name)) for ds in inventory.datasets if plan.dataset(ds.name).alerts]
         if alerting:
@@ -92,6 +93,4 @@ def _writer_credentials(estate: Estate, ds: Dataset, dp: DatasetPlan) -> dict[st
         bucket = estate.buckets.get(f"{copy.destination}-tier{ds.tier}")
         if bucket is not None:
             creds[copy.destination] = bucket.writer_credentials[f"{ds.name}-{copy.tool}"]
-    if creds:
-        estate.credentials[ds.name] = creds
     return creds
