@@ -11,6 +11,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from manifests.verification import S3_PROVIDERS
 from runbook.outputs import secret_at, secrets_shown
 from runbook.pgbackrest import conf_text
 
@@ -135,7 +136,56 @@ def _steps(steps: Iterable[Mapping[str, str]]) -> list[str]:
     return lines
 
 
-def _restic_outside(name: str, copy: Mapping[str, Any], secrets: _Secrets) -> list[str]:
+PLACEHOLDER = r"<([a-z][a-z0-9_.:-]*)>"
+"""What a value to fill in looks like in a runbook's commands: `<secrets.vaultwarden.b2>`, `<pg-data>`. Every one
+used in a dataset's runbook is listed in its "Fill in" table, with where the value comes from."""
+LOCAL_PLACEHOLDERS = {
+    "pg-data": "an empty directory for the restored PostgreSQL data directory, owned by the user that runs "
+               "PostgreSQL (for example /var/lib/postgresql/restore)",
+    "target-time": "the moment to restore to, as `YYYY-MM-DD HH:MM:SS+00` (just before the bad change); leave out "
+                   "`--type=time --target=... --target-action=promote` to restore the newest state",
+}
+"""Placeholders that describe the restoring machine rather than the backups."""
+
+
+class _FillIn:
+    """The placeholders a runbook's commands use, so the runbook can list each one with where its value is."""
+
+    def __init__(self, secrets: _Secrets) -> None:
+        self.secrets = secrets
+        self.rows: dict[str, str] = {}
+
+    def escrow(self, path: str, holds: str) -> str:
+        value = self.secrets.raw(path)
+        if not self.secrets.show:
+            self.rows[value] = f"escrow: {holds}; password manager item `{path}`"
+        return value
+
+    def credential(self, dataset: str, destination: str, field: str) -> str:
+        path = f"credentials.{dataset}.{destination}.{field}"
+        self.rows[f"<{path}>"] = (f"writer key of the bucket ({field}): `{path}` in `pulumi stack output "
+                                  "--show-secrets --json credentials` (kept with the escrow), or a new key you create "
+                                  "for the bucket")
+        return f"<{path}>"
+
+    def local(self, name: str) -> str:
+        self.rows[f"<{name}>"] = f"this machine: {LOCAL_PLACEHOLDERS[name]}"
+        return f"<{name}>"
+
+    def table(self) -> list[str]:
+        if not self.rows:
+            return []
+        return (["Replace each placeholder in the commands below (angle brackets included, quotes kept):", ""]
+                + _table(("placeholder", "what to put there"), ((f"`{k}`", v) for k, v in sorted(self.rows.items())))
+                + [""])
+
+
+def _owner(copy: Mapping[str, Any], dataset: str) -> str:
+    """The dataset whose writer key a copy uses (an export's offsite copies are its target's cloud sync)."""
+    return copy["escrow"]["path"].split(".")[1] if "escrow" in copy else dataset
+
+
+def _restic_outside(name: str, copy: Mapping[str, Any], fill: _FillIn) -> list[str]:
     values = copy["repository_secret"]["values"]
     refs = copy["repository_secret"]["from_secrets"]
     lines = [f"### From copy `{copy['destination']}` with restic", ""]
@@ -143,14 +193,15 @@ def _restic_outside(name: str, copy: Mapping[str, Any], secrets: _Secrets) -> li
         lines += [f"The repository is on the NAS export {copy['endpoint']}. Mount the export (or log in to the NAS) "
                   f"and point RESTIC_REPOSITORY at `<mount>/{copy['bucket']}/{copy['repository']}` instead of the "
                   "path below, which is where the backup pod mounts it.", ""]
-    lines += ["These variables are the ones the backup itself uses (from the repository Secret "
-              f"`{copy['repository_secret']['namespace']}/{copy['repository_secret']['name']}`):", "", "```sh"]
+    lines += ["On any machine with restic: these variables are the ones the backup itself uses (from the repository "
+              f"Secret `{copy['repository_secret']['namespace']}/{copy['repository_secret']['name']}`):", "", "```sh"]
     lines += [f"export {k}={shlex.quote(v)}" for k, v in sorted(values.items())]
     for key, ref in sorted(refs.items()):
         if ref == "repository_password":
-            lines.append(f"export {key}={secrets.shell(copy['escrow']['path'])}  # escrow: {copy['escrow']['path']}")
+            value = fill.escrow(copy["escrow"]["path"], copy["escrow"]["holds"])
+            lines.append(f"export {key}={shlex.quote(value)}  # escrow: {copy['escrow']['path']}")
         else:
-            lines.append(f"export {key}='<{ref} of the bucket credential>'  # from your password store")
+            lines.append(f"export {key}={shlex.quote(fill.credential(name, copy['destination'], ref))}")
     lines += [
         "restic snapshots                       # lists the restore points, newest last",
         "restic restore latest --target ./restored --verify",
@@ -158,14 +209,14 @@ def _restic_outside(name: str, copy: Mapping[str, Any], secrets: _Secrets) -> li
         "`restic snapshots` only reads; `restore` writes into ./restored and never changes the repository. Check "
         "the files, then copy them where the app expects them.",
         "", "To rehearse this without touching anything (read-only, reports to Healthchecks when configured):",
-        "", "```sh",
+        "", "```text",
         f"python -m runbook drill --dataset {name} --destination {copy['destination']} --scratch ./drill",
         "```", "",
     ]
     return lines
 
 
-def _pgbackrest_outside(ds: Mapping[str, Any], secrets: _Secrets) -> list[str]:
+def _pgbackrest_outside(name: str, ds: Mapping[str, Any], fill: _FillIn) -> list[str]:
     pg = ds["postgres"]
     options: dict[str, str] = dict(pg.get("options", {}))
     for copy in ds["copies"]:
@@ -173,25 +224,75 @@ def _pgbackrest_outside(ds: Mapping[str, Any], secrets: _Secrets) -> list[str]:
         options.update(repo["values"])
         for option, ref in repo["from_secrets"].items():
             if ref == "cipher_pass":
-                options[option] = secrets.raw(copy["escrow"]["path"])
+                options[option] = fill.escrow(copy["escrow"]["path"], copy["escrow"]["holds"])
             else:
-                options[option] = f"<{ref} from Secret {repo['secret']}>"
-    conf = conf_text({"global": dict(sorted(options.items())),
-                      pg["stanza"]: {"pg1-path": "/var/lib/postgresql/restore"}})
+                options[option] = fill.credential(name, copy["destination"], ref)
+    pg_data = fill.local("pg-data")
+    conf = conf_text({"global": dict(sorted(options.items())), pg["stanza"]: {"pg1-path": pg_data}})
+    run = f'pgbackrest --config="$PWD/pgbackrest.conf" --stanza={pg["stanza"]}'
     return [
         "### With pgBackRest on any machine", "",
         "When the cluster itself is gone, any machine with PostgreSQL and pgBackRest of the same major versions can "
-        "rebuild the database. This pgbackrest.conf holds exactly the repository settings the backups use; "
-        "pg1-path is where the restored data directory will go (it must be empty).", "",
-        "```ini", *conf.rstrip("\n").splitlines(), "```", "",
+        "rebuild the database. Run these as the user that runs PostgreSQL (for example `sudo -u postgres -i`), in "
+        "a folder of its own. The configuration holds exactly the repository settings the backups use; pg1-path is "
+        "where the restored data directory goes (it must be empty). On Debian and Ubuntu, pg_ctl is in "
+        "/usr/lib/postgresql/<major>/bin.", "",
         "```sh",
-        f"pgbackrest --stanza={pg['stanza']} info                  # backups and the WAL range you can restore to",
-        f"pgbackrest --stanza={pg['stanza']} restore               # newest state from repo1; --repo=N for "
-        "another copy, --type=time --target='YYYY-MM-DD HH:MM:SS+00' for a point in time",
-        "pg_ctl -D /var/lib/postgresql/restore start                # replays WAL, then opens the database",
+        "cat > pgbackrest.conf <<'EOF'", *conf.rstrip("\n").splitlines(), "EOF",
+        "chmod 600 pgbackrest.conf",
+        f"{run} info                  # backups and the WAL range you can restore to",
+        f"{run} restore --type=time --target='{fill.local('target-time')}' --target-action=promote",
+        "# A restored server must not archive its WAL into the repository the original cluster used:",
+        f"echo 'archive_mode = off' >> {pg_data}/postgresql.auto.conf",
+        f"pg_ctl -D {pg_data} -l {pg_data}/restore.log -w start   # replays WAL up to the target, then opens",
         "```", "",
-        "Before starting it, set `archive_mode = off` in the restored postgresql.conf: otherwise the restored server "
-        "would archive its WAL into the repository the original cluster still uses.", "",
+        "restore reads from repo1 when it holds a backup, else from the next repository (`--repo=N` picks one). "
+        "Check the tables you care about with psql before pointing the app at this server.", "",
+    ]
+
+
+def _rclone_remote(name: str, copy: Mapping[str, Any], fill: _FillIn) -> list[str]:
+    """rclone's backend for the bucket, as TrueNAS's cloud credential configures it: B2 natively, else S3."""
+    owner = _owner(copy, name)
+    key_id = fill.credential(owner, copy["destination"], "access_key_id")
+    key = fill.credential(owner, copy["destination"], "secret_access_key")
+    if copy["kind"] == "b2":
+        return ["type = b2", f"account = {key_id}", f"key = {key}"]
+    lines = ["type = s3", f"provider = {S3_PROVIDERS.get(copy['kind'], 'Other')}"]
+    if copy.get("region"):
+        lines.append(f"region = {copy['region']}")
+    if copy["kind"] != "s3":
+        lines.append(f"endpoint = {copy['endpoint']}")
+    return lines + [f"access_key_id = {key_id}", f"secret_access_key = {key}"]
+
+
+def _rclone_outside(name: str, copy: Mapping[str, Any], fill: _FillIn) -> list[str]:
+    """A TrueNAS cloud sync copy read back with rclone alone: the crypt remote the task wrote through."""
+    escrow = copy["escrow"]
+    password = fill.escrow(f"{escrow['path']}.password", "cloud sync encryption password (rclone crypt password)")
+    salt = fill.escrow(f"{escrow['path']}.salt", "cloud sync encryption salt (rclone crypt password2)")
+    folder = f"{copy['bucket']}/{copy['repository'].strip('/')}"
+    config = f"rclone-{copy['destination']}.conf"
+    return [
+        f"### From copy `{copy['destination']}` with rclone", "",
+        "Without the NAS, any machine with rclone reads the copy. TrueNAS wrote it through an rclone crypt remote "
+        f"over `{folder}`, with file and folder names encrypted, its encryption password as crypt `password` and "
+        "its salt as `password2`; this configuration is the same, so rclone decrypts what the task encrypted. "
+        "rclone wants both values obscured, which `rclone obscure` does.", "",
+        "```sh",
+        f"cat > {config} <<'EOF'", "[offsite]", *_rclone_remote(name, copy, fill), "",
+        "[copy]", "type = crypt", f"remote = offsite:{folder}", "filename_encryption = standard",
+        "directory_name_encryption = true", "EOF",
+        f"chmod 600 {config}",
+        f'export RCLONE_CONFIG="$PWD/{config}"',
+        f"export RCLONE_CONFIG_COPY_PASSWORD=$(printf '%s' {shlex.quote(password)} | rclone obscure -)",
+        f"export RCLONE_CONFIG_COPY_PASSWORD2=$(printf '%s' {shlex.quote(salt)} | rclone obscure -)",
+        "rclone lsf --max-depth 2 copy:          # readable names: the password and salt are right",
+        "rclone copy copy: ./restored           # decrypts while downloading; crypt authenticates every block",
+        "rclone cryptcheck ./restored copy:     # every restored file against the encrypted copy's checksums",
+        "```", "",
+        "Then copy ./restored into a new dataset (or pull it with a TrueNAS cloud sync task, direction PULL, with "
+        "the same password and salt, once a NAS is back).", "",
     ]
 
 
@@ -219,14 +320,21 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     lines += ["Follow the steps in order. Each says what it does and why, so you can adapt it if something looks "
               "different from what it describes.", ""]
     lines += _steps(ds["restore"])
-    restic_copies = [c for c in ds["copies"] if c["tool"] == "restic"]
-    if restic_copies or "postgres" in ds:
-        lines += ["## Restore without the cluster", "",
-                  "Use this when Kubernetes itself is unavailable, or to inspect a copy without touching the app.", ""]
-    for copy in restic_copies:
-        lines += _restic_outside(name, copy, secrets)
+    fill = _FillIn(secrets)
+    outside: list[str] = []
+    for copy in ds["copies"]:
+        if copy["tool"] == "restic":
+            outside += _restic_outside(name, copy, fill)
+        elif copy["tool"] == "cloudsync" and "escrow" in copy:
+            outside += _rclone_outside(name, copy, fill)
     if "postgres" in ds and ds["copies"]:
-        lines += _pgbackrest_outside(ds, secrets)
+        outside += _pgbackrest_outside(name, ds, fill)
+    if outside:
+        lines += ["## Restore without the cluster or the NAS", "",
+                  "Use this after losing the site (no cluster, no NAS, no Pulumi state: only this runbook, the escrow "
+                  "and an offsite bucket), when Kubernetes is unavailable, or to inspect a copy without touching the "
+                  "app. Each part below is complete: run its commands in order in an empty folder.", ""]
+        lines += fill.table() + outside
     escrowed = [c for c in ds["copies"] if "escrow" in c]
     lines += ["## Secrets this dataset needs", "", secrets.note(), ""]
     if escrowed:

@@ -15,6 +15,7 @@ from runbook.__main__ import main
 from runbook.render import OVERVIEW, render, three_two_one
 from tests.components.harness import ROOT
 from tests.drills.estate import load_stack_inventory
+from tests.drills.runbook_text import OUTSIDE, fill_in_table, placeholders, section, shell_blocks
 
 
 def _reverse_keys(value: Any) -> Any:
@@ -68,7 +69,49 @@ def test_tool_specific_procedures_use_the_exact_repository_settings(prod_outputs
     for copy in prod_outputs["runbook"]["datasets"]["immich-db"]["copies"]:
         for option, value in copy["pgbackrest_repository"]["values"].items():
             assert f"\n{option}={value}\n" in immich
-    assert "pgbackrest --stanza=postgres18-immich restore" in immich
+    assert ('pgbackrest --config="$PWD/pgbackrest.conf" --stanza=postgres18-immich restore --type=time '
+            "--target='<target-time>' --target-action=promote\n") in immich
+    assert "cat > pgbackrest.conf <<'EOF'\n[global]\n" in immich and "\npg1-path=<pg-data>\nEOF\n" in immich
+
+
+def test_cloud_sync_copies_are_read_back_with_the_crypt_remote_the_task_wrote(prod_outputs: dict[str, Any]) -> None:
+    photos = render(prod_outputs)["immich-photos.md"]
+    for copy in prod_outputs["runbook"]["datasets"]["immich-photos"]["copies"]:
+        part = section(photos, f"From copy `{copy['destination']}` with rclone")
+        script = "\n".join(shell_blocks(part))
+        folder = f"{copy['bucket']}/{copy['repository']}"
+        assert f"[copy]\ntype = crypt\nremote = offsite:{folder}\nfilename_encryption = standard\n" in script
+        assert ("type = b2\n" if copy["kind"] == "b2" else "type = s3\nprovider = Other\n") in script
+        path = copy["escrow"]["path"]
+        assert f"RCLONE_CONFIG_COPY_PASSWORD=$(printf '%s' '<{path}.password>' | rclone obscure -)" in script
+        assert f"RCLONE_CONFIG_COPY_PASSWORD2=$(printf '%s' '<{path}.salt>' | rclone obscure -)" in script
+        assert script.rstrip().splitlines()[-2:] == [
+            "rclone copy copy: ./restored           # decrypts while downloading; crypt authenticates every block",
+            "rclone cryptcheck ./restored copy:     # every restored file against the encrypted copy's checksums"]
+
+
+def test_every_placeholder_in_a_restore_command_is_explained(prod_outputs: dict[str, Any]) -> None:
+    files = render(prod_outputs)
+    checked = 0
+    for name in prod_outputs["runbook"]["datasets"]:
+        text = files[f"{name}.md"]
+        if OUTSIDE not in text:
+            continue
+        table = fill_in_table(text)
+        used = set().union(*(placeholders(b) for b in shell_blocks(text.split(OUTSIDE, 1)[1])))
+        assert used and used == set(table), name
+        for placeholder, where in table.items():
+            if placeholder.startswith("<secrets."):
+                assert f"password manager item `{placeholder[1:-1]}`" in where
+        checked += 1
+    assert checked >= 3
+
+
+def test_with_secrets_shown_only_machine_and_key_placeholders_are_left(prod_outputs: dict[str, Any]) -> None:
+    photos = render(prod_outputs, show_secrets=True)["immich-photos.md"]
+    assert all(not p.startswith("<secrets.") for p in fill_in_table(photos))
+    value = prod_outputs["secrets"]["immich-photos"]["b2"]["salt"]
+    assert f"RCLONE_CONFIG_COPY_PASSWORD2=$(printf '%s' {value} | rclone obscure -)" in photos
 
 
 def test_overview_has_tiers_copies_cost_and_the_3_2_1_status_of_tier_1(prod_outputs: dict[str, Any]) -> None:
