@@ -28,7 +28,16 @@ import pytest
 
 from providers.truenas.client import ConnectionSettings, TrueNASClient
 from tests.drills.estate import DrillEstate
-from tests.drills.helpers import builder_env, require_tool, restic_run, tree_digest, tree_size, write_generation
+from tests.drills.helpers import (
+    builder_env,
+    header_counts,
+    require_tool,
+    restic_run,
+    tool_version,
+    tree_digest,
+    tree_size,
+    write_generation,
+)
 from tests.drills.postgres import PgCluster, as_pg_user, give_to_pg_user, pg_bindir, run
 from tests.drills.records import RECORDS, DrillRecord
 from tests.drills.runbook_text import commands
@@ -162,9 +171,16 @@ def _write_nas(estate: DrillEstate, nas: Any, work: Path) -> tuple[dict[str, str
     assert [c["destination"] for c in copies] == list(NAS_DESTINATIONS)
     assert len(tasks) == len(copies), tasks
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "RCLONE_CA_CERT": str(estate.certs.ca)}
+    marks = (estate.plain.mark(), estate.tls.mark())
     for task in tasks:
         assert (task["encryption"], task["filename_encryption"]) == (True, True), task["description"]
         push(task, source, work, env)
+    counts = header_counts(estate.plain.since(marks[0]) + estate.tls.since(marks[1]))
+    RECORDS.findings.append(
+        f"{tool_version(['rclone', 'version'])} (TrueNAS cloud sync layout, crypt over S3): {counts['content-md5']}/"
+        f"{counts['requests']} PUTs carried Content-MD5; uploads into the Tier 1 buckets with default GOVERNANCE "
+        "retention were accepted")
+    assert counts["requests"] and counts["content-md5"] == counts["requests"], counts
     expected = tree_digest(source)
     shutil.rmtree(source)
     return expected, copies[0]

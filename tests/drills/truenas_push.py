@@ -12,7 +12,8 @@ plugin, and the S3 remote's `get_credentials_extra` / `get_task_extra`):
   `encryption_password` and, when set, `password2` = its `encryption_salt`, both obscured as `rclone obscure` does;
   the run then targets `encrypted:/` instead of `remote:<bucket>/<folder>`.
 
-The command is `rclone --config <file> -v --stats 1s [--transfers N] [-L] [args] <transfer_mode> <path> <remote>`.
+The command is `rclone --config <file> -v --stats 1s [--transfers N] [-L] [--bwlimit ...] [args] <transfer_mode> <path>
+<remote>`.
 Nothing here reads the program's code: only the task and credential rows the NAS API returns.
 """
 
@@ -71,6 +72,11 @@ def rclone_config(task: Mapping[str, Any]) -> tuple[str, str]:
     return "\n".join(lines) + "\n", path
 
 
+def _bandwidth(limit: Mapping[str, Any]) -> str:
+    """One `--bwlimit` timetable entry: `HH:MM,<bytes>b`, or `off` for no limit."""
+    return f"{limit['time']},{str(limit['bandwidth']) + 'b' if limit['bandwidth'] else 'off'}"
+
+
 def push(task: Mapping[str, Any], source: Path, workdir: Path,
          env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """One PUSH run of `task` with `source` standing in for the task's path on the NAS."""
@@ -84,6 +90,8 @@ def push(task: Mapping[str, Any], source: Path, workdir: Path,
         args += ["--transfers", str(task["transfers"])]
     if task.get("follow_symlinks"):
         args.append("-L")
+    if task.get("bwlimit"):
+        args += ["--bwlimit", " ".join(_bandwidth(limit) for limit in task["bwlimit"])]
     args += shlex.split(task.get("args") or "")
     args += [task["transfer_mode"].lower(), str(source), target]
     result = subprocess.run(args, env=dict(env), capture_output=True, text=True, timeout=300, check=False)
