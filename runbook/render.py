@@ -91,9 +91,6 @@ class _Secrets:
             return ", ".join(f"{k}: {v}" for k, v in sorted(value.items()))
         return str(value)
 
-    def shell(self, path: str) -> str:
-        return shlex.quote(self.raw(path))
-
     def note(self) -> str:
         if self.show:
             return "This runbook was generated with --show-secrets: it contains repository secrets. Store it like one."
