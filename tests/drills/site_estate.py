@@ -59,6 +59,7 @@ def site_estate(workdir: Path) -> Iterator[tuple[DrillEstate, TrueNASSimulator]]
     The NAS simulator is yielded separately: the drill stops it to lose the NAS."""
     backend = free_port()
     certs = make_certificates(workdir / "tls")
+    (workdir / "nas-pki").mkdir()
     pki = make_pki(workdir / "nas-pki")
     with contextlib.ExitStack() as stack:
         s3_server("start", backend)

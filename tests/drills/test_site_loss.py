@@ -265,7 +265,7 @@ def test_restic_pvc_repository_from_the_runbook(lost: Lost) -> None:
     restored = machine / "restored"
     assert tree_digest(restored) == lost.restic_expected
     files, size = tree_size(restored)
-    RECORDS.drills.append(DrillRecord("site loss: restic PVC from the runbook", "restic / S3", seconds, size, files,
+    RECORDS.drills.append(DrillRecord("site loss (runbook): restic PVC", "restic / S3", seconds, size, files,
                                       "checksums equal"))
 
 
@@ -296,7 +296,7 @@ def test_pgbackrest_point_in_time_from_the_runbook(lost: Lost) -> None:
         restored.stop()
     files, size = tree_size(data)
     rows = lost.pg_at_target.split(":")[0]
-    RECORDS.drills.append(DrillRecord("site loss: pgBackRest PITR from the runbook", "pgBackRest / S3 TLS", seconds,
+    RECORDS.drills.append(DrillRecord("site loss (runbook): pgBackRest PITR", "pgBackRest / S3 TLS", seconds,
                                       size, files, f"rows/md5 equal at the target time: {rows} rows"))
 
 
@@ -311,7 +311,7 @@ def test_truenas_cloud_sync_copy_from_the_runbook(lost: Lost) -> None:
     seconds, restored = _restore_nas(lost, lost.runbook(NAS_DATASET), "rclone")
     assert restored == lost.nas_expected
     files, size = tree_size(lost.work / "machine-rclone" / "restored")
-    RECORDS.drills.append(DrillRecord("site loss: TrueNAS cloud sync from the runbook", "rclone crypt / S3", seconds,
+    RECORDS.drills.append(DrillRecord("site loss (runbook): TrueNAS cloud sync", "rclone crypt / S3", seconds,
                                       size, files, "checksums equal; cryptcheck passed"))
 
 
