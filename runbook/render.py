@@ -235,8 +235,8 @@ def _pgbackrest_outside(name: str, ds: Mapping[str, Any], fill: _FillIn) -> list
         "where the restored data directory goes (it must be empty). On Debian and Ubuntu, pg_ctl is in "
         "/usr/lib/postgresql/<major>/bin.", "",
         "```sh",
+        "install -m 600 /dev/null pgbackrest.conf   # private before the secrets go in",
         "cat > pgbackrest.conf <<'EOF'", *conf.rstrip("\n").splitlines(), "EOF",
-        "chmod 600 pgbackrest.conf",
         f"{run} info                  # backups and the WAL range you can restore to",
         f"{run} restore --type=time --target='{fill.local('target-time')}' --target-action=promote",
         "# A restored server must not archive its WAL into the repository the original cluster used:",
@@ -277,10 +277,10 @@ def _rclone_outside(name: str, copy: Mapping[str, Any], fill: _FillIn) -> list[s
         "its salt as `password2`; this configuration is the same, so rclone decrypts what the task encrypted. "
         "rclone wants both values obscured, which `rclone obscure` does.", "",
         "```sh",
+        f"install -m 600 /dev/null {config}   # private before the keys go in",
         f"cat > {config} <<'EOF'", "[offsite]", *_rclone_remote(name, copy, fill), "",
         "[copy]", "type = crypt", f"remote = offsite:{folder}", "filename_encryption = standard",
         "directory_name_encryption = true", "EOF",
-        f"chmod 600 {config}",
         f'export RCLONE_CONFIG="$PWD/{config}"',
         f"export RCLONE_CONFIG_COPY_PASSWORD=$(printf '%s' {shlex.quote(password)} | rclone obscure -)",
         f"export RCLONE_CONFIG_COPY_PASSWORD2=$(printf '%s' {shlex.quote(salt)} | rclone obscure -)",

@@ -72,6 +72,8 @@ def test_tool_specific_procedures_use_the_exact_repository_settings(prod_outputs
     assert ('pgbackrest --config="$PWD/pgbackrest.conf" --stanza=postgres18-immich restore --type=time '
             "--target='<target-time>' --target-action=promote\n") in immich
     assert "cat > pgbackrest.conf <<'EOF'\n[global]\n" in immich and "\npg1-path=<pg-data>\nEOF\n" in immich
+    assert immich.index("install -m 600 /dev/null pgbackrest.conf") < immich.index("cat > pgbackrest.conf"), \
+        "the file must be private before the passphrases are written into it"
 
 
 def test_cloud_sync_copies_are_read_back_with_the_crypt_remote_the_task_wrote(prod_outputs: dict[str, Any]) -> None:
@@ -82,6 +84,8 @@ def test_cloud_sync_copies_are_read_back_with_the_crypt_remote_the_task_wrote(pr
         folder = f"{copy['bucket']}/{copy['repository']}"
         assert f"[copy]\ntype = crypt\nremote = offsite:{folder}\nfilename_encryption = standard\n" in script
         assert ("type = b2\n" if copy["kind"] == "b2" else "type = s3\nprovider = Other\n") in script
+        config = f"rclone-{copy['destination']}.conf"
+        assert script.index(f"install -m 600 /dev/null {config}") < script.index(f"cat > {config}")
         path = copy["escrow"]["path"]
         assert f"RCLONE_CONFIG_COPY_PASSWORD=$(printf '%s' '<{path}.password>' | rclone obscure -)" in script
         assert f"RCLONE_CONFIG_COPY_PASSWORD2=$(printf '%s' '<{path}.salt>' | rclone obscure -)" in script
