@@ -121,6 +121,8 @@ class S3CompatibleDestination(_Destination):
     flavour: Flavour = "generic"
     """Selects the capability table (which bucket features the server implements)."""
     offsite: bool = True
+    ca_file: Annotated[str, Field(min_length=1)] | None = None
+    """PEM bundle of a private CA the endpoint's certificate chains to (path on the machine running Pulumi)."""
 
 
 Destination = Annotated[
