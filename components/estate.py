@@ -63,22 +63,25 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         children = pulumi.ResourceOptions(parent=owner)
         # An export writes only to the NAS; its offsite copies are its target dataset's writer.
         creds = _writer_credentials(estate, ds, dp) if ds.source.kind != "export" else {}
+        readers = _writer_credentials(estate, ds, dp, role="reader") if creds else {}
         if creds:
             estate.credentials[ds.name] = creds
-            estate.reader_credentials[ds.name] = _writer_credentials(estate, ds, dp, role="reader")
+            estate.reader_credentials[ds.name] = readers
         if ds.source.kind == "pvc":
-            backup = VolSyncBackup(ds.name, VolSyncArgs(ds, dp, creds, target, ping_base), children)
+            backup = VolSyncBackup(
+                ds.name, VolSyncArgs(ds, dp, creds, target, ping_base, reader_credentials=readers), children)
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
             pg = PgBackRestBackup(
-                ds.name, PgBackRestArgs(ds, dp, creds, target, ping_base), children)
+                ds.name, PgBackRestArgs(ds, dp, creds, target, ping_base, reader_credentials=readers), children)
             estate.escrow[ds.name] = pg.cipher_passphrases
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
         elif ds.source.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
             protection = TruenasProtection(
                 ds.name, TruenasArgs(ds, dp, nas_link, creds, ping_base, target=target,
-                                     drill_namespace=inventory.monitoring.namespace), children)
+                                     drill_namespace=inventory.monitoring.namespace, reader_credentials=readers),
+                children)
             estate.escrow[ds.name] = protection.encryption
         elif ds.source.kind == "export":
             nas = inventory.truenas
@@ -106,5 +109,5 @@ def _supplied_identities(plan: BucketPlan, admin: pulumi.Output | None) -> dict[
     """Servers the program cannot create keys on: each writer's two keys from the stack's credentials."""
     if identities_of(plan.kind, plan.flavour) != "supplied":
         return None
-    return {w.key: {role: supplied_identity(plan.destination, role, w.key, admin) for role in ROLES}
-            for w in plan.writers}
+    return {w.key: {role: supplied_identity(plan.destination, role, w.key, admin, bucket=plan.name, prefix=w.prefix)
+                    for role in ROLES} for w in plan.writers}

@@ -109,7 +109,7 @@ def identity_env(destination: str, role: str, writer_key: str, field_name: str) 
 
 
 def supplied_identity(destination: str, role: str, writer_key: str, admin: pulumi.Output | None,
-                      config: pulumi.Config | None = None) -> pulumi.Output:
+                      config: pulumi.Config | None = None, *, bucket: str = "", prefix: str = "") -> pulumi.Output:
     """A tool key the user created on a server the program cannot create keys on, as a secret Output.
 
     Stack config: `credentials.<destination>.<role>s.<writer-key>.{access_key_id,secret_access_key}`; environment:
@@ -129,9 +129,10 @@ def supplied_identity(destination: str, role: str, writer_key: str, admin: pulum
             hints = ", ".join(f"`pulumi config set --secret --path '{path}.{f}' ...`" for f in missing)
             names = ", ".join(identity_env(destination, role, writer_key, f) for f in missing)
             what = "read-only key for check and drill jobs" if role == "reader" else "key for the backup tool"
+            scope = f"{bucket}/{prefix}/" if bucket and prefix else "its bucket prefix"
             raise MissingCredentialsError(
-                f"{destination!r} cannot create keys itself, so {writer_key!r} needs its own {what}, limited to "
-                f"its prefix {writer_key!r} (see README, 'Keys per writer'): run {hints}, or export {names}")
+                f"the program cannot create keys on {destination!r}, so writer {writer_key!r} needs its own {what}, "
+                f"limited to {scope} (see README, 'Keys per writer'): run {hints}, or export {names}")
         if admin_key and values["access_key_id"] == admin_key.get("access_key_id"):
             raise CredentialReuseError(
                 f"{path}.access_key_id is the admin key of {destination!r}: a stolen {role} key would then control "

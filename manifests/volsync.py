@@ -24,7 +24,15 @@ from urllib.parse import urlsplit
 from inventory.models import Dataset, Kubernetes, PvcSource
 from inventory.tiers import Retention
 from manifests.meta import CRONJOB_NAME_LIMIT, LABEL_STORAGE_CLASS, labels, metadata, object_name
-from manifests.secrets import ACCESS_KEY_ID, REPOSITORY_PASSWORD, SECRET_ACCESS_KEY, SecretRef, SecretSpec
+from manifests.secrets import (
+    ACCESS_KEY_ID,
+    READER_ACCESS_KEY_ID,
+    READER_SECRET_ACCESS_KEY,
+    REPOSITORY_PASSWORD,
+    SECRET_ACCESS_KEY,
+    SecretRef,
+    SecretSpec,
+)
 from manifests.workloads import CURL_IMAGE, PING_FUNCTION, SMALL, container, cronjob, pod_security
 from plan.cron import DAY_MINUTES, Cron
 from plan.model import CopyPlan, DatasetPlan
@@ -57,6 +65,11 @@ def source_name(ds: Dataset, copy: CopyPlan) -> str:
 def repository_secret_name(ds: Dataset, copy: CopyPlan) -> str:
     """The repository Secret of one copy: one per PVC x destination, never shared."""
     return object_name(ds.name, copy.destination, "repo")
+
+
+def reader_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+    """The read-only twin of a repository Secret, for jobs that only read (the kopia integrity check)."""
+    return object_name(ds.name, copy.destination, "repo-ro")
 
 
 def restore_name(ds: Dataset, copy: CopyPlan) -> str:
@@ -263,6 +276,17 @@ def repository_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
         labels=labels(ds.name, ds.tier, copy.destination),
         data=data,
     )
+
+
+def reader_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
+    """The repository Secret with the copy's read-only S3 key in place of the writer's."""
+    spec = repository_secret(ds, copy)
+    data = dict(spec.data)
+    if "AWS_ACCESS_KEY_ID" not in data:
+        raise ValueError(f"{copy.key}: an NFS repository has no S3 key, so it has no read-only twin")
+    data["AWS_ACCESS_KEY_ID"] = READER_ACCESS_KEY_ID
+    data["AWS_SECRET_ACCESS_KEY"] = READER_SECRET_ACCESS_KEY
+    return SecretSpec(name=reader_secret_name(ds, copy), namespace=spec.namespace, labels=spec.labels, data=data)
 
 
 def kopia_maintenance(ds: Dataset, copy: CopyPlan, schedule: Cron | None = None) -> dict[str, Any]:

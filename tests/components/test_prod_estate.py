@@ -209,7 +209,7 @@ def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
         assert job.inputs["metadata"]["namespace"] == secret.inputs["metadata"]["namespace"] == "monitoring"
         assert job.parent == secret.parent == components[dp.name], job.urn
         assert {e["remoteRef"]["property"] for e in secret.inputs["spec"]["data"]} == {
-            "encryption_password", "encryption_salt", "access_key_id", "secret_access_key"}, secret.urn
+            "encryption_password", "encryption_salt", "reader_access_key_id", "reader_secret_access_key"}, secret.urn
         (container,) = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
         assert refs == {name}, job.urn
