@@ -118,8 +118,9 @@ class DrillEstate:
         dataset, destination = labels["backup.homelab/dataset"], labels["backup.homelab/destination"]
         if field_name in ("repository_password", "cipher_pass"):
             return self.outputs["secrets"][dataset][destination]
-        role = "reader_credentials" if secret_name.endswith("-readonly") else "credentials"
-        return self.credentials(destination, dataset, role)[field_name]
+        if field_name.startswith("reader_"):
+            return self.credentials(destination, dataset, "reader_credentials")[field_name.removeprefix("reader_")]
+        return self.credentials(destination, dataset)[field_name]
 
     def secret_env(self, secret_name: str) -> dict[str, str]:
         """The whole Secret as the mover would see it: template values plus resolved store fields."""
