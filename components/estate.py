@@ -12,7 +12,7 @@ from components.dataset import ProtectedDataset
 from components.exports import ExportArgs, ExportJob
 from components.kubernetes import KubernetesTarget
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
-from components.stack_config import ROLES, destination_credentials, supplied_identity
+from components.stack_config import ROLES, destination_credentials, read_ca_bundle, supplied_identity
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Dataset, Inventory
@@ -69,7 +69,8 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             estate.reader_credentials[ds.name] = readers
         if ds.source.kind == "pvc":
             backup = VolSyncBackup(
-                ds.name, VolSyncArgs(ds, dp, creds, target, ping_base, reader_credentials=readers), children)
+                ds.name, VolSyncArgs(ds, dp, creds, target, ping_base, reader_credentials=readers,
+                                        ca_bundles=_ca_bundles(inventory, dp)), children)
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
             pg = PgBackRestBackup(
@@ -103,6 +104,16 @@ def _writer_credentials(estate: Estate, ds: Dataset, dp: DatasetPlan, role: str 
             keys = bucket.writer_credentials if role == "writer" else bucket.reader_credentials
             creds[copy.destination] = keys[f"{ds.name}-{copy.tool}"]
     return creds
+
+
+def _ca_bundles(inventory: Inventory, dp: DatasetPlan) -> dict[str, str]:
+    """The PEM bundle of each private-CA destination this dataset copies to, read from its `ca_file`."""
+    bundles = {}
+    for copy in dp.copies:
+        if copy.private_ca:
+            path = getattr(inventory.destination(copy.destination), "ca_file", None)
+            bundles[copy.destination] = read_ca_bundle(copy.destination, path)
+    return bundles
 
 
 def _supplied_identities(plan: BucketPlan, admin: pulumi.Output | None) -> dict[str, dict[str, pulumi.Output]] | None:

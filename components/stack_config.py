@@ -143,3 +143,18 @@ def supplied_identity(destination: str, role: str, writer_key: str, admin: pulum
     stored = from_config if from_config is not None else pulumi.Output.from_input(None)
     admin_out = admin if admin is not None else pulumi.Output.from_input(None)
     return pulumi.Output.secret(pulumi.Output.all(stored, admin_out).apply(lambda v: pick(v[0], v[1])))
+
+
+def read_ca_bundle(destination: str, path: str | None) -> str:
+    """A destination's private CA bundle (PEM), refused cleanly when the file is missing or not PEM."""
+    where = f"destinations[{destination!r}].ca_file"
+    try:
+        with open(path or "", encoding="ascii") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryConfigError(f"{where} {path!r} cannot be read ({type(exc).__name__}): give the path of the "
+                                   "CA's PEM bundle on the machine that runs Pulumi") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise InventoryConfigError(f"{where} {path!r} holds no PEM certificate: export the CA certificate in PEM "
+                                   "form (-----BEGIN CERTIFICATE-----)")
+    return text

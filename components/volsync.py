@@ -24,6 +24,8 @@ class VolSyncArgs:
     healthchecks_base: str | None = None
     reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
     """Per destination name: secret Output of the read-only key for this writer's prefix (integrity checks)."""
+    ca_bundles: Mapping[str, str] = field(default_factory=dict)
+    """Per destination name with a private CA: the PEM bundle its movers must trust."""
 
 
 class VolSyncBackup(pulumi.ComponentResource):
@@ -55,6 +57,9 @@ class VolSyncBackup(pulumi.ComponentResource):
                     "repository_password": password.value,
                     "reader_access_key_id": reader.apply(lambda c: c["access_key_id"]),
                     "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}, parent=self)
+            if copy.private_ca:
+                target.declare_config_map(f"{child}-ca", volsync.ca_config_map(
+                    ds.source.namespace, copy, args.ca_bundles[copy.destination]), parent=self)
             target.declare(child, volsync.replication_source(ds, copy, target.settings), parent=self)
             if ds.source.mover == "kopia":
                 target.declare(f"{child}-maintenance", volsync.kopia_maintenance(ds, copy), parent=self)

@@ -184,6 +184,24 @@ def _security(source: PvcSource) -> dict[str, Any]:
     return context
 
 
+CA_KEY = "ca.crt"
+"""Key of the private CA bundle in its ConfigMap."""
+
+
+def ca_config_map_name(copy: CopyPlan) -> str:
+    """One ConfigMap per (namespace, destination) with a private CA: the bundle is public, so no Secret."""
+    return f"hlb-ca-{copy.destination}"
+
+
+def ca_config_map(namespace: str, copy: CopyPlan, bundle: str) -> dict[str, Any]:
+    """The destination's CA bundle where VolSync's `customCA` (restic and kopia movers) reads it."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": ca_config_map_name(copy), "namespace": namespace,
+                         "labels": {"app.kubernetes.io/managed-by": "homelab-backups",
+                                    "backup.homelab/destination": copy.destination}},
+            "data": {CA_KEY: bundle}}
+
+
 def _common_mover(ds: Dataset, copy: CopyPlan, source: PvcSource) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "repository": repository_secret_name(ds, copy),
@@ -191,6 +209,8 @@ def _common_mover(ds: Dataset, copy: CopyPlan, source: PvcSource) -> dict[str, A
         "moverSecurityContext": _security(source),
         "moverPodLabels": labels(ds.name, ds.tier, copy.destination),
     }
+    if copy.private_ca:
+        spec["customCA"] = {"configMapName": ca_config_map_name(copy), "key": CA_KEY}
     volumes = mover_volumes(copy)
     if volumes:
         spec["moverVolumes"] = volumes

@@ -297,3 +297,45 @@ def test_a_missing_supplied_key_names_the_config_path_and_the_variable():
         run_estate("prod", env=PROD_ENV, supply_identities=False)
     message = str(missing.value)
     assert "credentials.storj.writers." in message and "HLB_STORJ_WRITER_" in message
+
+
+def _with_storj_ca(path) -> dict[str, str]:
+    from tests.components.harness import stack_config
+
+    config = stack_config("prod")
+    destinations = json.loads(config["homelab-backups:destinations"])
+    for dest in destinations:
+        if dest["name"] == "storj":
+            dest["ca_file"] = str(path)
+    config["homelab-backups:destinations"] = json.dumps(destinations)
+    # In the example estate only NAS datasets copy to Storj; give a PVC a copy there too.
+    datasets = json.loads(config["homelab-backups:datasets"])
+    for ds in datasets:
+        if ds["name"] == "vaultwarden":
+            ds["destinations"] = ["nas", "b2", "r2", "storj"]
+    config["homelab-backups:datasets"] = json.dumps(datasets)
+    return config
+
+
+def test_a_private_ca_reaches_the_movers_of_every_pvc_copy_to_that_destination(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    registered, _ = run_estate("prod", config=_with_storj_ca(bundle), env=PROD_ENV)
+    maps = [r for r in registered if r.typ == "kubernetes:core/v1:ConfigMap"]
+    sources = [r for r in registered if r.typ == "kubernetes:volsync.backube/v1alpha1:ReplicationSource"
+               and r.inputs["metadata"]["labels"]["backup.homelab/destination"] == "storj"]
+    assert sources and len(maps) == len(sources)
+    namespaces = {m.inputs["metadata"]["namespace"] for m in maps}
+    assert namespaces == {s.inputs["metadata"]["namespace"] for s in sources}
+    for config_map in maps:
+        assert config_map.inputs["data"] == {"ca.crt": bundle.read_text()}, config_map.urn
+    for source in sources:
+        mover = next(k for k in ("restic", "kopia") if k in source.inputs["spec"])
+        assert source.inputs["spec"][mover]["customCA"] == {"configMapName": "hlb-ca-storj", "key": "ca.crt"}
+
+
+def test_an_unreadable_ca_file_is_refused_by_field(tmp_path):
+    import pulumi
+
+    with pytest.raises(pulumi.RunError, match=r"destinations\['storj'\]\.ca_file .* cannot be read"):
+        run_estate("prod", config=_with_storj_ca(tmp_path / "missing.pem"), env=PROD_ENV)
