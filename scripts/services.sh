@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Backup tools the restore drills run for real: restic, pgBackRest and PostgreSQL, from the distribution.
+# Backup tools the restore drills run for real: restic, pgBackRest, PostgreSQL and rclone, from the distribution.
 #
 #   scripts/services.sh install   install what is missing (idempotent; apt-get update only when needed)
 #   scripts/services.sh status    print which tools are present and their versions
@@ -10,7 +10,7 @@ set -euo pipefail
 log() { printf '[services] %s\n' "$*" >&2; }
 
 # Debian package -> a command it provides (how we tell whether it is present).
-packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb)
+packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -33,7 +33,7 @@ install() {
   local todo
   mapfile -t todo < <(missing)
   if [ "${#todo[@]}" -eq 0 ]; then
-    log "restic, pgbackrest and postgresql are present"
+    log "restic, pgbackrest, postgresql and rclone are present"
     return 0
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
