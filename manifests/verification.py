@@ -158,7 +158,8 @@ exit 1
 
 
 _RESTIC_CHECK = PING_FUNCTION + r"""
-restic --cache-dir=/tmp/cache --retry-lock="$RETRY_LOCK" check --read-data-subset="$READ_PERCENT%" \
+restic --cache-dir=/tmp/cache ${CA_FILE:+--cacert="$CA_FILE"} --retry-lock="$RETRY_LOCK" check \
+  --read-data-subset="$READ_PERCENT%" \
   >/tmp/verify.log 2>&1""" + _report("restic check passed, $READ_PERCENT% of the data read", "restic check failed")
 
 _KOPIA_CHECK = PING_FUNCTION + r"""
@@ -168,7 +169,8 @@ case "$KOPIA_REPOSITORY" in
     set -- s3 --bucket="$bucket" --endpoint="${KOPIA_S3_ENDPOINT:-s3.amazonaws.com}"
     if [ -n "${AWS_REGION:-}" ]; then set -- "$@" --region="$AWS_REGION"; fi
     if [ -n "$prefix" ]; then set -- "$@" --prefix="${prefix%/}/"; fi
-    if [ "${KOPIA_S3_DISABLE_TLS:-}" = true ]; then set -- "$@" --disable-tls; fi ;;
+    if [ "${KOPIA_S3_DISABLE_TLS:-}" = true ]; then set -- "$@" --disable-tls; fi
+    if [ -n "${CA_FILE:-}" ]; then set -- "$@" --root-ca-pem-path="$CA_FILE"; fi ;;
   filesystem://*) set -- filesystem --path="${KOPIA_REPOSITORY#filesystem://}" ;;
   *) msg="kopia check failed: KOPIA_REPOSITORY is neither s3:// nor filesystem://"
      echo "$msg" >&2; ping /fail "$msg"; exit 1 ;;
@@ -259,6 +261,10 @@ echo "$msg"; ping "" "$msg"
 # Integrity checks
 
 
+CA_DIR = "/etc/homelab-backups/ca"
+"""Where check Jobs mount a destination's private CA bundle."""
+
+
 def check_secret_name(ds: Dataset, copy: CopyPlan) -> str:
     """The Secret a VolSync copy's integrity check reads. kopia on object storage: the read-only twin of the
     repository Secret (`volsync.reader_secret`). restic: the repository Secret itself, because `restic check`
@@ -297,6 +303,11 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
         read_only = source.mover == "kopia"
         volumes.append({"name": "repository", "nfs": {**mover_volume["volumeSource"]["nfs"], "readOnly": read_only}})
         mounts.append({"name": "repository", "mountPath": f"/mnt/{mover_volume['mountPath']}", "readOnly": read_only})
+    if copy.private_ca:
+        # The destination's private CA, from the ConfigMap its movers' customCA reads.
+        env["CA_FILE"] = f"{CA_DIR}/{volsync.CA_KEY}"
+        volumes.append({"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}})
+        mounts.append({"name": "ca", "mountPath": CA_DIR, "readOnly": True})
     return cronjob(
         name=object_name(ds.name, copy.destination, CHECK, limit=CRONJOB_NAME_LIMIT),
         namespace=source.namespace,

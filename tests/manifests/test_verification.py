@@ -298,7 +298,7 @@ def test_export_drill_mounts_the_dump_folder_read_only_as_the_export_job(name: s
 
 def test_commands_invoke_the_right_tools() -> None:
     restic = _script(_checks("vaultwarden")[0])
-    assert 'restic --cache-dir=/tmp/cache --retry-lock="$RETRY_LOCK" check' in restic
+    assert 'restic --cache-dir=/tmp/cache ${CA_FILE:+--cacert="$CA_FILE"} --retry-lock="$RETRY_LOCK" check' in restic
     assert '--read-data-subset="$READ_PERCENT%"' in restic
     kopia = _script(_checks("paperless")[0])
     assert 'kopia repository connect "$@" --readonly' in kopia
@@ -667,3 +667,20 @@ def test_nas_drill_decrypts_what_truenas_encrypted(tmp_path: Path, case: str) ->
         assert (code, pings) == (1, ["http://hc/x/fail"]), stderr
         reason = "rclone copy of 2 files" if case == "corrupted" else "(wrong password or salt, or an empty copy)"
         assert reason in stderr
+
+
+@pytest.mark.parametrize("name", ["vaultwarden", "paperless"])
+def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) -> None:
+    ds, dp = estate.dataset(name)
+    copy = replace(next(c for c in dp.copies if c.kind != "nfs"), private_ca=True)
+    plan = replace(dp, copies=(copy,))
+    (job,) = verification.integrity_checks(ds, plan, estate.HEALTHCHECKS)
+    assert _env(job)["CA_FILE"] == "/etc/homelab-backups/ca/ca.crt"
+    assert {"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}} in _pod(job)["volumes"]
+    assert {"name": "ca", "mountPath": "/etc/homelab-backups/ca", "readOnly": True} in _container(job)["volumeMounts"]
+    script = _script(job)
+    flag = '--cacert="$CA_FILE"' if ds.source.mover == "restic" else '--root-ca-pem-path="$CA_FILE"'
+    assert flag in script
+    (plain,) = verification.integrity_checks(ds, replace(dp, copies=(replace(copy, private_ca=False),)),
+                                             estate.HEALTHCHECKS)
+    assert "CA_FILE" not in _env(plain)
