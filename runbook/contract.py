@@ -43,9 +43,11 @@ ESCROW_ADVICE = [
     "S3 credentials are not escrow: a lost key is replaced with a new one. With secret_delivery "
     "external-secret, the repository Secrets read every sensitive value from your secret store; the rendered "
     "ExternalSecrets name the items. Each writer's scoped S3 key is in the `credentials` secret output "
-    "(dataset, then destination): copy it into those items next to the escrowed password. The NAS restore "
-    "drills read `homelab-backups/<dataset>-<destination>-drill` with fields encryption_password, "
-    "encryption_salt, access_key_id and secret_access_key: the same escrowed values and writer key.",
+    "(dataset, then destination) and its read-only twin in `reader_credentials`: copy them into those items "
+    "next to the escrowed password (fields access_key_id / secret_access_key, and reader_access_key_id / "
+    "reader_secret_access_key for the `-ro` Secrets of checks and drills). The NAS restore drills read "
+    "`homelab-backups/<dataset>-<destination>-drill` with fields encryption_password, encryption_salt, "
+    "reader_access_key_id and reader_secret_access_key: the same escrowed values and the read-only key.",
 ]
 
 
