@@ -1,8 +1,9 @@
 """Offsite buckets: one per (destination, tier), private, encrypted, lifecycle and lock from the plan.
 
 Every kind gives the same interface: bucket name, endpoint, region, and per writer (one tool instance
-writing one prefix) a credential scoped to that bucket, as a secret Output of
-{access_key_id, secret_access_key}. Provider SDKs are imported only for kinds the stack uses: the
+writing one prefix) two credentials limited to that prefix, as secret Outputs of {access_key_id,
+secret_access_key}: the tool's read-write key, and a read-only key for its check and drill jobs. Neither is
+ever the destination's admin key. Provider SDKs are imported only for kinds the stack uses: the
 bridged ones take seconds to import.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from plan.capabilities import capabilities_of
+from plan.capabilities import capabilities_of, identities_of, s3_prefix_policy
 from plan.model import BucketPlan, Writer
 
 LABEL_PREFIX = "backup.homelab"
@@ -34,6 +35,12 @@ class OffsiteBucketArgs:
     """Secret Output with the destination's admin credential fields (kind-specific), or None for ambient."""
     account: str | None = None
     """R2: Cloudflare account id."""
+    ca_file: str | None = None
+    """PEM bundle the program trusts for this destination's endpoint (private CA)."""
+    jurisdiction: str = "default"
+    """R2: where the bucket's data lives (`default`, `eu`, `fedramp`)."""
+    supplied: dict[str, dict[str, pulumi.Output]] | None = None
+    """Servers the program cannot create keys on: writer key -> {"writer", "reader"} -> the user's key."""
 
 
 class OffsiteBucket(pulumi.ComponentResource):
@@ -46,7 +53,9 @@ class OffsiteBucket(pulumi.ComponentResource):
     labels: pulumi.Output[dict]
     """The bucket's backup labels, also for kinds whose buckets take no tags (R2): policies read them here."""
     writer_credentials: dict[str, pulumi.Output]
-    """Writer key -> secret Output {access_key_id, secret_access_key}, scoped to this bucket."""
+    """Writer key -> secret Output {access_key_id, secret_access_key}, limited to the writer's prefix."""
+    reader_credentials: dict[str, pulumi.Output]
+    """Writer key -> secret Output of a read-only key for the same prefix (check and drill jobs)."""
 
     def __init__(self, name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"homelab-backups:buckets:{_TOKEN[args.plan.kind]}", name, None, opts)
@@ -54,10 +63,11 @@ class OffsiteBucket(pulumi.ComponentResource):
         # Buckets and keys hold or unlock backups: never deleted by accident.
         keep = pulumi.ResourceOptions(parent=self, protect=True)
         builder = {"s3-compatible": _s3_compatible, "b2": _b2, "r2": _r2, "s3": _aws}[plan.kind]
-        bucket, creds = builder(name, args, keep)
+        bucket, creds, readers = builder(name, args, keep)
         self.bucket = pulumi.Output.from_input(bucket)
         self.endpoint = pulumi.Output.from_input(plan.endpoint)
         self.writer_credentials = creds
+        self.reader_credentials = readers
         self.labels = pulumi.Output.from_input(bucket_labels(plan))
         self.register_outputs({"bucket": self.bucket, "endpoint": self.endpoint, "labels": self.labels})
 
@@ -83,10 +93,40 @@ def _s3_compatible(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOpti
         capabilities={"versioning": caps.versioning, "lifecycle": caps.lifecycle, "object_lock": caps.object_lock},
         versioning=plan.versioning, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
         tags=bucket_labels(plan), credentials=args.admin_credentials, opts=opts)
-    # Generic S3 servers have no IAM API we can rely on: writers share the destination key, which the
-    # README asks users to create scoped to these buckets on the server itself.
-    creds = {w.key: args.admin_credentials for w in plan.writers}
-    return bucket.bucket, creds
+    if identities_of(plan.kind, plan.flavour) == "minio-admin":
+        return (bucket.bucket, *_minio_identities(name, args, bucket, opts))
+    # No admin API the program can drive: the user creates a key per writer (and a read-only one) on the server.
+    supplied = args.supplied or {}
+    missing = [w.key for w in plan.writers if w.key not in supplied]
+    if missing:
+        raise ValueError(f"{plan.destination}: no supplied keys for writers {missing} (estate wiring)")
+    return (bucket.bucket, {w.key: supplied[w.key]["writer"] for w in plan.writers},
+            {w.key: supplied[w.key]["reader"] for w in plan.writers})
+
+
+def identity_name(plan: BucketPlan, writer: Writer, role: str) -> str:
+    """A tool identity's user name: bucket, writer and role, readable and at most 64 characters."""
+    name = f"{plan.name}-{writer.key}" + ("-ro" if role == "reader" else "")
+    if len(name) <= 64:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:55]}-{digest}"
+
+
+def _minio_identities(name: str, args: OffsiteBucketArgs, bucket: pulumi.Resource, opts: pulumi.ResourceOptions):
+    from providers import minio_admin
+
+    plan = args.plan
+    after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
+    creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
+    for writer in plan.writers:
+        for role, access in (("writer", "write"), ("reader", "read")):
+            user = minio_admin.User(
+                f"{name}-{writer.key}-{role}", user_name=identity_name(plan, writer, role), endpoint=plan.endpoint,
+                bucket=plan.name, prefix=writer.prefix, access=access, credentials=args.admin_credentials,
+                ca_file=args.ca_file, opts=after)
+            creds[role][writer.key] = user.credential
+    return creds["writer"], creds["reader"]
 
 
 def _b2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
@@ -96,18 +136,30 @@ def _b2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
     bucket = b2.Bucket(f"{name}-bucket", b2.BucketArgs(
         bucket_name=plan.name, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
         bucket_info=bucket_labels(plan), auth=args.admin_credentials), opts=opts)
-    creds = {}
+    creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
     for writer in plan.writers:
-        key = b2.ApplicationKey(f"{name}-{writer.key}-key", b2.ApplicationKeyArgs(
-            key_name=f"{plan.name}-{writer.key}"[:100], bucket_id=bucket.id, name_prefix=writer.prefix + "/",
-            capabilities=sorted(b2.WRITER_CAPABILITIES), auth=args.admin_credentials), opts=opts)
-        creds[writer.key] = pulumi.Output.secret(pulumi.Output.all(key.application_key_id, key.application_key).apply(
-            lambda v: {"access_key_id": v[0], "secret_access_key": v[1]}))
-    return bucket.bucket_name, creds
+        for role, capabilities, suffix in (("writer", b2.WRITER_CAPABILITIES, "key"),
+                                           ("reader", b2.READER_CAPABILITIES, "read-key")):
+            key = b2.ApplicationKey(f"{name}-{writer.key}-{suffix}", b2.ApplicationKeyArgs(
+                key_name=identity_name(plan, writer, role)[:100], bucket_id=bucket.id,
+                name_prefix=writer.prefix + "/", capabilities=sorted(capabilities), auth=args.admin_credentials),
+                opts=opts)
+            creds[role][writer.key] = pulumi.Output.secret(
+                pulumi.Output.all(key.application_key_id, key.application_key).apply(
+                    lambda v: {"access_key_id": v[0], "secret_access_key": v[1]}))
+    return bucket.bucket_name, creds["writer"], creds["reader"]
 
 
-R2_PERMISSION_GROUPS = ("Workers R2 Storage Bucket Item Read", "Workers R2 Storage Bucket Item Write")
-"""Bucket-scoped object read/write; resolved to ids by name at deploy time (ids are not stable facts)."""
+R2_PERMISSION_GROUPS = {"writer": ("Workers R2 Storage Bucket Item Read", "Workers R2 Storage Bucket Item Write"),
+                        "reader": ("Workers R2 Storage Bucket Item Read",)}
+"""Bucket-scoped object permissions per role; resolved to ids by name at deploy time (ids are not stable facts).
+R2 tokens cannot be limited to a prefix: every writer of a bucket can read and overwrite the others' prefixes
+(README, threat model), which is why R2 holds offsite copies only under its age-based lock."""
+
+
+def r2_token_scope(account: str, jurisdiction: str, bucket: str) -> str:
+    """The resource key of an R2 bucket in an API token policy; the jurisdiction is part of the bucket's identity."""
+    return f"com.cloudflare.edge.r2.bucket.{account}_{jurisdiction}_{bucket}"
 
 
 def _r2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
@@ -115,47 +167,38 @@ def _r2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
 
     plan = args.plan
     account = args.account or ""
-    bucket = cloudflare.R2Bucket(f"{name}-bucket", account_id=account, name=plan.name, opts=opts)
+    where = {"account_id": account, "jurisdiction": args.jurisdiction}
+    bucket = cloudflare.R2Bucket(f"{name}-bucket", name=plan.name, **where, opts=opts)
     after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
     # The lifecycle resource owns the whole rule set: the default abort-multipart rule is re-declared.
-    cloudflare.R2BucketLifecycle(f"{name}-lifecycle", account_id=account, bucket_name=plan.name, rules=[{
+    cloudflare.R2BucketLifecycle(f"{name}-lifecycle", bucket_name=plan.name, **where, rules=[{
         "id": "abort-incomplete-multipart", "enabled": True, "conditions": {"prefix": ""},
         "abort_multipart_uploads_transition": {"condition": {"type": "Age",
                                                              "max_age": plan.lifecycle.abort_multipart_days * 86400}},
     }] if plan.lifecycle else [], opts=after)
     if plan.lock_days:
-        cloudflare.R2BucketLock(f"{name}-lock", account_id=account, bucket_name=plan.name, rules=[{
+        cloudflare.R2BucketLock(f"{name}-lock", bucket_name=plan.name, **where, rules=[{
             "id": "retain-backups", "enabled": True, "prefix": "",
             "condition": {"type": "Age", "max_age_seconds": plan.lock_days * 86400}}], opts=after)
     groups = cloudflare.get_account_api_token_permission_groups_list_output(account_id=account)
-    group_ids = groups.results.apply(lambda rs: [{"id": r.id} for r in rs if r.name in R2_PERMISSION_GROUPS])
-    scope = json.dumps({f"com.cloudflare.edge.r2.bucket.{account}_default_{plan.name}": "*"})
-    creds = {}
-    for writer in plan.writers:
-        token = cloudflare.ApiToken(f"{name}-{writer.key}-token", name=f"{plan.name}-{writer.key}",
-                                    policies=[{"effect": "allow", "permission_groups": group_ids, "resources": scope}],
-                                    opts=after)
-        # R2's S3 secret key is the SHA-256 of the token value; the access key id is the token id.
-        creds[writer.key] = pulumi.Output.secret(pulumi.Output.all(token.id, token.value).apply(
-            lambda v: {"access_key_id": v[0], "secret_access_key": hashlib.sha256(v[1].encode()).hexdigest()}))
-    return bucket.name, creds
+    scope = json.dumps({r2_token_scope(account, args.jurisdiction, plan.name): "*"})
+    creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
+    for role, suffix in (("writer", "token"), ("reader", "read-token")):
+        wanted = R2_PERMISSION_GROUPS[role]
+        group_ids = groups.results.apply(lambda rs, wanted=wanted: [{"id": r.id} for r in rs if r.name in wanted])
+        for writer in plan.writers:
+            token = cloudflare.ApiToken(
+                f"{name}-{writer.key}-{suffix}", name=identity_name(plan, writer, role),
+                policies=[{"effect": "allow", "permission_groups": group_ids, "resources": scope}], opts=after)
+            # R2's S3 secret key is the SHA-256 of the token value; the access key id is the token id.
+            creds[role][writer.key] = pulumi.Output.secret(pulumi.Output.all(token.id, token.value).apply(
+                lambda v: {"access_key_id": v[0], "secret_access_key": hashlib.sha256(v[1].encode()).hexdigest()}))
+    return bucket.name, creds["writer"], creds["reader"]
 
 
 def s3_writer_policy(bucket: str, writer: Writer) -> dict:
-    """Least-privilege IAM policy for one writer: its prefix only.
-
-    pgBackRest: the upstream sample policy (user guide, "Sample Amazon S3 Policy"). restic, kopia and
-    rclone need the same object verbs; none of them manages buckets, versions or retention.
-    """
-    prefix = writer.prefix
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}",
-         "Condition": {"StringLike": {"s3:prefix": ["", f"{prefix}", f"{prefix}/*"]}}},
-        {"Effect": "Allow", "Action": ["s3:GetBucketLocation"], "Resource": f"arn:aws:s3:::{bucket}"},
-        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:GetObjectVersion",
-                                       "s3:PutObjectTagging"],
-         "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*"},
-    ]}
+    """Least-privilege IAM policy for one writer: its prefix only (see `plan.capabilities.s3_prefix_policy`)."""
+    return s3_prefix_policy(bucket, writer.prefix, write=True)
 
 
 def _aws(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
@@ -186,12 +229,15 @@ def _aws(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
                                              rule={"default_retention": {"mode": "GOVERNANCE",
                                                                          "days": plan.lock_days}},
                                              opts=after_versioning)
-    creds = {}
+    creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
     for writer in plan.writers:
-        user = aws.iam.User(f"{name}-{writer.key}-user", name=f"{plan.name}-{writer.key}"[:64], tags=tags, opts=child)
-        aws.iam.UserPolicy(f"{name}-{writer.key}-policy", user=user.name,
-                           policy=json.dumps(s3_writer_policy(plan.name, writer)), opts=child)
-        key = aws.iam.AccessKey(f"{name}-{writer.key}-key", user=user.name, opts=child)
-        creds[writer.key] = pulumi.Output.secret(pulumi.Output.all(key.id, key.secret).apply(
-            lambda v: {"access_key_id": v[0], "secret_access_key": v[1]}))
-    return bucket.bucket, creds
+        for role, suffix in (("writer", ""), ("reader", "-read")):
+            user = aws.iam.User(f"{name}-{writer.key}{suffix}-user", name=identity_name(plan, writer, role),
+                                tags=tags, opts=child)
+            policy = s3_prefix_policy(plan.name, writer.prefix, write=role == "writer")
+            aws.iam.UserPolicy(f"{name}-{writer.key}{suffix}-policy", user=user.name, policy=json.dumps(policy),
+                               opts=child)
+            key = aws.iam.AccessKey(f"{name}-{writer.key}{suffix}-key", user=user.name, opts=child)
+            creds[role][writer.key] = pulumi.Output.secret(pulumi.Output.all(key.id, key.secret).apply(
+                lambda v: {"access_key_id": v[0], "secret_access_key": v[1]}))
+    return bucket.bucket, creds["writer"], creds["reader"]

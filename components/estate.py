@@ -12,11 +12,12 @@ from components.dataset import ProtectedDataset
 from components.exports import ExportArgs, ExportJob
 from components.kubernetes import KubernetesTarget
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
-from components.stack_config import destination_credentials
+from components.stack_config import ROLES, destination_credentials, read_ca_bundle, supplied_identity
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Dataset, Inventory
-from plan.model import DatasetPlan, Plan
+from plan.capabilities import identities_of
+from plan.model import BucketPlan, DatasetPlan, Plan
 
 ADMIN_FIELDS = {"s3-compatible": ("access_key_id", "secret_access_key"), "b2": ("key_id", "key")}
 """Destination kinds whose admin credential the program passes to a dynamic provider (others use their
@@ -32,6 +33,8 @@ class Estate:
     """Dataset -> secret Output of its repository passwords / cipher passphrases per destination."""
     credentials: dict[str, dict[str, pulumi.Output]] = field(default_factory=dict)
     """Dataset -> destination -> secret Output of the writer's scoped S3 credential (for the secret store)."""
+    reader_credentials: dict[str, dict[str, pulumi.Output]] = field(default_factory=dict)
+    """Dataset -> destination -> secret Output of the read-only key its check and drill jobs use."""
     cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
 
@@ -44,8 +47,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         dest = inventory.destination(bucket_plan.destination)
         fields = ADMIN_FIELDS.get(dest.kind)
         admin = destination_credentials(dest.name, fields) if fields else None
-        estate.buckets[bucket_plan.key] = OffsiteBucket(
-            bucket_plan.name, OffsiteBucketArgs(bucket_plan, admin, account=getattr(dest, "account_id", None)))
+        estate.buckets[bucket_plan.key] = OffsiteBucket(bucket_plan.name, OffsiteBucketArgs(
+            bucket_plan, admin, account=getattr(dest, "account_id", None), ca_file=getattr(dest, "ca_file", None),
+            jurisdiction=getattr(dest, "jurisdiction", "default"), supplied=_supplied_identities(bucket_plan, admin)))
 
     healthchecks = inventory.monitoring.healthchecks
     ping_base = healthchecks.ping_base if healthchecks else None
@@ -59,21 +63,26 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         children = pulumi.ResourceOptions(parent=owner)
         # An export writes only to the NAS; its offsite copies are its target dataset's writer.
         creds = _writer_credentials(estate, ds, dp) if ds.source.kind != "export" else {}
+        readers = _writer_credentials(estate, ds, dp, role="reader") if creds else {}
         if creds:
             estate.credentials[ds.name] = creds
+            estate.reader_credentials[ds.name] = readers
         if ds.source.kind == "pvc":
-            backup = VolSyncBackup(ds.name, VolSyncArgs(ds, dp, creds, target, ping_base), children)
+            backup = VolSyncBackup(
+                ds.name, VolSyncArgs(ds, dp, creds, target, ping_base, reader_credentials=readers,
+                                        ca_bundles=_ca_bundles(inventory, dp)), children)
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
             pg = PgBackRestBackup(
-                ds.name, PgBackRestArgs(ds, dp, creds, target, ping_base), children)
+                ds.name, PgBackRestArgs(ds, dp, creds, target, ping_base, reader_credentials=readers), children)
             estate.escrow[ds.name] = pg.cipher_passphrases
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
         elif ds.source.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
             protection = TruenasProtection(
                 ds.name, TruenasArgs(ds, dp, nas_link, creds, ping_base, target=target,
-                                     drill_namespace=inventory.monitoring.namespace), children)
+                                     drill_namespace=inventory.monitoring.namespace, reader_credentials=readers),
+                children)
             estate.escrow[ds.name] = protection.encryption
         elif ds.source.kind == "export":
             nas = inventory.truenas
@@ -86,11 +95,30 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
     return estate
 
 
-def _writer_credentials(estate: Estate, ds: Dataset, dp: DatasetPlan) -> dict[str, pulumi.Output]:
-    """Per destination, the credential of this dataset's writer in that destination's bucket."""
+def _writer_credentials(estate: Estate, ds: Dataset, dp: DatasetPlan, role: str = "writer") -> dict[str, pulumi.Output]:
+    """Per destination, the credential of this dataset's writer (or its read-only twin) in that destination's bucket."""
     creds = {}
     for copy in dp.copies:
         bucket = estate.buckets.get(f"{copy.destination}-tier{ds.tier}")
         if bucket is not None:
-            creds[copy.destination] = bucket.writer_credentials[f"{ds.name}-{copy.tool}"]
+            keys = bucket.writer_credentials if role == "writer" else bucket.reader_credentials
+            creds[copy.destination] = keys[f"{ds.name}-{copy.tool}"]
     return creds
+
+
+def _ca_bundles(inventory: Inventory, dp: DatasetPlan) -> dict[str, str]:
+    """The PEM bundle of each private-CA destination this dataset copies to, read from its `ca_file`."""
+    bundles = {}
+    for copy in dp.copies:
+        if copy.private_ca:
+            path = getattr(inventory.destination(copy.destination), "ca_file", None)
+            bundles[copy.destination] = read_ca_bundle(copy.destination, path)
+    return bundles
+
+
+def _supplied_identities(plan: BucketPlan, admin: pulumi.Output | None) -> dict[str, dict[str, pulumi.Output]] | None:
+    """Servers the program cannot create keys on: each writer's two keys from the stack's credentials."""
+    if identities_of(plan.kind, plan.flavour) != "supplied":
+        return None
+    return {w.key: {role: supplied_identity(plan.destination, role, w.key, admin, bucket=plan.name, prefix=w.prefix)
+                    for role in ROLES} for w in plan.writers}

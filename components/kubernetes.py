@@ -64,6 +64,12 @@ class KubernetesTarget:
             name, api_version=obj["apiVersion"], kind=obj["kind"], metadata=obj["metadata"], spec=obj.get("spec"),
             opts=opts)
 
+    def declare_config_map(self, name: str, obj: dict[str, Any], parent: pulumi.Resource) -> pulumi.Resource:
+        """A ConfigMap (non-secret data, e.g. a CA bundle) from its plain dict."""
+        namespace = obj["metadata"]["namespace"]
+        return k8s.core.v1.ConfigMap(name, metadata=obj["metadata"], data=obj["data"],
+                                     opts=pulumi.ResourceOptions(parent=parent, provider=self.provider(namespace)))
+
     def declare_secret(self, name: str, spec: SecretSpec, values: dict[str, pulumi.Input[str]],
                        parent: pulumi.Resource) -> pulumi.Resource:
         """A Secret in apply mode; in render mode an ExternalSecret, so nothing secret is written for git.

@@ -4,7 +4,7 @@ integrity checks and restore drill its tier asks for."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -25,6 +25,8 @@ class PgBackRestArgs:
     target: KubernetesTarget
     healthchecks_base: str | None = None
     """Ping base URL for the check and drill jobs; None = they only fail their Job."""
+    reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
+    """Per destination name: secret Output of the read-only key the check and drill jobs use."""
 
 
 class PgBackRestBackup(pulumi.ComponentResource):
@@ -48,6 +50,12 @@ class PgBackRestBackup(pulumi.ComponentResource):
                       "access_key_id": creds.apply(lambda c: c["access_key_id"]),
                       "secret_access_key": creds.apply(lambda c: c["secret_access_key"])}
             target.declare_secret(f"{child}-credentials", pgbackrest.credentials_secret(ds, copy), values, parent=self)
+            if args.plan.verify_every_days or (args.plan.drill_every_days and index == 1):
+                reader = args.reader_credentials[copy.destination]
+                target.declare_secret(f"{child}-credentials-ro", pgbackrest.reader_secret(ds, copy), {
+                    "cipher_pass": cipher.value,
+                    "reader_access_key_id": reader.apply(lambda c: c["access_key_id"]),
+                    "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}, parent=self)
             for i, obj in enumerate(pgbackrest.scheduled_backups(ds, copy, index)):
                 target.declare(f"{child}-schedule-{i}", obj, parent=self)
         target.declare(f"{name}-stanza", pgbackrest.stanza(ds, args.plan, args.plan.copies), parent=self)

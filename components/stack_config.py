@@ -92,3 +92,69 @@ def destination_credentials(
     if from_config is None:
         return pulumi.Output.secret(pick(None))
     return pulumi.Output.secret(from_config.apply(pick))
+
+
+class CredentialReuseError(pulumi.RunError):
+    """A tool would receive the destination's admin key: one message naming the credential and the fix."""
+
+
+IDENTITY_FIELDS = ("access_key_id", "secret_access_key")
+ROLES = ("writer", "reader")
+"""`writer`: the backup tool's key for its prefix; `reader`: the check and drill jobs' read-only key for it."""
+
+
+def identity_env(destination: str, role: str, writer_key: str, field_name: str) -> str:
+    """`HLB_STORJ_WRITER_PHOTOS_CLOUDSYNC_ACCESS_KEY_ID`: where a supplied tool key may come from in CI."""
+    return f"{env_prefix(destination)}{role.upper()}_{writer_key.upper().replace('-', '_')}_{field_name.upper()}"
+
+
+def supplied_identity(destination: str, role: str, writer_key: str, admin: pulumi.Output | None,
+                      config: pulumi.Config | None = None, *, bucket: str = "", prefix: str = "") -> pulumi.Output:
+    """A tool key the user created on a server the program cannot create keys on, as a secret Output.
+
+    Stack config: `credentials.<destination>.<role>s.<writer-key>.{access_key_id,secret_access_key}`; environment:
+    `identity_env(...)`. Refused when missing or when it is the destination's admin key (compared inside the
+    secret, and never printed).
+    """
+    config = config or pulumi.Config(PROJECT)
+    from_config = config.get_secret_object("credentials")
+    path = f"credentials.{destination}.{role}s.{writer_key}"
+    from_env = {f: os.environ.get(identity_env(destination, role, writer_key, f)) for f in IDENTITY_FIELDS}
+
+    def pick(stored: dict | None, admin_key: dict | None) -> dict[str, str]:
+        entry = (((stored or {}).get(destination) or {}).get(f"{role}s") or {}).get(writer_key) or {}
+        values = {f: entry.get(f) or from_env[f] for f in IDENTITY_FIELDS}
+        missing = [f for f, v in values.items() if not v]
+        if missing:
+            hints = ", ".join(f"`pulumi config set --secret --path '{path}.{f}' ...`" for f in missing)
+            names = ", ".join(identity_env(destination, role, writer_key, f) for f in missing)
+            what = "read-only key for check and drill jobs" if role == "reader" else "key for the backup tool"
+            scope = f"{bucket}/{prefix}/" if bucket and prefix else "its bucket prefix"
+            raise MissingCredentialsError(
+                f"the program cannot create keys on {destination!r}, so writer {writer_key!r} needs its own {what}, "
+                f"limited to {scope} (see README, 'Keys per writer'): run {hints}, or export {names}")
+        if admin_key and values["access_key_id"] == admin_key.get("access_key_id"):
+            raise CredentialReuseError(
+                f"{path}.access_key_id is the admin key of {destination!r}: a stolen {role} key would then control "
+                f"the whole bucket (lifecycle, lock, every dataset). Create a key limited to the prefix "
+                f"{writer_key!r} on the server and set it there instead (see README, 'Keys per writer')")
+        return values
+
+    stored = from_config if from_config is not None else pulumi.Output.from_input(None)
+    admin_out = admin if admin is not None else pulumi.Output.from_input(None)
+    return pulumi.Output.secret(pulumi.Output.all(stored, admin_out).apply(lambda v: pick(v[0], v[1])))
+
+
+def read_ca_bundle(destination: str, path: str | None) -> str:
+    """A destination's private CA bundle (PEM), refused cleanly when the file is missing or not PEM."""
+    where = f"destinations[{destination!r}].ca_file"
+    try:
+        with open(path or "", encoding="ascii") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryConfigError(f"{where} {path!r} cannot be read ({type(exc).__name__}): give the path of the "
+                                   "CA's PEM bundle on the machine that runs Pulumi") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise InventoryConfigError(f"{where} {path!r} holds no PEM certificate: export the CA certificate in PEM "
+                                   "form (-----BEGIN CERTIFICATE-----)")
+    return text

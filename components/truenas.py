@@ -4,7 +4,7 @@ drill its tier asks for (a Kubernetes CronJob: the NAS has no scheduler we can s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -51,6 +51,8 @@ class TruenasArgs:
     """Where the restore drill's Secret and CronJob go; None declares no drill."""
     drill_namespace: str | None = None
     """Namespace of the drill (NAS datasets have no app namespace): the inventory's monitoring namespace."""
+    reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
+    """Per destination name: secret Output of the read-only key the restore drill uses."""
 
     def __post_init__(self) -> None:
         if self.target is not None and not self.drill_namespace:
@@ -86,7 +88,8 @@ class TruenasProtection(pulumi.ComponentResource):
 
     def _declare_drill(self, name: str, args: TruenasArgs,
                        keys: Mapping[str, tuple[pulumi.Output[str], pulumi.Output[str]]]) -> None:
-        """The drill's Secret (the task's password and salt, the writer's key) and CronJob, when the tier asks."""
+        """The drill's Secret (the task's password and salt, the copy's read-only key) and CronJob, when the tier
+        asks."""
         if args.target is None or args.drill_namespace is None:
             return
         drill = verification.nas_restore_drill(args.dataset, args.plan, args.drill_namespace, args.healthchecks_base)
@@ -94,10 +97,10 @@ class TruenasProtection(pulumi.ComponentResource):
             return
         child = f"{name}-{drill.copy.destination}"
         password, salt = keys[drill.copy.destination]
-        creds = args.credentials[drill.copy.destination]
+        reader = args.reader_credentials[drill.copy.destination]
         values = {verification.ENCRYPTION_PASSWORD.name: password, verification.ENCRYPTION_SALT.name: salt,
-                  "access_key_id": creds.apply(lambda c: c["access_key_id"]),
-                  "secret_access_key": creds.apply(lambda c: c["secret_access_key"])}
+                  "reader_access_key_id": reader.apply(lambda c: c["access_key_id"]),
+                  "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}
         args.target.declare_secret(f"{child}-drill-credentials", drill.secret, values, parent=self)
         args.target.declare(f"{child}-drill", drill.cronjob, parent=self)
 

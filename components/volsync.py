@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -22,6 +22,10 @@ class VolSyncArgs:
     """Per destination name: secret Output of {access_key_id, secret_access_key} scoped to this writer."""
     target: KubernetesTarget
     healthchecks_base: str | None = None
+    reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
+    """Per destination name: secret Output of the read-only key for this writer's prefix (integrity checks)."""
+    ca_bundles: Mapping[str, str] = field(default_factory=dict)
+    """Per destination name with a private CA: the PEM bundle its movers must trust."""
 
 
 class VolSyncBackup(pulumi.ComponentResource):
@@ -46,6 +50,16 @@ class VolSyncBackup(pulumi.ComponentResource):
                 values["access_key_id"] = creds.apply(lambda c: c["access_key_id"])
                 values["secret_access_key"] = creds.apply(lambda c: c["secret_access_key"])
             target.declare_secret(f"{child}-repository", volsync.repository_secret(ds, copy), values, parent=self)
+            check_secret = verification.check_secret_name(ds, copy)
+            if args.plan.verify_every_days and check_secret != volsync.repository_secret_name(ds, copy):
+                reader = args.reader_credentials[copy.destination]
+                target.declare_secret(f"{child}-repository-ro", volsync.reader_secret(ds, copy), {
+                    "repository_password": password.value,
+                    "reader_access_key_id": reader.apply(lambda c: c["access_key_id"]),
+                    "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}, parent=self)
+            if copy.private_ca:
+                target.declare_config_map(f"{child}-ca", volsync.ca_config_map(
+                    ds.source.namespace, copy, args.ca_bundles[copy.destination]), parent=self)
             target.declare(child, volsync.replication_source(ds, copy, target.settings), parent=self)
             if ds.source.mover == "kopia":
                 target.declare(f"{child}-maintenance", volsync.kopia_maintenance(ds, copy), parent=self)

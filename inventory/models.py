@@ -121,6 +121,21 @@ class S3CompatibleDestination(_Destination):
     flavour: Flavour = "generic"
     """Selects the capability table (which bucket features the server implements)."""
     offsite: bool = True
+    ca_file: Annotated[str, Field(min_length=1)] | None = None
+    """PEM bundle of a private CA the endpoint's certificate chains to (path on the machine running Pulumi)."""
+
+    @model_validator(mode="after")
+    def _offsite_over_https(self) -> S3CompatibleDestination:
+        host = self.endpoint.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
+        # A loopback server never leaves the machine (the demo's stand-in); anything else offsite crosses networks
+        # someone else runs, with the keys and the data in every request.
+        if self.offsite and self.endpoint.startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"endpoint {self.endpoint!r} is plain http, and offsite destinations must use https "
+                             "(the S3 keys and the backups travel in every request): write https://..., and for a "
+                             "private CA set ca_file to its PEM bundle")
+        if self.ca_file and not self.endpoint.startswith("https://"):
+            raise ValueError("ca_file only applies to an https:// endpoint; remove it or switch the endpoint to https")
+        return self
 
 
 Destination = Annotated[
@@ -297,10 +312,22 @@ class Truenas(Strict):
     api_version: Annotated[str, Field(pattern=r"^(current|v\d+\.\d+(\.\d+)?)$")] = "current"
     """`current`, or a pinned version such as `v25.04.0` (JSON-RPC endpoint `/api/<version>`)."""
     verify_tls: bool = True
+    verify_tls_reason: Annotated[str, Field(min_length=10)] | None = None
+    """Required with `verify_tls: false`: why the NAS's certificate cannot be verified (shown in the runbook)."""
     ca_file: str | None = None
     """PEM bundle for a NAS with a private CA."""
     nfs_host: str | None = None
     """Hostname pods use to mount NAS exports, when it differs from `host`."""
+
+    @model_validator(mode="after")
+    def _tls_off_only_with_a_reason(self) -> Truenas:
+        if not self.verify_tls and not self.verify_tls_reason:
+            raise ValueError("verify_tls: false would send the NAS API key (full admin) to whoever answers on the "
+                             "network: set ca_file to the NAS's CA bundle instead, or, if you must, set "
+                             "verify_tls_reason to say why (it is shown in the runbook)")
+        if self.verify_tls and self.verify_tls_reason:
+            raise ValueError("verify_tls_reason only applies with verify_tls: false; remove it")
+        return self
 
 
 class Inventory(Strict):

@@ -13,7 +13,14 @@ from urllib.parse import urlsplit
 
 from inventory.models import Dataset, PostgresSource
 from manifests.meta import labels, metadata, object_name
-from manifests.secrets import ACCESS_KEY_ID, CIPHER_PASS, SECRET_ACCESS_KEY, SecretSpec
+from manifests.secrets import (
+    ACCESS_KEY_ID,
+    CIPHER_PASS,
+    READER_ACCESS_KEY_ID,
+    READER_SECRET_ACCESS_KEY,
+    SECRET_ACCESS_KEY,
+    SecretSpec,
+)
 from plan.model import CopyPlan, DatasetPlan
 
 API_VERSION = "pgbackrest.dalibo.com/v1"
@@ -57,6 +64,27 @@ def plugin_config_name(ds: Dataset) -> str:
 def credentials_secret_name(ds: Dataset, copy: CopyPlan) -> str:
     """One Secret per repository: its bucket-scoped S3 key pair and its cipher passphrase."""
     return object_name(ds.name, copy.destination, "pgbackrest")
+
+
+def reader_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+    """The read-only twin of the credentials Secret, for the integrity check and the restore drill."""
+    return object_name(ds.name, copy.destination, "pgbackrest-ro")
+
+
+def reader_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
+    """The check and drill jobs' Secret: the copy's read-only S3 key and the cipher passphrase (all references)."""
+    source = _postgres(ds)
+    _check_copy(ds, copy)
+    return SecretSpec(
+        name=reader_secret_name(ds, copy),
+        namespace=source.namespace,
+        labels=labels(ds.name, ds.tier, copy.destination),
+        data={
+            KEY_ACCESS_KEY_ID: READER_ACCESS_KEY_ID,
+            KEY_SECRET_ACCESS_KEY: READER_SECRET_ACCESS_KEY,
+            KEY_CIPHER_PASS: CIPHER_PASS,
+        },
+    )
 
 
 def s3_endpoint(endpoint: str) -> tuple[str, int | None]:
@@ -108,12 +136,14 @@ def _repository(ds: Dataset, copy: CopyPlan) -> tuple[dict[str, Any], dict[str, 
     return entry, ({"STORAGE_PORT": str(port)} if port else {})
 
 
-def repository_env(ds: Dataset, copy: CopyPlan, repo_index: int) -> tuple[dict[str, str], list[dict[str, Any]]]:
+def repository_env(ds: Dataset, copy: CopyPlan, repo_index: int,
+                   secret: str | None = None) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """`PGBACKREST_REPO<n>_*` variables that open repository n the way the plugin's sidecar does.
 
     Derived from the same Stanza entry and credentials Secret, so a Job outside the cluster (integrity check,
     restore drill) reads the repository the backups wrote. Returns (plain values, Secret-referencing env entries).
-    Retention is left out: these Jobs never expire anything.
+    Retention is left out: these Jobs never expire anything. `secret` names the Secret holding the keys
+    (default: the credentials Secret; the jobs pass `reader_secret_name`).
     """
     _check_copy(ds, copy)
     if repo_index < 1:
@@ -131,7 +161,7 @@ def repository_env(ds: Dataset, copy: CopyPlan, repo_index: int) -> tuple[dict[s
         "CIPHER_TYPE": entry["cipherConfig"]["type"],
         **extra,
     }
-    secret = credentials_secret_name(ds, copy)
+    secret = secret or credentials_secret_name(ds, copy)
     from_secret = {"S3_KEY": KEY_ACCESS_KEY_ID, "S3_KEY_SECRET": KEY_SECRET_ACCESS_KEY, "CIPHER_PASS": KEY_CIPHER_PASS}
     secret_env = [{"name": prefix + option, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
                   for option, key in from_secret.items()]

@@ -38,6 +38,10 @@ ACCESS_KEY_ID = SecretRef("access_key_id")
 """S3 access key id of the credential scoped to the copy's bucket."""
 SECRET_ACCESS_KEY = SecretRef("secret_access_key")
 """S3 secret key of that credential."""
+READER_ACCESS_KEY_ID = SecretRef("reader_access_key_id")
+"""S3 access key id of the copy's read-only key (check and drill jobs): it can list and read, never change."""
+READER_SECRET_ACCESS_KEY = SecretRef("reader_secret_access_key")
+"""S3 secret key of that read-only key."""
 CIPHER_PASS = SecretRef("cipher_pass")
 """pgBackRest `repo-cipher-pass` of one repository."""
 

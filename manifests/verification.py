@@ -48,7 +48,7 @@ from typing import Any
 from inventory.models import Dataset, ExportSource, PostgresSource, PvcSource, Truenas, TruenasSource
 from manifests import exports, pgbackrest, volsync
 from manifests.meta import CRONJOB_NAME_LIMIT, labels, object_name
-from manifests.secrets import ACCESS_KEY_ID, SECRET_ACCESS_KEY, SecretRef, SecretSpec
+from manifests.secrets import READER_ACCESS_KEY_ID, READER_SECRET_ACCESS_KEY, SecretRef, SecretSpec
 from manifests.workloads import (
     DUMP,
     KOPIA_IMAGE,
@@ -158,7 +158,8 @@ exit 1
 
 
 _RESTIC_CHECK = PING_FUNCTION + r"""
-restic --cache-dir=/tmp/cache --retry-lock="$RETRY_LOCK" check --read-data-subset="$READ_PERCENT%" \
+restic --cache-dir=/tmp/cache ${CA_FILE:+--cacert="$CA_FILE"} --retry-lock="$RETRY_LOCK" check \
+  --read-data-subset="$READ_PERCENT%" \
   >/tmp/verify.log 2>&1""" + _report("restic check passed, $READ_PERCENT% of the data read", "restic check failed")
 
 _KOPIA_CHECK = PING_FUNCTION + r"""
@@ -168,7 +169,8 @@ case "$KOPIA_REPOSITORY" in
     set -- s3 --bucket="$bucket" --endpoint="${KOPIA_S3_ENDPOINT:-s3.amazonaws.com}"
     if [ -n "${AWS_REGION:-}" ]; then set -- "$@" --region="$AWS_REGION"; fi
     if [ -n "$prefix" ]; then set -- "$@" --prefix="${prefix%/}/"; fi
-    if [ "${KOPIA_S3_DISABLE_TLS:-}" = true ]; then set -- "$@" --disable-tls; fi ;;
+    if [ "${KOPIA_S3_DISABLE_TLS:-}" = true ]; then set -- "$@" --disable-tls; fi
+    if [ -n "${CA_FILE:-}" ]; then set -- "$@" --root-ca-pem-path="$CA_FILE"; fi ;;
   filesystem://*) set -- filesystem --path="${KOPIA_REPOSITORY#filesystem://}" ;;
   *) msg="kopia check failed: KOPIA_REPOSITORY is neither s3:// nor filesystem://"
      echo "$msg" >&2; ping /fail "$msg"; exit 1 ;;
@@ -259,6 +261,21 @@ echo "$msg"; ping "" "$msg"
 # Integrity checks
 
 
+CA_DIR = "/etc/homelab-backups/ca"
+"""Where check Jobs mount a destination's private CA bundle."""
+
+
+def check_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+    """The Secret a VolSync copy's integrity check reads. kopia on object storage: the read-only twin of the
+    repository Secret (`volsync.reader_secret`). restic: the repository Secret itself, because `restic check`
+    must write its exclusive lock into the repository (without it a check racing a prune reports damage), and
+    an NFS repository has no key at all."""
+    source = ds.source
+    if isinstance(source, PvcSource) and source.mover == "kopia" and copy.kind != "nfs":
+        return volsync.reader_secret_name(ds, copy)
+    return volsync.repository_secret_name(ds, copy)
+
+
 def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: int,
                    healthchecks_base: str | None) -> dict[str, Any]:
     if copy.dataset != ds.name or copy.tool != source.mover:
@@ -286,6 +303,11 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
         read_only = source.mover == "kopia"
         volumes.append({"name": "repository", "nfs": {**mover_volume["volumeSource"]["nfs"], "readOnly": read_only}})
         mounts.append({"name": "repository", "mountPath": f"/mnt/{mover_volume['mountPath']}", "readOnly": read_only})
+    if copy.private_ca:
+        # The destination's private CA, from the ConfigMap its movers' customCA reads.
+        env["CA_FILE"] = f"{CA_DIR}/{volsync.CA_KEY}"
+        volumes.append({"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}})
+        mounts.append({"name": "ca", "mountPath": CA_DIR, "readOnly": True})
     return cronjob(
         name=object_name(ds.name, copy.destination, CHECK, limit=CRONJOB_NAME_LIMIT),
         namespace=source.namespace,
@@ -293,7 +315,7 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
         schedule=schedule(_slot_minute(copy.schedule, CHECK_OFFSET_MINUTES), every_days,
                           f"{ds.name}/{copy.destination}/{CHECK}"),
         container=container(source.mover, image, script, env, mounts, VERIFY,
-                            env_from_secrets=[volsync.repository_secret_name(ds, copy)]),
+                            env_from_secrets=[check_secret_name(ds, copy)]),
         volumes=volumes,
         # The mover's identity: NFS repository files belong to it.
         security=pod_security(source.run_as_user or NOBODY, source.run_as_group or NOBODY),
@@ -305,7 +327,7 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
 def _pgbackrest_job(ds: Dataset, source: PostgresSource, copy: CopyPlan, repo_index: int, role: str,
                     script: str, schedule_text: str, healthchecks_base: str | None,
                     volumes: list[dict[str, Any]], mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    plain, secret_env = pgbackrest.repository_env(ds, copy, repo_index)
+    plain, secret_env = pgbackrest.repository_env(ds, copy, repo_index, pgbackrest.reader_secret_name(ds, copy))
     env = {"STANZA": pgbackrest.stanza_config_name(ds), "REPO": str(repo_index),
            "PGBACKREST_LOG_LEVEL_FILE": "off", **plain, **_ping_env(healthchecks_base, copy.healthcheck_slug, role)}
     parts = (ds.name, copy.destination, role) if role == CHECK else (ds.name, role)
@@ -395,7 +417,8 @@ class NasDrill:
     """The restore drill of one NAS dataset: the copy it reads, its Secret (references only) and its CronJob."""
 
     copy: CopyPlan
-    """The offsite copy drilled: its cloud sync task's password, salt and writer key fill the Secret."""
+    """The offsite copy drilled: its cloud sync task's password and salt and the copy's read-only key fill the
+    Secret (the drill only lists and reads)."""
     secret: SecretSpec
     cronjob: dict[str, Any]
 
@@ -453,7 +476,7 @@ def nas_restore_drill(ds: Dataset, dataset_plan: DatasetPlan, namespace: str,
         namespace=namespace,
         labels=_labels(ds, DRILL, copy.destination),
         data={"ENCRYPTION_PASSWORD": ENCRYPTION_PASSWORD, "ENCRYPTION_SALT": ENCRYPTION_SALT,
-              "ACCESS_KEY_ID": ACCESS_KEY_ID, "SECRET_ACCESS_KEY": SECRET_ACCESS_KEY},
+              "ACCESS_KEY_ID": READER_ACCESS_KEY_ID, "SECRET_ACCESS_KEY": READER_SECRET_ACCESS_KEY},
     )
     plain, secret_env = _rclone_env(copy, secret.name)
     env = {

@@ -24,7 +24,15 @@ from urllib.parse import urlsplit
 from inventory.models import Dataset, Kubernetes, PvcSource
 from inventory.tiers import Retention
 from manifests.meta import CRONJOB_NAME_LIMIT, LABEL_STORAGE_CLASS, labels, metadata, object_name
-from manifests.secrets import ACCESS_KEY_ID, REPOSITORY_PASSWORD, SECRET_ACCESS_KEY, SecretRef, SecretSpec
+from manifests.secrets import (
+    ACCESS_KEY_ID,
+    READER_ACCESS_KEY_ID,
+    READER_SECRET_ACCESS_KEY,
+    REPOSITORY_PASSWORD,
+    SECRET_ACCESS_KEY,
+    SecretRef,
+    SecretSpec,
+)
 from manifests.workloads import CURL_IMAGE, PING_FUNCTION, SMALL, container, cronjob, pod_security
 from plan.cron import DAY_MINUTES, Cron
 from plan.model import CopyPlan, DatasetPlan
@@ -57,6 +65,11 @@ def source_name(ds: Dataset, copy: CopyPlan) -> str:
 def repository_secret_name(ds: Dataset, copy: CopyPlan) -> str:
     """The repository Secret of one copy: one per PVC x destination, never shared."""
     return object_name(ds.name, copy.destination, "repo")
+
+
+def reader_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+    """The read-only twin of a repository Secret, for jobs that only read (the kopia integrity check)."""
+    return object_name(ds.name, copy.destination, "repo-ro")
 
 
 def restore_name(ds: Dataset, copy: CopyPlan) -> str:
@@ -171,6 +184,24 @@ def _security(source: PvcSource) -> dict[str, Any]:
     return context
 
 
+CA_KEY = "ca.crt"
+"""Key of the private CA bundle in its ConfigMap."""
+
+
+def ca_config_map_name(copy: CopyPlan) -> str:
+    """One ConfigMap per (namespace, destination) with a private CA: the bundle is public, so no Secret."""
+    return f"hlb-ca-{copy.destination}"
+
+
+def ca_config_map(namespace: str, copy: CopyPlan, bundle: str) -> dict[str, Any]:
+    """The destination's CA bundle where VolSync's `customCA` (restic and kopia movers) reads it."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": ca_config_map_name(copy), "namespace": namespace,
+                         "labels": {"app.kubernetes.io/managed-by": "homelab-backups",
+                                    "backup.homelab/destination": copy.destination}},
+            "data": {CA_KEY: bundle}}
+
+
 def _common_mover(ds: Dataset, copy: CopyPlan, source: PvcSource) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "repository": repository_secret_name(ds, copy),
@@ -178,6 +209,8 @@ def _common_mover(ds: Dataset, copy: CopyPlan, source: PvcSource) -> dict[str, A
         "moverSecurityContext": _security(source),
         "moverPodLabels": labels(ds.name, ds.tier, copy.destination),
     }
+    if copy.private_ca:
+        spec["customCA"] = {"configMapName": ca_config_map_name(copy), "key": CA_KEY}
     volumes = mover_volumes(copy)
     if volumes:
         spec["moverVolumes"] = volumes
@@ -263,6 +296,17 @@ def repository_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
         labels=labels(ds.name, ds.tier, copy.destination),
         data=data,
     )
+
+
+def reader_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
+    """The repository Secret with the copy's read-only S3 key in place of the writer's."""
+    spec = repository_secret(ds, copy)
+    data = dict(spec.data)
+    if "AWS_ACCESS_KEY_ID" not in data:
+        raise ValueError(f"{copy.key}: an NFS repository has no S3 key, so it has no read-only twin")
+    data["AWS_ACCESS_KEY_ID"] = READER_ACCESS_KEY_ID
+    data["AWS_SECRET_ACCESS_KEY"] = READER_SECRET_ACCESS_KEY
+    return SecretSpec(name=reader_secret_name(ds, copy), namespace=spec.namespace, labels=spec.labels, data=data)
 
 
 def kopia_maintenance(ds: Dataset, copy: CopyPlan, schedule: Cron | None = None) -> dict[str, Any]:

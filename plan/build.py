@@ -170,6 +170,7 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
         checksum_env=caps.checksum_env,
         healthcheck_slug=f"backup-{ds.name}-{dest.name}",
         pgbackrest=pg,
+        private_ca=bool(getattr(dest, "ca_file", None)),
     )
 
 

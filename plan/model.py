@@ -84,6 +84,8 @@ class CopyPlan:
     checksum_env: bool
     healthcheck_slug: str
     pgbackrest: PgBackRestSchedule | None = None
+    private_ca: bool = False
+    """The destination's certificate chains to a private CA (`ca_file`): movers trust it from a ConfigMap."""
 
     @property
     def key(self) -> str:

@@ -67,15 +67,19 @@ MANAGEMENT_CAPABILITIES = frozenset(
         "writeBucketEncryption",
         "writeBucketRetentions",
         "bypassGovernance",
+        "writeFileLegalHolds",
     }
 )
-"""Capabilities that manage keys or buckets, or lift a lock: a backup tool's key must never hold them."""
+"""Capabilities that manage keys or buckets, lift a lock, or pin files forever (a legal hold never expires, so a
+thief could make every backup undeletable and billed): a backup tool's key must never hold them."""
 
 # Source: Backblaze's "Application Key Capabilities" page and its S3-compatible API notes, as collected in
 # ../shared/reference/apis.md 4.2: deletes over S3 need both writeFiles and deleteFiles, and bucket-restricted keys
-# used over S3 need listAllBucketNames. The last three serve locked buckets (read the default encryption, read and set
-# file retention); on an unlocked bucket they let a writer do nothing it could misuse, so one set serves every tier.
-# apis.md marks the exact minimum per tool (restic, kopia, pgBackRest) as unverified against live B2.
+# used over S3 need listAllBucketNames. readBucketEncryption and readFileRetentions serve locked buckets (tools read
+# the default encryption and a file's retention; neither changes anything). writeFileRetentions is left out: the
+# bucket's default retention locks every upload without it, and a stolen key holding it could extend retention
+# (undeletable, billed files); no tool here sets a per-file retention. apis.md marks the exact minimum per tool
+# (restic, kopia, pgBackRest, rclone) as unverified against live B2; the README lists these sets as unverified.
 WRITER_CAPABILITIES: tuple[str, ...] = (
     "listBuckets",
     "listAllBucketNames",
@@ -85,8 +89,15 @@ WRITER_CAPABILITIES: tuple[str, ...] = (
     "deleteFiles",
     "readBucketEncryption",
     "readFileRetentions",
-    "writeFileRetentions",
 )
+READER_CAPABILITIES: tuple[str, ...] = (
+    "listBuckets",
+    "listAllBucketNames",
+    "listFiles",
+    "readFiles",
+    "readBucketEncryption",
+)
+"""The check and drill jobs' key: list and download only."""
 
 KEY_NAME = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 LIFECYCLE_KEYS = ("noncurrent_days", "abort_multipart_days")

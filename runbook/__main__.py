@@ -42,6 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def write_private(path: Path, data: bytes, mode: int) -> None:
+    """Write a file that never exists with looser permissions than `mode`, even for an instant: created with
+    them (no umask widening), an existing file is replaced rather than rewritten in place."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)  # the umask may have narrowed it; never widened
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
 def _generate(args: argparse.Namespace) -> int:
     outputs = read_outputs(args.stack, args.source, show_secrets=args.show_secrets, project_dir=args.project_dir)
     validate(outputs)
@@ -52,9 +64,7 @@ def _generate(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     mode = 0o600 if args.show_secrets else 0o644
     for name, text in files.items():
-        path = args.out / name
-        path.write_bytes(text.encode())
-        os.chmod(path, mode)
+        write_private(args.out / name, text.encode(), mode)
     print(f"wrote {len(files)} runbooks to {args.out}" + (" (with secrets: keep them private)"
                                                           if args.show_secrets else ""))
     return 0

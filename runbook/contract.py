@@ -43,9 +43,11 @@ ESCROW_ADVICE = [
     "S3 credentials are not escrow: a lost key is replaced with a new one. With secret_delivery "
     "external-secret, the repository Secrets read every sensitive value from your secret store; the rendered "
     "ExternalSecrets name the items. Each writer's scoped S3 key is in the `credentials` secret output "
-    "(dataset, then destination): copy it into those items next to the escrowed password. The NAS restore "
-    "drills read `homelab-backups/<dataset>-<destination>-drill` with fields encryption_password, "
-    "encryption_salt, access_key_id and secret_access_key: the same escrowed values and writer key.",
+    "(dataset, then destination) and its read-only twin in `reader_credentials`: copy them into those items "
+    "next to the escrowed password (fields access_key_id / secret_access_key, and reader_access_key_id / "
+    "reader_secret_access_key for the `-ro` Secrets of checks and drills). The NAS restore drills read "
+    "`homelab-backups/<dataset>-<destination>-drill` with fields encryption_password, encryption_salt, "
+    "reader_access_key_id and reader_secret_access_key: the same escrowed values and the read-only key.",
 ]
 
 
@@ -292,6 +294,20 @@ def _dataset(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> dict[str, Any]:
     return entry
 
 
+def _tls(inv: Inventory) -> dict[str, Any]:
+    """How each endpoint's certificate is checked, so a switched-off verification is never silent."""
+    tls: dict[str, Any] = {"destinations": {
+        d.name: {"endpoint": d.endpoint, "ca_file": getattr(d, "ca_file", None),
+                 "verified": d.endpoint.startswith("https://")}
+        for d in inv.destinations if d.kind != "nfs"}}
+    if inv.truenas is not None:
+        nas = inv.truenas
+        tls["nas"] = {"host": nas.host, "verified": nas.verify_tls, "ca_file": nas.ca_file}
+        if not nas.verify_tls:
+            tls["nas"]["unverified_because"] = nas.verify_tls_reason
+    return tls
+
+
 def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
     """The stack outputs runbooks read: per dataset its tier, targets, copies and restore procedure."""
     tiers_used = sorted({ds.tier for ds in inv.datasets})
@@ -308,6 +324,7 @@ def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
         "buckets": {b.name: {"destination": b.destination, "tier": b.tier, "endpoint": b.endpoint, "region": b.region,
                              "lock_days": b.lock_days, "versioning": b.versioning,
                              "writers": [w.key for w in b.writers]} for b in plan.buckets},
+        "tls": _tls(inv),
         "monthly_cost_usd": plan.monthly_cost_usd,
         "monthly_cost_total_usd": round(sum(plan.monthly_cost_usd.values()), 2),
         "escrow": {"output": SECRETS_OUTPUT,

@@ -63,10 +63,22 @@ def validate(outputs: dict[str, Any]) -> dict[str, Any]:
     validator = jsonschema.Draft202012Validator(load_schema())
     problems = sorted(validator.iter_errors(outputs), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
-        lines = "\n".join(f"  - {'.'.join(map(str, e.absolute_path)) or '(top)'}: {e.message[:200]}"
+        lines = "\n".join(f"  - {'.'.join(map(str, e.absolute_path)) or '(top)'}: {_problem(e)}"
                           for e in problems[:20])
         raise OutputsError(f"the outputs break the runbook contract in {len(problems)} place(s):\n{lines}")
     return runbook
+
+
+SECRET_OUTPUTS = (SECRETS_OUTPUT, "credentials", "reader_credentials")
+"""Outputs whose values are secrets: a schema problem there is described without the value."""
+
+
+def _problem(error: Any) -> str:
+    """jsonschema's message quotes the offending value; under a secret output that value is a secret."""
+    path = list(error.absolute_path)
+    if path and path[0] in SECRET_OUTPUTS:
+        return f"the value here fails the schema's `{error.validator}` rule (value not shown: it is a secret)"
+    return str(error.message)[:200]
 
 
 def secrets_shown(outputs: dict[str, Any]) -> bool:

@@ -11,6 +11,14 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-local-demo}"
 # The loopback server accepts any key; these only exist so the program's credential lookup is exercised.
 export HLB_LOCAL_S3_ACCESS_KEY_ID="${HLB_LOCAL_S3_ACCESS_KEY_ID:-local-demo-key}"
 export HLB_LOCAL_S3_SECRET_ACCESS_KEY="${HLB_LOCAL_S3_SECRET_ACCESS_KEY:-local-demo-secret}"
+# The loopback server has no admin API the program drives, so each writer brings its own key and a read-only
+# one, as a user would for Storj or Garage (README, "Keys per writer"); they must differ from the admin key.
+for role in WRITER READER; do
+  for field in ACCESS_KEY_ID SECRET_ACCESS_KEY; do
+    var="HLB_LOCAL_S3_${role}_VAULTWARDEN_RESTIC_${field}"
+    export "$var=${!var:-local-demo-${role,,}-vaultwarden-${field,,}}"
+  done
+done
 bash scripts/s3-server.sh start
 pulumi stack select local --create >/dev/null
 # The loopback server keeps buckets in memory, so a restarted server must be reconciled first. Rendered

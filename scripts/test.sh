@@ -6,5 +6,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/bootstrap.sh
 bash scripts/services.sh install   # restic, pgBackRest, PostgreSQL, rclone for the restore drills
+bash scripts/minio.sh >/dev/null   # the MinIO server the per-writer key tests run against (cached build)
 .venv/bin/ruff check .
 .venv/bin/pytest "$@"

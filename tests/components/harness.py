@@ -44,6 +44,9 @@ class EstateMocks(pulumi.runtime.Mocks):
             state |= {"value": f"SECRET-generated-{args.name}"}
         elif typ.endswith("s3compatible:Bucket"):
             state |= {"bucket": args.inputs.get("bucket")}
+        elif typ.endswith("minio:User"):
+            state |= {"access_key_id": args.inputs.get("user_name"), "secret_access_key": f"SECRET-minio-{args.name}",
+                      "policy_name": f"{args.inputs.get('user_name')}-policy", "status": "enabled"}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -87,9 +90,43 @@ def stack_config(stack: str) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
+def identity_env_for(inventory: Any) -> dict[str, str]:
+    """Stand-in keys (distinct from every admin key) for each writer of an inventory whose keys the user supplies:
+    what a user would create on a server the program cannot create keys on."""
+    from components.stack_config import ROLES, identity_env
+    from plan import build_plan
+    from plan.capabilities import identities_of
+
+    env = {}
+    for bucket in build_plan(inventory).buckets:
+        if identities_of(bucket.kind, bucket.flavour) != "supplied":
+            continue
+        for writer in bucket.writers:
+            for role in ROLES:
+                env[identity_env(bucket.destination, role, writer.key, "access_key_id")] = \
+                    f"{role}-{bucket.destination}-{writer.key}-id"
+                env[identity_env(bucket.destination, role, writer.key, "secret_access_key")] = \
+                    f"SECRET-{role}-{bucket.destination}-{writer.key}"
+    return env
+
+
+def supplied_identity_env() -> dict[str, str]:
+    """`identity_env_for` the inventory of the config currently set ({} when it is invalid: the program says why)."""
+    from components.stack_config import load_stack_inventory
+
+    try:
+        return identity_env_for(load_stack_inventory())
+    except pulumi.RunError:
+        return {}
+
+
 def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None = None,
-               env: dict[str, str] | None = None) -> tuple[list[Registered], dict[str, Any]]:
-    """Build the estate of a stack under mocks; return registrations and the exported runbook."""
+               env: dict[str, str] | None = None, supply_identities: bool = True,
+               ) -> tuple[list[Registered], dict[str, Any]]:
+    """Build the estate of a stack under mocks; return registrations and the exported runbook.
+
+    With `supply_identities`, writers of destinations whose keys the user supplies get stand-in keys (any value
+    works under mocks), unless `env` already names them."""
     from components.estate import build_estate
     from components.stack_config import load_stack_inventory
     from plan import build_plan
@@ -99,6 +136,7 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="homelab-backups", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config if config is not None else stack_config(stack))
+    env = {**(supplied_identity_env() if supply_identities else {}), **(env or {})}
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     exported: dict[str, Any] = {}
@@ -110,6 +148,12 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
             estate = build_estate(inventory, plan)
             exported["runbook"] = runbook_contract(inventory, plan)
             exported["estate"] = estate
+
+            def keep(role: str, creds: dict) -> None:
+                exported[role] = creds
+
+            for role, creds in (("credentials", estate.credentials), ("reader_credentials", estate.reader_credentials)):
+                pulumi.Output.from_input(creds).apply(lambda v, role=role: keep(role, v))
             return pulumi.Output.all(*[b.bucket for b in estate.buckets.values()])
 
         program()

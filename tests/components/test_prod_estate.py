@@ -9,7 +9,7 @@ import pytest
 
 from components.stack_config import load_stack_inventory
 from plan import build_plan
-from providers.b2 import WRITER_CAPABILITIES
+from providers.b2 import MANAGEMENT_CAPABILITIES, READER_CAPABILITIES, WRITER_CAPABILITIES
 from tests.components.harness import run_estate
 
 PROD_ENV = {
@@ -59,18 +59,21 @@ def test_b2_buckets_match_the_plan(prod):
             assert want.lock_days > 0, bucket.urn
 
 
-def test_b2_one_prefix_scoped_key_per_writer_without_management_capabilities(prod):
+def test_b2_a_prefix_scoped_writer_key_and_read_only_key_per_writer_without_management_capabilities(prod):
     registered, _ = prod
     plan = _plan()
     keys = _of(registered, "b2:ApplicationKey")
     writers = [w for b in plan.buckets if b.kind == "b2" for w in b.writers]
-    assert len(keys) == len(writers)
-    prefixes = sorted(k.inputs["name_prefix"] for k in keys)
+    readers = [k for k in keys if k.name.endswith("-read-key")]
+    assert len(keys) == 2 * len(writers) and len(readers) == len(writers)
+    prefixes = sorted(k.inputs["name_prefix"] for k in readers)
     assert prefixes == sorted(w.prefix + "/" for w in writers)
     for key in keys:
         assert key.protect, key.urn
-        assert set(key.inputs["capabilities"]) <= set(WRITER_CAPABILITIES), key.urn
-        assert not {"writeKeys", "deleteKeys", "deleteBuckets", "writeBuckets"} & set(key.inputs["capabilities"])
+        wanted = READER_CAPABILITIES if key in readers else WRITER_CAPABILITIES
+        assert sorted(key.inputs["capabilities"]) == sorted(wanted), key.urn
+        assert not MANAGEMENT_CAPABILITIES & set(key.inputs["capabilities"]), key.urn
+        assert not {"writeFileRetentions", "writeFileLegalHolds", "bypassGovernance"} & set(key.inputs["capabilities"])
         assert "application_key" in key.secret_outputs, key.urn
 
 
@@ -89,12 +92,14 @@ def test_r2_buckets_lifecycle_lock_and_bucket_scoped_tokens(prod):
         if bucket.lock_days:
             assert locks[bucket.name].inputs["rules"][0]["condition"]["maxAgeSeconds"] == bucket.lock_days * 86400
     tokens = _of(registered, "apiToken:ApiToken")
-    assert len(tokens) == sum(len(b.writers) for b in r2)
+    assert len(tokens) == 2 * sum(len(b.writers) for b in r2)
     for token in tokens:
         (policy,) = token.inputs["policies"]
         scope = json.loads(policy["resources"])
         assert len(scope) == 1 and next(iter(scope)).startswith("com.cloudflare.edge.r2.bucket."), token.urn
-        assert {g["id"] for g in policy["permissionGroups"]} == {"f" * 32, "e" * 32}, token.urn
+        # f: Item Read, e: Item Write (the harness's permission groups); read tokens get read alone.
+        wanted = {"f" * 32} if token.name.endswith("-read-token") else {"f" * 32, "e" * 32}
+        assert {g["id"] for g in policy["permissionGroups"]} == wanted, token.urn
 
 
 def test_storj_bucket_through_the_s3_compatible_provider(prod):
@@ -204,7 +209,7 @@ def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
         assert job.inputs["metadata"]["namespace"] == secret.inputs["metadata"]["namespace"] == "monitoring"
         assert job.parent == secret.parent == components[dp.name], job.urn
         assert {e["remoteRef"]["property"] for e in secret.inputs["spec"]["data"]} == {
-            "encryption_password", "encryption_salt", "access_key_id", "secret_access_key"}, secret.urn
+            "encryption_password", "encryption_salt", "reader_access_key_id", "reader_secret_access_key"}, secret.urn
         (container,) = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
         assert refs == {name}, job.urn
@@ -230,3 +235,107 @@ def test_inventory_can_live_in_a_file(tmp_path, monkeypatch):
             load_stack_inventory()
     finally:
         pulumi.runtime.set_all_config({})
+
+
+def _admin_values(env: dict[str, str]) -> set[str]:
+    """Every admin credential value the stack was given (destination keys, the NAS API key)."""
+    return {v for k, v in env.items() if "_WRITER_" not in k and "_READER_" not in k}
+
+
+def test_no_writer_or_reader_credential_is_an_admin_credential(prod):
+    _, exported = prod
+    if exported.get("credentials") is None:
+        pytest.skip("credentials are unknown in preview")
+    admin = _admin_values(PROD_ENV)
+    seen: dict[str, str] = {}
+    for role in ("credentials", "reader_credentials"):
+        for dataset, per_destination in exported[role].items():
+            for destination, creds in per_destination.items():
+                where = f"{role}.{dataset}.{destination}"
+                assert creds["access_key_id"] not in admin and creds["secret_access_key"] not in admin, where
+                assert creds["access_key_id"] not in seen, f"{where} reuses {seen.get(creds['access_key_id'])}"
+                seen[creds["access_key_id"]] = where
+    assert set(exported["credentials"]) == set(exported["reader_credentials"])
+
+
+def test_minio_gets_a_writer_and_a_read_only_user_per_writer_created_with_the_admin_key(prod):
+    registered, _ = prod
+    plan = _plan()
+    users = {r.inputs["user_name"]: r for r in _of(registered, "minio:User")}
+    writers = [(b, w) for b in plan.buckets if b.flavour == "minio" for w in b.writers]
+    assert writers and len(users) == 2 * len(writers)
+    for bucket, writer in writers:
+        for name, access in ((f"{bucket.name}-{writer.key}", "write"), (f"{bucket.name}-{writer.key}-ro", "read")):
+            user = users[name[:64]] if len(name) <= 64 else next(u for u in users.values()
+                                                               if u.inputs["prefix"] == writer.prefix
+                                                               and u.inputs["access"] == access)
+            assert user.inputs["access"] == access and user.inputs["prefix"] == writer.prefix, user.urn
+            assert user.inputs["bucket"] == bucket.name and user.protect, user.urn
+            assert {"credentials", "secret_access_key"} <= set(user.secret_outputs), user.urn
+
+
+def test_a_supplied_writer_key_that_is_the_admin_key_is_refused_by_name(monkeypatch):
+    import pulumi
+
+    from components.stack_config import identity_env
+
+    plan = _plan()
+    writer = next(w for b in plan.buckets if b.destination == "storj" for w in b.writers)
+    admin_id = PROD_ENV["HLB_STORJ_ACCESS_KEY_ID"]
+    env = {**PROD_ENV, identity_env("storj", "writer", writer.key, "access_key_id"): admin_id}
+    with pytest.raises(pulumi.RunError) as refused:
+        run_estate("prod", env=env)
+    message = str(refused.value)
+    assert f"credentials.storj.writers.{writer.key}.access_key_id is the admin key of 'storj'" in message
+    assert "SECRET" not in message and PROD_ENV["HLB_STORJ_ACCESS_KEY_ID"] not in message
+
+
+def test_a_missing_supplied_key_names_the_config_path_and_the_variable():
+    import pulumi
+
+    with pytest.raises(pulumi.RunError) as missing:
+        run_estate("prod", env=PROD_ENV, supply_identities=False)
+    message = str(missing.value)
+    assert "credentials.storj.writers." in message and "HLB_STORJ_WRITER_" in message
+
+
+def _with_storj_ca(path) -> dict[str, str]:
+    from tests.components.harness import stack_config
+
+    config = stack_config("prod")
+    destinations = json.loads(config["homelab-backups:destinations"])
+    for dest in destinations:
+        if dest["name"] == "storj":
+            dest["ca_file"] = str(path)
+    config["homelab-backups:destinations"] = json.dumps(destinations)
+    # In the example estate only NAS datasets copy to Storj; give a PVC a copy there too.
+    datasets = json.loads(config["homelab-backups:datasets"])
+    for ds in datasets:
+        if ds["name"] == "vaultwarden":
+            ds["destinations"] = ["nas", "b2", "r2", "storj"]
+    config["homelab-backups:datasets"] = json.dumps(datasets)
+    return config
+
+
+def test_a_private_ca_reaches_the_movers_of_every_pvc_copy_to_that_destination(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    registered, _ = run_estate("prod", config=_with_storj_ca(bundle), env=PROD_ENV)
+    maps = [r for r in registered if r.typ == "kubernetes:core/v1:ConfigMap"]
+    sources = [r for r in registered if r.typ == "kubernetes:volsync.backube/v1alpha1:ReplicationSource"
+               and r.inputs["metadata"]["labels"]["backup.homelab/destination"] == "storj"]
+    assert sources and len(maps) == len(sources)
+    namespaces = {m.inputs["metadata"]["namespace"] for m in maps}
+    assert namespaces == {s.inputs["metadata"]["namespace"] for s in sources}
+    for config_map in maps:
+        assert config_map.inputs["data"] == {"ca.crt": bundle.read_text()}, config_map.urn
+    for source in sources:
+        mover = next(k for k in ("restic", "kopia") if k in source.inputs["spec"])
+        assert source.inputs["spec"][mover]["customCA"] == {"configMapName": "hlb-ca-storj", "key": "ca.crt"}
+
+
+def test_an_unreadable_ca_file_is_refused_by_field(tmp_path):
+    import pulumi
+
+    with pytest.raises(pulumi.RunError, match=r"destinations\['storj'\]\.ca_file .* cannot be read"):
+        run_estate("prod", config=_with_storj_ca(tmp_path / "missing.pem"), env=PROD_ENV)

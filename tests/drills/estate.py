@@ -89,11 +89,10 @@ class DrillEstate:
     def runbook(self) -> dict[str, Any]:
         return self.outputs["runbook"]
 
-    def credentials(self, destination: str) -> dict[str, str]:
-        """The bucket credential the program hands to writers of an s3-compatible destination."""
-        prefix = "HLB_" + destination.upper().replace("-", "_") + "_"
-        env = self.project.env()
-        return {"access_key_id": env[prefix + "ACCESS_KEY_ID"], "secret_access_key": env[prefix + "SECRET_ACCESS_KEY"]}
+    def credentials(self, destination: str, dataset: str, role: str = "credentials") -> dict[str, str]:
+        """The key the program hands to the dataset's writer at a destination (`reader_credentials`: the read-only
+        key of its check and drill jobs), as the stack outputs it."""
+        return self.outputs[role][dataset][destination]
 
     def s3(self) -> Any:
         """A client straight to the S3 server (not through a front, so it never shows in request logs)."""
@@ -119,7 +118,9 @@ class DrillEstate:
         dataset, destination = labels["backup.homelab/dataset"], labels["backup.homelab/destination"]
         if field_name in ("repository_password", "cipher_pass"):
             return self.outputs["secrets"][dataset][destination]
-        return self.credentials(destination)[field_name]
+        if field_name.startswith("reader_"):
+            return self.credentials(destination, dataset, "reader_credentials")[field_name.removeprefix("reader_")]
+        return self.credentials(destination, dataset)[field_name]
 
     def secret_env(self, secret_name: str) -> dict[str, str]:
         """The whole Secret as the mover would see it: template values plus resolved store fields."""

@@ -137,7 +137,7 @@ def builder_env(estate: DrillEstate, dataset: str, destination: str) -> dict[str
     ds = next(d for d in estate.inventory.datasets if d.name == dataset)
     copy = next(c for c in estate.plan.dataset(dataset).copies if c.destination == destination)
     values = {"repository_password": estate.outputs["secrets"][dataset][destination],
-              **estate.credentials(destination)}
+              **estate.credentials(destination, dataset)}
 
     def resolve(ref: SecretRef) -> str:
         return values[ref.name]

@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 NOT_PROGRAM = {".git", ".venv", ".toolchain", ".pulumi-state", ".pulumi-home", ".run", "rendered", "tests", "bench",
                "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", "docs"}
@@ -56,7 +58,22 @@ class EngineProject:
             "HLB_LOCAL_S3_ACCESS_KEY_ID": "engine-test-key",
             "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "engine-test-secret",
         }
-        return env | self.extra_env
+        return env | self.identity_env() | self.extra_env
+
+    def identity_env(self, stack: str = "local") -> dict[str, str]:
+        """Stand-in tool keys for the writers of destinations whose keys the user supplies (the loopback server
+        accepts any key), read from the copy's current stack file; {} when its inventory is invalid."""
+        from inventory import InventoryError, load_inventory
+        from tests.components.harness import identity_env_for
+
+        raw = yaml.safe_load((self.dir / f"Pulumi.{stack}.yaml").read_text()).get("config") or {}
+        sections = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("homelab-backups:")}
+        if "budget_usd_per_month" in sections:
+            sections["budget_usd_per_month"] = float(sections["budget_usd_per_month"])
+        try:
+            return identity_env_for(load_inventory(sections))
+        except InventoryError:
+            return {}
 
     def run(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess[str]:
         """`pulumi <args>` in the copy, through scripts/env.sh (toolchain PATH, plugins, interpreter shim)."""

@@ -96,8 +96,18 @@ def test_no_secret_in_outputs_or_preview_json(project):
         assert value not in state_log
     assert json.loads(plain_outputs)["secrets"] == "[secret]"
     assert json.loads(plain_outputs)["credentials"] == "[secret]"
-    writer = project.outputs("local", show_secrets=True)["credentials"]["vaultwarden"]["local-s3"]
-    assert writer == {"access_key_id": "engine-test-key", "secret_access_key": "engine-test-secret"}
+    assert json.loads(plain_outputs)["reader_credentials"] == "[secret]"
+    shown = project.outputs("local", show_secrets=True)
+    writer = shown["credentials"]["vaultwarden"]["local-s3"]
+    reader = shown["reader_credentials"]["vaultwarden"]["local-s3"]
+    # The loopback server has no admin API the program drives: the writer's own keys (supplied, as for Storj),
+    # never the destination's admin key.
+    env = project.env()
+    assert writer == {"access_key_id": env["HLB_LOCAL_S3_WRITER_VAULTWARDEN_RESTIC_ACCESS_KEY_ID"],
+                      "secret_access_key": env["HLB_LOCAL_S3_WRITER_VAULTWARDEN_RESTIC_SECRET_ACCESS_KEY"]}
+    assert reader["access_key_id"] == env["HLB_LOCAL_S3_READER_VAULTWARDEN_RESTIC_ACCESS_KEY_ID"]
+    admin = {env["HLB_LOCAL_S3_ACCESS_KEY_ID"], env["HLB_LOCAL_S3_SECRET_ACCESS_KEY"]}
+    assert not admin & {*writer.values(), *reader.values()}
 
 
 def test_destroy_refuses_protected_resources_then_removes_the_rest(project):

@@ -191,7 +191,7 @@ def test_nas_datasets_need_a_truenas_section(estate):
 
 def test_postgres_needs_an_https_object_store(estate):
     estate["destinations"].append({"name": "minio", "kind": "s3-compatible", "endpoint": "http://minio.lan:9000",
-                                   "flavour": "minio"})
+                                   "flavour": "minio", "offsite": False})
     estate["datasets"][2]["destinations"] = ["b2", "minio"]
     assert problems(estate) == [("datasets[2].destinations[1]", "rule",
                                  "pgBackRest reaches S3 over HTTPS only and 'minio' is http://minio.lan:9000; give "

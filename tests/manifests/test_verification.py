@@ -196,10 +196,18 @@ def test_pvc_checks_start_two_hours_after_repository_maintenance(ds: Any, dp: An
 def test_pvc_check_reads_the_copys_repository_secret_and_nfs_export(ds: Any, dp: Any, copy: CopyPlan) -> None:
     (job,) = [j for j in verification.integrity_checks(ds, dp, estate.HEALTHCHECKS)
               if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
-    secret = volsync.repository_secret(ds, copy)
+    read_only_key = ds.source.mover == "kopia" and copy.kind != "nfs"
+    secret = volsync.reader_secret(ds, copy) if read_only_key else volsync.repository_secret(ds, copy)
     container = _container(job)
     assert container["envFrom"] == [{"secretRef": {"name": secret.name}}]
-    assert secret.name == volsync.repository_secret_name(ds, copy)
+    assert secret.name == verification.check_secret_name(ds, copy)
+    if read_only_key:
+        # The same repository settings, with the copy's read-only key in place of the writer's.
+        writer = volsync.repository_secret(ds, copy).data
+        assert {k: v for k, v in secret.data.items() if not k.startswith("AWS_")} == \
+            {k: v for k, v in writer.items() if not k.startswith("AWS_")}
+        assert secret.data["AWS_ACCESS_KEY_ID"].name == "reader_access_key_id"
+        assert secret.data["AWS_SECRET_ACCESS_KEY"].name == "reader_secret_access_key"
     assert _env(job)["HC_URL"] == f"{estate.HEALTHCHECKS}{copy.healthcheck_slug}-check"
     assert container["name"] == ds.source.mover
     assert _pod(job)["securityContext"]["runAsUser"] == (ds.source.run_as_user or verification.NOBODY)
@@ -237,10 +245,15 @@ def test_pgbackrest_jobs_open_the_repository_as_the_stanza_describes_it(repo: in
     found = {pgconf.env_option(k): v for k, v in env.items()
              if k.startswith(f"PGBACKREST_REPO{repo}_") and isinstance(v, str)}
     assert found == wanted
-    secret = pgbackrest.credentials_secret(ds, copy)
+    # The same Secret keys as the Stanza's, read from the read-only twin of its credentials Secret.
+    secret = pgbackrest.reader_secret(ds, copy)
+    assert set(secret.data) == set(pgbackrest.credentials_secret(ds, copy).data)
+    assert {ref.name for ref in secret.data.values() if not isinstance(ref, str)} == {
+        "reader_access_key_id", "reader_secret_access_key", "cipher_pass"}
     referenced = {pgconf.env_option(k): (v["secretKeyRef"]["name"], v["secretKeyRef"]["key"])
                   for k, v in env.items() if isinstance(v, dict)}
-    assert referenced == {o: ref for o, ref in options.secret_options.items() if o.startswith(prefix)}
+    stanza_refs = {o: ref for o, ref in options.secret_options.items() if o.startswith(prefix)}
+    assert referenced == {o: (secret.name, key) for o, (_, key) in stanza_refs.items()}
     assert {name for name, _ in referenced.values()} == {secret.name}
     assert {key for _, key in referenced.values()} == set(secret.refs())
     assert not any(k.startswith("PGBACKREST_REPO") and not k.startswith(f"PGBACKREST_REPO{repo}_") for k in env)
@@ -285,7 +298,7 @@ def test_export_drill_mounts_the_dump_folder_read_only_as_the_export_job(name: s
 
 def test_commands_invoke_the_right_tools() -> None:
     restic = _script(_checks("vaultwarden")[0])
-    assert 'restic --cache-dir=/tmp/cache --retry-lock="$RETRY_LOCK" check' in restic
+    assert 'restic --cache-dir=/tmp/cache ${CA_FILE:+--cacert="$CA_FILE"} --retry-lock="$RETRY_LOCK" check' in restic
     assert '--read-data-subset="$READ_PERCENT%"' in restic
     kopia = _script(_checks("paperless")[0])
     assert 'kopia repository connect "$@" --readonly' in kopia
@@ -513,7 +526,9 @@ def test_nas_drill_reads_the_first_offsite_copy_as_its_cloud_sync_task_wrote_it(
     }
     assert drill.secret.refs() == {
         "ENCRYPTION_PASSWORD": verification.ENCRYPTION_PASSWORD, "ENCRYPTION_SALT": verification.ENCRYPTION_SALT,
-        "ACCESS_KEY_ID": SecretRef("access_key_id"), "SECRET_ACCESS_KEY": SecretRef("secret_access_key")}
+        # The copy's read-only key: the drill lists and reads, never writes.
+        "ACCESS_KEY_ID": SecretRef("reader_access_key_id"),
+        "SECRET_ACCESS_KEY": SecretRef("reader_secret_access_key")}
     assert drill.secret.plain() == {}
 
 
@@ -664,3 +679,20 @@ def test_nas_drill_decrypts_what_truenas_encrypted(tmp_path: Path, case: str, re
         assert (code, pings) == (1, ["http://hc/x/fail"]), stderr
         reason = "rclone copy of 2 files" if case == "corrupted" else "(wrong password or salt, or an empty copy)"
         assert reason in stderr
+
+
+@pytest.mark.parametrize("name", ["vaultwarden", "paperless"])
+def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) -> None:
+    ds, dp = estate.dataset(name)
+    copy = replace(next(c for c in dp.copies if c.kind != "nfs"), private_ca=True)
+    plan = replace(dp, copies=(copy,))
+    (job,) = verification.integrity_checks(ds, plan, estate.HEALTHCHECKS)
+    assert _env(job)["CA_FILE"] == "/etc/homelab-backups/ca/ca.crt"
+    assert {"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}} in _pod(job)["volumes"]
+    assert {"name": "ca", "mountPath": "/etc/homelab-backups/ca", "readOnly": True} in _container(job)["volumeMounts"]
+    script = _script(job)
+    flag = '--cacert="$CA_FILE"' if ds.source.mover == "restic" else '--root-ca-pem-path="$CA_FILE"'
+    assert flag in script
+    (plain,) = verification.integrity_checks(ds, replace(dp, copies=(replace(copy, private_ca=False),)),
+                                             estate.HEALTHCHECKS)
+    assert "CA_FILE" not in _env(plain)

@@ -332,3 +332,23 @@ def test_drill_check_script_passes_fresh_restores_and_fails_empty_claims(tmp_pat
     assert fresh.returncode == 0, fresh.stderr
     assert log.read_text().splitlines() == ["http://hc/x/fail", "http://hc/x"]
     assert time.time() - restored.stat().st_ctime < 300 * 60
+
+
+@pytest.mark.parametrize("name", ["vaultwarden", "paperless"])
+def test_a_private_ca_reaches_every_mover_of_the_copy_through_custom_ca(name: str) -> None:
+    ds, dp = estate.dataset(name)
+    copy = replace(next(c for c in dp.copies if c.kind != "nfs"), private_ca=True)
+    mover = ds.source.mover
+    wanted = {"configMapName": f"hlb-ca-{copy.destination}", "key": "ca.crt"}
+    source = volsync.replication_source(ds, copy, estate.inventory().kubernetes)
+    restore = volsync.replication_destination_restore(ds, copy)
+    for obj in (source, restore):
+        assert obj["spec"][mover]["customCA"] == wanted, obj["kind"]
+        assert crd_schema.validate(obj) == [], obj["kind"]
+    config_map = volsync.ca_config_map(ds.source.namespace, copy, "-----BEGIN CERTIFICATE-----\n")
+    assert config_map["metadata"] == {"name": wanted["configMapName"], "namespace": ds.source.namespace,
+                                      "labels": {"app.kubernetes.io/managed-by": "homelab-backups",
+                                                 "backup.homelab/destination": copy.destination}}
+    assert config_map["data"] == {"ca.crt": "-----BEGIN CERTIFICATE-----\n"}
+    plain = volsync.replication_source(ds, replace(copy, private_ca=False), estate.inventory().kubernetes)
+    assert "customCA" not in plain["spec"][mover]

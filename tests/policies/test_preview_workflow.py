@@ -17,6 +17,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "preview.yml"
+UP_WORKFLOW = ROOT / ".github" / "workflows" / "up.yml"
 CACHE = Path(os.environ.get("HOMELAB_BACKUPS_CACHE",
                             Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "homelab-backups"))
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint@latest"
@@ -78,6 +79,30 @@ def test_actionlint_accepts_the_workflow():
     actionlint = _actionlint()
     if actionlint is None:
         pytest.skip("actionlint is not installed and cannot be built here (no Go or no module proxy)")
-    result = subprocess.run([str(actionlint), "-no-color", str(WORKFLOW)], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)
+    result = subprocess.run([str(actionlint), "-no-color", str(WORKFLOW), str(UP_WORKFLOW)], capture_output=True,
+                            text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pull_requests_get_read_only_settings_and_never_run_up():
+    workflow = _workflow()
+    # pull_request_target would hand the base repository's secrets to a fork's code.
+    assert set(workflow[True]) == {"pull_request"}
+    assert workflow["permissions"] == {"contents": "read"}
+    preview = workflow["jobs"]["preview"]
+    assert preview["environment"] == "preview", "admin keys live in `production`, which pull requests never reach"
+    assert _pulumi_step(workflow)["with"]["command"] == "preview"
+    header = WORKFLOW.read_text().split("\nname:")[0]
+    assert "READ-ONLY" in header and "admin key" in header
+
+
+def test_up_runs_only_from_the_default_branch_in_the_protected_environment():
+    workflow = yaml.safe_load(UP_WORKFLOW.read_text())
+    assert set(workflow[True]) == {"push", "workflow_dispatch"}
+    assert workflow[True]["push"] == {"branches": ["main"]}
+    (job,) = workflow["jobs"].values()
+    assert job["environment"] == "production"
+    assert job["if"] == "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+    (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    assert step["with"]["command"] == "up" and step["with"]["policyPacks"] == "policies"
+    assert workflow["permissions"] == {"contents": "read"}

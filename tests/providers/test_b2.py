@@ -25,7 +25,7 @@ from b2sdk.v2 import (
     RetentionPeriod,
 )
 from b2sdk.v2 import Bucket as B2Bucket
-from b2sdk.v2.exception import RestrictedBucket, Unauthorized
+from b2sdk.v2.exception import B2Error, RestrictedBucket, Unauthorized
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime import rpc
@@ -524,16 +524,44 @@ def test_key_is_created_scoped_to_its_bucket_with_exactly_the_writer_capabilitie
         writer.create_bucket("writer-made-bucket", "allPrivate")
 
 
+def test_read_only_key_lists_and_downloads_its_prefix_but_cannot_upload_or_delete(world: SimulatedB2) -> None:
+    bucket_id, _ = create_bucket(world)
+    reader_id, reader_outs = create_key(world, bucket_id, key_name="immich-restic-ro",
+                                        capabilities=list(b2.READER_CAPABILITIES))
+    # RawSimulator refuses uploads of every bucket-restricted key (it checks the bucket without its id), so the
+    # backup is written with the admin key.
+    world.admin.get_bucket_by_name(NAME).upload_bytes(b"snapshot", PREFIX + "data/1")
+
+    reader = world.client()
+    reader.authorize_account("production", reader_id, reader_outs["application_key"])
+    bucket = reader.get_bucket_by_name(NAME)
+    assert [v.file_name for v, _ in bucket.ls(PREFIX, recursive=True)] == [PREFIX + "data/1"]
+    assert sorted(reader.account_info.get_allowed()["capabilities"]) == sorted(b2.READER_CAPABILITIES)
+    with pytest.raises(B2Error, match="unauthorized"):
+        bucket.upload_bytes(b"evil", PREFIX + "data/2")
+    ((version, _),) = bucket.ls(PREFIX, recursive=True)
+    with pytest.raises(Unauthorized):
+        reader.delete_file_version(version.id_, version.file_name)
+
+
+def test_writer_capabilities_never_extend_retention_hold_files_or_bypass_governance() -> None:
+    # Each would let a stolen writer key pin backups forever (billed) or delete locked ones.
+    assert not {"writeFileRetentions", "writeFileLegalHolds", "bypassGovernance"} & set(WRITER_CAPABILITIES)
+    assert {"writeFileLegalHolds", "bypassGovernance"} <= b2.MANAGEMENT_CAPABILITIES
+    assert set(b2.READER_CAPABILITIES) <= set(WRITER_CAPABILITIES)
+    assert not {"writeFiles", "deleteFiles"} & set(b2.READER_CAPABILITIES)
+
+
 def test_key_check_refuses_management_capabilities_by_name(world: SimulatedB2) -> None:
     news = world.key_props("bucket_0", capabilities=[*WRITER_CAPABILITIES, "writeKeys", "readFilez"])
 
     assert failures(ApplicationKeyProvider().check({}, news)) == [
         (
-            "capabilities[9]",
+            "capabilities[8]",
             "writeKeys lets the key manage keys or buckets or bypass a lock; backup credentials must not hold it. "
             "Remove it (WRITER_CAPABILITIES is the set a backup tool needs)",
         ),
-        ("capabilities[10]", "'readFilez' is not a B2 capability; known ones: " + ", ".join(b2.ALL_CAPABILITIES)),
+        ("capabilities[9]", "'readFilez' is not a B2 capability; known ones: " + ", ".join(b2.ALL_CAPABILITIES)),
     ]
 
 
