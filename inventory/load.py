@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from inventory.checks import estate_problems
 from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, Inventory, Location, rule_problems
 
 SECTIONS = (
@@ -104,6 +105,7 @@ def load_inventory(raw: dict[str, Any]) -> Inventory:
         problems = [Problem(render_path(e["loc"]), _message(e), e["type"]) for e in errors]
         raise InventoryError(problems + [_unknown_section(k) for k in unknown]) from None
     rules = [Problem(render_path(loc), msg, "rule") for loc, msg in rule_problems(inventory)]
+    rules += [Problem(render_path(loc), msg, "rule") for loc, msg in estate_problems(inventory)]
     rules += [_unknown_section(k) for k in unknown]
     if rules:
         raise InventoryError(rules)

@@ -88,15 +88,19 @@ def stack_config(stack: str) -> dict[str, str]:
 
 
 def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None = None,
-               env: dict[str, str] | None = None) -> tuple[list[Registered], dict[str, Any]]:
-    """Build the estate of a stack under mocks; return registrations and the exported runbook."""
+               env: dict[str, str] | None = None,
+               monitor: RecordingMonitor | None = None) -> tuple[list[Registered], dict[str, Any]]:
+    """Build the estate of a stack under mocks; return registrations and the exported runbook.
+
+    Pass `monitor` to inspect what was registered when the program raises."""
+    from components.credentials import require_credentials
     from components.estate import build_estate
     from components.stack_config import load_stack_inventory
     from plan import build_plan
     from runbook.contract import runbook_contract
 
     mocks = EstateMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="homelab-backups", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config if config is not None else stack_config(stack))
     saved = {k: os.environ.get(k) for k in (env or {})}
@@ -107,6 +111,7 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
         def program():
             inventory = load_stack_inventory()
             plan = build_plan(inventory)
+            require_credentials(inventory, plan)
             estate = build_estate(inventory, plan)
             exported["runbook"] = runbook_contract(inventory, plan)
             exported["estate"] = estate

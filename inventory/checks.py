@@ -1,0 +1,14 @@
+"""Checks beyond shapes and tier rules: values tools would refuse, one repository per source, derived names.
+
+Each concern lives in its own module; this one only gathers their problems for `load_inventory`.
+"""
+
+from __future__ import annotations
+
+from inventory.inputs import input_problems
+from inventory.models import Inventory, Location
+
+
+def estate_problems(inv: Inventory) -> list[tuple[Location, str]]:
+    """Every problem the later checks find, each located in the inventory."""
+    return input_problems(inv)
