@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from inventory.inputs import input_problems
 from inventory.models import Inventory, Location
+from inventory.storage import storage_problems
 from inventory.uniqueness import uniqueness_problems
 
 
 def estate_problems(inv: Inventory) -> list[tuple[Location, str]]:
     """Every problem the later checks find, each located in the inventory."""
-    return input_problems(inv) + uniqueness_problems(inv)
+    return input_problems(inv) + uniqueness_problems(inv) + storage_problems(inv)

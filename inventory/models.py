@@ -287,6 +287,10 @@ class Kubernetes(Strict):
     secret_delivery: Literal["secret", "external-secret"] = "external-secret"
     external_secret_store: K8sName = "onepassword"
     volume_snapshot_class: K8sName | None = None
+    snapshot_classes: tuple[K8sName, ...] = ()
+    """Storage classes whose CSI driver takes snapshots and clones, even if their name says otherwise."""
+    snapshotless_classes: tuple[K8sName, ...] = ()
+    """Further storage classes that cannot snapshot (local-path, hostpath and NFS subdir classes are known)."""
 
 
 class Truenas(Strict):
