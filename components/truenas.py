@@ -118,7 +118,8 @@ class TruenasProtection(pulumi.ComponentResource):
             scripts = truenas.healthchecks_scripts(f"{args.healthchecks_base}{copy.healthcheck_slug}")
         truenas.CloudSyncTask(
             f"{child}-sync", connection=args.connection, path=path, credentials=credential.id,
-            attributes={"bucket": copy.bucket, "folder": copy.repository}, schedule=copy.schedule.truenas(),
+            attributes={"bucket": copy.bucket, "folder": copy.repository},
+            schedule=copy.schedule.shifted(args.plan.nas_utc_offset_minutes).truenas(),
             direction="PUSH", transfer_mode=TRANSFER_MODE[args.plan.tier], description=f"homelab-backups {child}",
             encryption=copy.offsite, filename_encryption=copy.offsite,
             encryption_password=password.value if copy.offsite else None,

@@ -265,6 +265,7 @@ class Schedule(Strict):
 
     maintenance_window: Window = Window()
     timezone: str = "UTC"
+    """IANA zone the maintenance window is local time in, e.g. `Europe/Berlin`."""
 
 
 class Healthchecks(Strict):
@@ -305,6 +306,9 @@ class Truenas(Strict):
     """PEM bundle for a NAS with a private CA."""
     nfs_host: str | None = None
     """Hostname pods use to mount NAS exports, when it differs from `host`."""
+    timezone: str | None = None
+    """The NAS's own zone (System > General > Localization), which its tasks' times are read in; defaults to
+    schedule.timezone."""
 
 
 class Inventory(Strict):

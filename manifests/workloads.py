@@ -95,6 +95,8 @@ def cronjob(
         "metadata": metadata(name, namespace, object_labels),
         "spec": {
             "schedule": schedule,
+            # Plan schedules are UTC (plan/zones.py); say so, or the controller manager's own zone applies.
+            "timeZone": "Etc/UTC",
             "concurrencyPolicy": "Forbid",
             # A missed start (controller down) runs late within the hour, never as a burst of catch-up jobs.
             "startingDeadlineSeconds": 3600,

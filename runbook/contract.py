@@ -235,7 +235,7 @@ def _copy(ds: Dataset, copy: CopyPlan, index: int, ping_base: str | None,
         "endpoint": copy.endpoint,
         "region": copy.region,
         "repository": copy.repository,
-        "schedule": {"cron": copy.schedule.five_field(), "human": copy.schedule.human()},
+        "schedule": {"cron": copy.schedule.five_field(), "human": f"{copy.schedule.human()} UTC"},
         "retention": copy.retention.levels(),
         "lock_days": copy.lock_days,
     }
