@@ -109,8 +109,9 @@ class TruenasProtection(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(parent=self, protect=True)
         password = GeneratedSecret(f"{child}-sync-password", opts=keep)
         salt = GeneratedSecret(f"{child}-sync-salt", opts=keep)
+        # Never cut: inventory/names.py refuses names over TrueNAS's 100 characters, so two never collide.
         credential = truenas.CloudCredential(
-            f"{child}-credential", connection=args.connection, name=f"hlb-{child}"[:100],
+            f"{child}-credential", connection=args.connection, name=f"hlb-{child}",
             provider=args.credentials[copy.destination].apply(lambda creds: cloud_provider(copy, creds)),
             context=name, opts=pulumi.ResourceOptions(parent=self))
         scripts: tuple[str | None, str | None] = (None, None)
