@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.components.test_any_inventory import ENV, bent_inventories
@@ -31,7 +31,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     return Engine(Path(tmp_path_factory.mktemp("pack-agrees")))
 
 
-@settings(max_examples=6, deadline=None, derandomize=True,
+@settings(max_examples=6, deadline=None, derandomize=True, phases=(Phase.explicit, Phase.generate),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(raw=st.one_of(inventories(max_datasets=4), bent_inventories()))
@@ -41,6 +41,7 @@ def test_what_the_inventory_accepts_the_pack_passes(engine, raw):
         state = deployment.from_program("test", env=ENV, config=config)
     except pulumi.RunError:
         assume(False)  # refused by the inventory: nothing to compare
-    analysis = engine.analyze("drawn", state)
+    budget = {"cost-enforce-monthly-budget": {"budgetUsdPerMonth": raw["budget_usd_per_month"]}}
+    analysis = engine.analyze("drawn", state, budget)
     assert analysis.mandatory() == [], f"{json.dumps(raw, indent=1)}\n{analysis.describe()}"
     assert analysis.returncode == 0, analysis.stderr
