@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.credentials import require_credentials
 from components.estate import build_estate
 from components.runtime import tune_for_large_graphs
 from components.stack_config import load_stack_inventory
@@ -11,6 +12,7 @@ from runbook.contract import runbook_contract
 tune_for_large_graphs()
 inventory = load_stack_inventory()
 plan = build_plan(inventory)
+require_credentials(inventory, plan)
 estate = build_estate(inventory, plan)
 
 pulumi.export("runbook", runbook_contract(inventory, plan))

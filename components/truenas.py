@@ -112,8 +112,9 @@ class TruenasProtection(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(parent=self, protect=True)
         password = GeneratedSecret(f"{child}-sync-password", opts=keep)
         salt = GeneratedSecret(f"{child}-sync-salt", opts=keep)
+        # Never cut: inventory/names.py refuses names over TrueNAS's 100 characters, so two never collide.
         credential = truenas.CloudCredential(
-            f"{child}-credential", connection=args.connection, name=f"hlb-{child}"[:100],
+            f"{child}-credential", connection=args.connection, name=f"hlb-{child}",
             provider=args.credentials[copy.destination].apply(lambda creds: cloud_provider(copy, creds)),
             context=name, opts=pulumi.ResourceOptions(parent=self))
         scripts: tuple[str | None, str | None] = (None, None)
@@ -121,7 +122,8 @@ class TruenasProtection(pulumi.ComponentResource):
             scripts = truenas.healthchecks_scripts(f"{args.healthchecks_base}{copy.healthcheck_slug}")
         truenas.CloudSyncTask(
             f"{child}-sync", connection=args.connection, path=path, credentials=credential.id,
-            attributes={"bucket": copy.bucket, "folder": copy.repository}, schedule=copy.schedule.truenas(),
+            attributes={"bucket": copy.bucket, "folder": copy.repository},
+            schedule=copy.schedule.shifted(args.plan.nas_utc_offset_minutes).truenas(),
             direction="PUSH", transfer_mode=TRANSFER_MODE[args.plan.tier], description=f"homelab-backups {child}",
             encryption=copy.offsite, filename_encryption=copy.offsite,
             encryption_password=password.value if copy.offsite else None,

@@ -8,7 +8,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from inventory.checks import estate_problems
 from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, Inventory, Location, rule_problems
+from inventory.names import name_problems
 
 SECTIONS = (
     "destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "truenas", "budget_usd_per_month",
@@ -104,6 +106,10 @@ def load_inventory(raw: dict[str, Any]) -> Inventory:
         problems = [Problem(render_path(e["loc"]), _message(e), e["type"]) for e in errors]
         raise InventoryError(problems + [_unknown_section(k) for k in unknown]) from None
     rules = [Problem(render_path(loc), msg, "rule") for loc, msg in rule_problems(inventory)]
+    rules += [Problem(render_path(loc), msg, "rule") for loc, msg in estate_problems(inventory)]
+    if not rules:
+        # Derived names come from the plan, which only a consistent inventory compiles.
+        rules = [Problem(render_path(loc), msg, "rule") for loc, msg in name_problems(inventory)]
     rules += [_unknown_section(k) for k in unknown]
     if rules:
         raise InventoryError(rules)

@@ -280,6 +280,7 @@ class Schedule(Strict):
 
     maintenance_window: Window = Window()
     timezone: str = "UTC"
+    """IANA zone the maintenance window is local time in, e.g. `Europe/Berlin`."""
 
 
 class Healthchecks(Strict):
@@ -302,6 +303,10 @@ class Kubernetes(Strict):
     secret_delivery: Literal["secret", "external-secret"] = "external-secret"
     external_secret_store: K8sName = "onepassword"
     volume_snapshot_class: K8sName | None = None
+    snapshot_classes: tuple[K8sName, ...] = ()
+    """Storage classes whose CSI driver takes snapshots and clones, even if their name says otherwise."""
+    snapshotless_classes: tuple[K8sName, ...] = ()
+    """Further storage classes that cannot snapshot (local-path, hostpath and NFS subdir classes are known)."""
 
 
 class Truenas(Strict):
@@ -318,6 +323,9 @@ class Truenas(Strict):
     """PEM bundle for a NAS with a private CA."""
     nfs_host: str | None = None
     """Hostname pods use to mount NAS exports, when it differs from `host`."""
+    timezone: str | None = None
+    """The NAS's own zone (System > General > Localization), which its tasks' times are read in; defaults to
+    schedule.timezone."""
 
     @model_validator(mode="after")
     def _tls_off_only_with_a_reason(self) -> Truenas:

@@ -38,9 +38,13 @@ VERIFY = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1",
 PING_FUNCTION = (
     'ping() { [ -n "${HC_URL:-}" ] || return 0; '
     'if command -v curl >/dev/null 2>&1; then curl -fsS -m 10 --retry 5 -o /dev/null --data-raw "$2" "$HC_URL$1"; '
-    'else wget -q -T 10 -O /dev/null --post-data "$2" "$HC_URL$1"; fi || true; }'
+    'else wget -q -T 10 -O /dev/null --post-data "$2" "$HC_URL$1"; fi && return 0; '
+    'echo "Healthchecks ping${1:+ $1} failed: check monitoring.healthchecks.ping_base; failing this run so the '
+    'missing report is seen" >&2; exit 1; }'
 )
-"""`ping <suffix> <body>`: report to Healthchecks when HC_URL is set; a failed ping never fails the job."""
+"""`ping <suffix> <body>`: report to Healthchecks when HC_URL is set. A ping that fails (wrong ping key, server
+unreachable) ends the job with exit 1, so the Job shows failed instead of hiding that alerting is dead. The URL is
+never printed: it carries the project's ping key."""
 
 
 def pod_security(uid: int, gid: int) -> dict[str, Any]:
@@ -91,6 +95,8 @@ def cronjob(
         "metadata": metadata(name, namespace, object_labels),
         "spec": {
             "schedule": schedule,
+            # Plan schedules are UTC (plan/zones.py); say so, or the controller manager's own zone applies.
+            "timeZone": "Etc/UTC",
             "concurrencyPolicy": "Forbid",
             # A missed start (controller down) runs late within the hour, never as a burst of catch-up jobs.
             "startingDeadlineSeconds": 3600,

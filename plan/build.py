@@ -30,6 +30,7 @@ from plan.model import (
     Writer,
 )
 from plan.stagger import JobRequest, assign
+from plan.zones import utc_offsets, utc_window
 
 ABORT_MULTIPART_DAYS = 7
 SNAPSHOT_LANE = "nas-snapshots"
@@ -65,7 +66,8 @@ def pgbackrest_retention(retention: Retention, diff_every_hours: int = 24, lock_
 
 def build_plan(inv: Inventory) -> Plan:
     """Compile the whole inventory. Pure and deterministic: same inventory, same plan."""
-    window = inv.schedule.maintenance_window.minutes()
+    # Every schedule is UTC; the window is local, narrowed so a start stays inside it in both DST seasons.
+    window = utc_window(inv.schedule.maintenance_window.minutes(), inv.schedule.timezone)
     jobs: list[JobRequest] = []
     pending: list[tuple[Dataset, list[dict]]] = []
 
@@ -188,7 +190,7 @@ def _dataset_plan(
         levels = []
         for level, count in tier.local_retention.levels().items():
             cron = times[f"{ds.name}/snapshot/{level}"]
-            schedule = cron.truenas()
+            schedule = cron.shifted(nas_utc_offset(inv)).truenas()
             if level == "monthly":
                 schedule = {**schedule, "dom": "1"}
             elif level == "yearly":
@@ -221,7 +223,18 @@ def _dataset_plan(
         drill_every_days=tier.drill_every_days,
         alerts=tier.alerts,
         media=tuple(sorted({primary} | {c.media for c in copies})),
+        nas_utc_offset_minutes=nas_utc_offset(inv) if isinstance(source, TruenasSource) else 0,
     )
+
+
+def nas_utc_offset(inv: Inventory) -> int:
+    """Minutes the NAS's clock is ahead of UTC in its standard time: TrueNAS reads task times in its own zone.
+
+    Standard time, because the UTC window was narrowed at its end by the DST shift: when the NAS shares the
+    schedule's zone, its tasks then land inside the window in both seasons.
+    """
+    zone = (inv.truenas.timezone if inv.truenas else None) or inv.schedule.timezone
+    return utc_offsets(zone)[0]
 
 
 def _with_export_copies(datasets: list[DatasetPlan]) -> list[DatasetPlan]:

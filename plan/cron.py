@@ -56,6 +56,13 @@ class Cron:
         first = self.minute_of_day % (self.every_hours * 60)
         return [d * DAY_MINUTES + m for d in days for m in range(first, DAY_MINUTES, self.every_hours * 60)]
 
+    def shifted(self, minutes: int) -> Cron:
+        """The same starts on a clock `minutes` ahead (e.g. UTC to a zone's local time); weekly jobs keep their
+        instant, so their weekday moves when the shift crosses midnight."""
+        total = self.minute_of_day + minutes
+        weekday = None if self.weekday is None else (self.weekday + total // DAY_MINUTES) % 7
+        return Cron(total % DAY_MINUTES, self.every_hours, weekday)
+
     # --- dialects -----------------------------------------------------------------------------
 
     def five_field(self) -> str:

@@ -131,6 +131,8 @@ class DatasetPlan:
     alerts: tuple[str, ...] = ()
     media: tuple[str, ...] = ()
     """Distinct media holding the data, primary included."""
+    nas_utc_offset_minutes: int = 0
+    """NAS datasets: how far the NAS's clock is ahead of UTC; its tasks get the copies' UTC times shifted by this."""
 
     @property
     def copy_count(self) -> int:

@@ -72,6 +72,13 @@ def _pvc_steps(source: PvcSource) -> list[dict[str, str]]:
               "same time and leave a mix of old and new files. This scales every Deployment and StatefulSet in "
               "the namespace to zero; narrow it to the app if the namespace holds others.",
               f"kubectl -n {ns} scale deploy,sts --all --replicas=0"),
+        *([_step("Expect a crash-consistent copy at best",
+                 f"Backups of claim {source.claim} (storage class {source.storage_class}) use copy_method Direct: "
+                 "the mover reads the live files while the app runs, with no snapshot to freeze them. Files "
+                 "written during a backup (databases above all) can come back torn. If the app refuses the "
+                 "restored data, restore an older point in time, and protect its database with an export "
+                 "dataset (pg_dump or sqlite) for a consistent copy.")]
+          if source.copy_method == "Direct" else []),
         _step("Choose the copy to restore from",
               "Each copy of this dataset is a complete, independent repository with its own restore object "
               "(restore_object). "
@@ -230,7 +237,7 @@ def _copy(ds: Dataset, copy: CopyPlan, index: int, ping_base: str | None,
         "endpoint": copy.endpoint,
         "region": copy.region,
         "repository": copy.repository,
-        "schedule": {"cron": copy.schedule.five_field(), "human": copy.schedule.human()},
+        "schedule": {"cron": copy.schedule.five_field(), "human": f"{copy.schedule.human()} UTC"},
         "retention": copy.retention.levels(),
         "lock_days": copy.lock_days,
     }

@@ -9,6 +9,7 @@ import pytest
 
 BASE_ESTATE: dict[str, Any] = {
     "truenas": {"host": "citadel.internal"},
+    "budget_usd_per_month": 100,
     "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/ping-key/"}},
     "destinations": [
         {"name": "nas", "kind": "nfs", "server": "citadel.internal", "path": "/mnt/storage0/backups"},

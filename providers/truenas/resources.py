@@ -111,8 +111,10 @@ def healthchecks_scripts(ping_url: str) -> tuple[str, str]:
     """Pre/post scripts for a cloud sync task that ping a Healthchecks check: `/start` before, success after.
 
     TrueNAS runs the post script only when rclone succeeded, so a failed run sends no success ping and the check's
-    grace period raises the alert. Both pings end in `|| true`: a non-zero pre script aborts the sync, and a
-    monitoring outage must never stop a backup. The scripts run with the encryption password in their environment
+    grace period raises the alert. The pre ping ends in `|| true`: a non-zero pre script aborts the sync, and a
+    monitoring outage must never stop a backup. The post ping does not: when it fails (wrong ping key, Healthchecks
+    unreachable) the task ends FAILED on the NAS instead of looking fine while alerting is dead. The scripts run
+    with the encryption password in their environment
     (CLOUD_SYNC_ENCRYPTION_PASSWORD), so they print nothing and never echo the environment.
     """
     parts = urlsplit(ping_url.strip())
@@ -130,7 +132,7 @@ def healthchecks_scripts(ping_url: str) -> tuple[str, str]:
     start = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/start", fragment=""))
     command = "curl -fsS -m 10 --retry 5 -o /dev/null"
     header = "#!/bin/sh\n# Healthchecks ping managed by Pulumi (homelab-backups); prints nothing.\n"
-    return f"{header}{command} {shlex.quote(start)} || true\n", f"{header}{command} {shlex.quote(success)} || true\n"
+    return f"{header}{command} {shlex.quote(start)} || true\n", f"{header}{command} {shlex.quote(success)}\n"
 
 
 def naming_schema_problem(schema: str) -> str | None:

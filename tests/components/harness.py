@@ -122,18 +122,20 @@ def supplied_identity_env() -> dict[str, str]:
 
 def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None = None,
                env: dict[str, str] | None = None, supply_identities: bool = True,
-               ) -> tuple[list[Registered], dict[str, Any]]:
+               monitor: RecordingMonitor | None = None) -> tuple[list[Registered], dict[str, Any]]:
     """Build the estate of a stack under mocks; return registrations and the exported runbook.
 
     With `supply_identities`, writers of destinations whose keys the user supplies get stand-in keys (any value
-    works under mocks), unless `env` already names them."""
+    works under mocks), unless `env` already names them. Pass `monitor` to inspect what was registered when the
+    program raises."""
+    from components.credentials import require_credentials
     from components.estate import build_estate
     from components.stack_config import load_stack_inventory
     from plan import build_plan
     from runbook.contract import runbook_contract
 
     mocks = EstateMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="homelab-backups", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config if config is not None else stack_config(stack))
     env = {**(supplied_identity_env() if supply_identities else {}), **(env or {})}
@@ -145,6 +147,7 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
         def program():
             inventory = load_stack_inventory()
             plan = build_plan(inventory)
+            require_credentials(inventory, plan)
             estate = build_estate(inventory, plan)
             exported["runbook"] = runbook_contract(inventory, plan)
             exported["estate"] = estate

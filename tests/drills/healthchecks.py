@@ -38,7 +38,8 @@ class FakeHealthchecks:
 
     @property
     def ping_base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/ping/"
+        # Slug pings live under a project ping key, as on a real server.
+        return f"http://127.0.0.1:{self._server.server_address[1]}/ping/drill-ping-key/"
 
     def __enter__(self) -> FakeHealthchecks:
         self._thread.start()

@@ -42,7 +42,7 @@ def test_drill_restores_the_newest_snapshot_read_only_and_reports(estate: DrillE
     assert tree_digest(restored) == restic_repository.expected
     requests = estate.plain.since(mark)
     assert requests and {r.method for r in requests} <= {"GET", "HEAD"}, sorted({r.method for r in requests})
-    url = f"/ping/backup-{RESTIC_DATASET}-{RESTIC_DESTINATION}-drill"
+    url = f"/ping/drill-ping-key/backup-{RESTIC_DATASET}-{RESTIC_DESTINATION}-drill"
     pings = _pings(estate, pinged)
     assert [p for p, _ in pings] == [url + "/start", url]
     assert "restore drill passed" in pings[-1][1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import jsonschema
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("HOMELAB_BACKUPS_SHARED", REPO.parent / "shared"))
+"""The shared reference data; worktrees outside the main checkout point HOMELAB_BACKUPS_SHARED at it."""
 CRD_DIR = SHARED / "crds"
 
 UPSTREAM_VOLSYNC = "volsync"

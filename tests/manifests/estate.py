@@ -29,7 +29,7 @@ RAW: dict[str, Any] = {
         {"name": "b2", "kind": "b2", "region": "us-east-005"},
         {"name": "r2", "kind": "r2", "account_id": "0123456789abcdef0123456789abcdef"},
         {
-            "name": "minio-in-cluster-storage", "kind": "s3-compatible", "endpoint": "http://minio.storage.svc:9000",
+            "name": "minio-in-cluster", "kind": "s3-compatible", "endpoint": "http://minio.storage.svc:9000",
             "flavour": "minio", "offsite": False,
         },
     ],
@@ -47,13 +47,13 @@ RAW: dict[str, Any] = {
                        "cache_capacity": "4Gi"},
         },
         {
-            "name": "grafana", "tier": 2, "size_gb": 1, "destinations": ["nas", "minio-in-cluster-storage"],
+            "name": "grafana", "tier": 2, "size_gb": 1, "destinations": ["nas", "minio-in-cluster"],
             "source": {"kind": "pvc", "namespace": "monitoring", "claim": "grafana", "storage_class": "ceph-block",
                        "capacity": "5Gi", "mover": "kopia"},
         },
         {
-            "name": "home-assistant-config-with-a-rather-long", "tier": 2, "size_gb": 1,
-            "destinations": ["nas", "minio-in-cluster-storage"],
+            "name": "home-assistant-config", "tier": 2, "size_gb": 1,
+            "destinations": ["nas", "minio-in-cluster"],
             "source": {"kind": "pvc", "namespace": "home-automation", "claim": "home-assistant-config",
                        "storage_class": "ceph-block", "capacity": "2Gi", "copy_method": "Clone"},
         },

@@ -147,7 +147,7 @@ def test_tier1_checks_every_copy_weekly_and_drills_monthly() -> None:
 
 
 def test_tier2_checks_monthly_and_drills_nothing() -> None:
-    for name in ("grafana", "home-assistant-config-with-a-rather-long"):
+    for name in ("grafana", "home-assistant-config"):
         ds, dp = estate.dataset(name)
         assert dp.verify_every_days == 30 and dp.drill_every_days == 0
         checks = _checks(name)

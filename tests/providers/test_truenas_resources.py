@@ -110,10 +110,10 @@ def make_credential(sim: TrueNASSimulator) -> int:
 # --- pure helpers --------------------------------------------------------------------------------------------------
 
 
-def test_healthchecks_scripts_ping_start_then_success_and_never_fail_the_backup() -> None:
+def test_healthchecks_scripts_ping_start_then_success_and_a_failed_success_ping_fails_the_task() -> None:
     pre, post = healthchecks_scripts(PING + "/")
     assert pre.splitlines()[-1] == f"curl -fsS -m 10 --retry 5 -o /dev/null {PING}/start || true"
-    assert post.splitlines()[-1] == f"curl -fsS -m 10 --retry 5 -o /dev/null {PING} || true"
+    assert post.splitlines()[-1] == f"curl -fsS -m 10 --retry 5 -o /dev/null {PING}"
     for script in (pre, post):
         assert script.startswith("#!/bin/sh\n")
         assert not any(word in script for word in ("env", "echo", "printenv", "set -x", "$"))

@@ -7,6 +7,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 OFFSITE_KINDS = ("b2", "r2", "s3", "s3-compatible")
+BUDGET_USD = 1000
+"""Above what drawn estates cost; the pack is configured with the same budget when it judges them."""
 
 
 def _destination(kind: str, index: int) -> dict[str, Any]:
@@ -64,7 +66,8 @@ def inventories(draw, max_datasets: int = 12) -> dict[str, Any]:
     window = draw(st.sampled_from([("00:30", "05:00"), ("22:00", "02:00"), ("01:00", "01:30")]))
     return {"destinations": dests, "datasets": items, "truenas": {"host": "nas.internal"},
             "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/key/"}},
-            "schedule": {"maintenance_window": {"start": window[0], "end": window[1]}}}
+            "schedule": {"maintenance_window": {"start": window[0], "end": window[1]}},
+            "budget_usd_per_month": BUDGET_USD}
 
 
 tier1_inventories = inventories().map(

@@ -1,0 +1,60 @@
+"""Every credential a stack needs is checked before the first resource is registered, all listed at once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.stack_config import MissingCredentialsError
+from tests.components.harness import EstateMocks, RecordingMonitor, run_estate
+from tests.conftest import BASE_ESTATE
+
+FULL_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas"}
+
+
+def _config(extra: dict | None = None) -> dict[str, str]:
+    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in BASE_ESTATE.items()}
+    config |= extra or {}
+    return config
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_missing_credentials_listed_at_once_and_nothing_registered(preview):
+    monitor = RecordingMonitor(EstateMocks())
+    with pytest.raises(MissingCredentialsError) as caught:
+        run_estate("test", preview=preview, config=_config(), env={}, monitor=monitor)
+    assert str(caught.value) == (
+        "2 credential(s) missing; nothing was changed:\n"
+        "  - 'b2' has no ['key_id', 'key']: run pulumi config set --secret --path 'credentials.b2.key_id' ...; "
+        "pulumi config set --secret --path 'credentials.b2.key' ... (or export HLB_B2_KEY_ID, HLB_B2_KEY)\n"
+        "  - 'truenas' has no ['api_key']: run pulumi config set --secret --path 'credentials.truenas.api_key' ... "
+        "(or export HLB_TRUENAS_API_KEY)")
+    assert monitor.requests == []
+
+
+def test_one_field_missing_from_config_is_named():
+    stored = json.dumps({"b2": {"key_id": "id"}, "truenas": {"api_key": "k"}})
+    monitor = RecordingMonitor(EstateMocks())
+    with pytest.raises(MissingCredentialsError) as caught:
+        run_estate("test", config=_config({"homelab-backups:credentials": stored}), env={}, monitor=monitor)
+    assert str(caught.value) == (
+        "1 credential(s) missing; nothing was changed:\n"
+        "  - 'b2' has no ['key']: run pulumi config set --secret --path 'credentials.b2.key' ... "
+        "(or export HLB_B2_KEY)")
+    assert monitor.requests == []
+
+
+def test_credentials_from_config_and_environment_together_suffice():
+    stored = json.dumps({"b2": {"key_id": "id", "key": "SECRET"}})
+    registered, _ = run_estate("test", config=_config({"homelab-backups:credentials": stored}),
+                               env={"HLB_TRUENAS_API_KEY": "SECRET-nas"})
+    assert any(r.typ.endswith("b2:Bucket") for r in registered)
+
+
+def test_credentials_the_plan_does_not_use_are_not_required():
+    estate = {**BASE_ESTATE, "datasets": BASE_ESTATE["datasets"][1:2]}
+    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in estate.items()}
+    registered, _ = run_estate("test", config=config, env={})
+    assert registered
+    assert not any("b2:" in r.typ or "truenas:" in r.typ for r in registered)
