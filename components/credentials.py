@@ -11,8 +11,9 @@ import os
 import pulumi
 
 from components.estate import ADMIN_FIELDS
-from components.stack_config import PROJECT, MissingCredentialsError, env_prefix
+from components.stack_config import IDENTITY_FIELDS, PROJECT, ROLES, MissingCredentialsError, env_prefix, identity_env
 from inventory.models import Inventory
+from plan.capabilities import identities_of
 from plan.model import Plan
 
 NAS_CREDENTIAL = ("truenas", ("api_key",))
@@ -49,15 +50,46 @@ def missing_credentials(inventory: Inventory, plan: Plan,
     return missing
 
 
+def missing_identities(plan: Plan, config: pulumi.Config | None = None) -> list[tuple[str, list[str], list[str]]]:
+    """(config path, missing fields, their environment names) for every tool key the user must supply.
+
+    Destinations the program cannot create keys on take one key per writer and role from the user (README, 'Keys
+    per writer'); like the admin keys, their presence is checked before anything is registered.
+    """
+    config = config or pulumi.Config(PROJECT)
+    stored = config.get_object("credentials") or {}
+    stored = stored if isinstance(stored, dict) else {}
+    missing = []
+    for bucket in plan.buckets:
+        if identities_of(bucket.kind, bucket.flavour) != "supplied":
+            continue
+        for writer in bucket.writers:
+            for role in ROLES:
+                entry = ((stored.get(bucket.destination) or {}).get(f"{role}s") or {}).get(writer.key) or {}
+                entry = entry if isinstance(entry, dict) else {}
+                absent = [f for f in IDENTITY_FIELDS
+                          if not entry.get(f) and not os.environ.get(identity_env(bucket.destination, role,
+                                                                                  writer.key, f))]
+                if absent:
+                    missing.append((f"credentials.{bucket.destination}.{role}s.{writer.key}", absent,
+                                    [identity_env(bucket.destination, role, writer.key, f) for f in absent]))
+    return missing
+
+
 def require_credentials(inventory: Inventory, plan: Plan, config: pulumi.Config | None = None) -> None:
     """Stop before anything is registered when a credential is missing, naming each and how to set it."""
     missing = missing_credentials(inventory, plan, config)
-    if not missing:
+    identities = missing_identities(plan, config)
+    if not missing and not identities:
         return
     lines = []
     for entry, fields in missing:
         commands = "; ".join(f"pulumi config set --secret --path 'credentials.{entry}.{f}' ..." for f in fields)
         names = ", ".join(env_prefix(entry) + f.upper() for f in fields)
         lines.append(f"  - {entry!r} has no {fields}: run {commands} (or export {names})")
+    for path, fields, names in identities:
+        commands = "; ".join(f"pulumi config set --secret --path '{path}.{f}' ..." for f in fields)
+        lines.append(f"  - {path} (a key the program cannot create; README, 'Keys per writer') has no {fields}: "
+                     f"run {commands} (or export {', '.join(names)})")
     raise MissingCredentialsError(
-        f"{len(missing)} credential(s) missing; nothing was changed:\n" + "\n".join(lines))
+        f"{len(missing) + len(identities)} credential(s) missing; nothing was changed:\n" + "\n".join(lines))

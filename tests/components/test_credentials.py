@@ -58,3 +58,34 @@ def test_credentials_the_plan_does_not_use_are_not_required():
     registered, _ = run_estate("test", config=config, env={})
     assert registered
     assert not any("b2:" in r.typ or "truenas:" in r.typ for r in registered)
+
+
+def test_keys_the_user_must_supply_are_checked_before_anything_is_registered():
+    """A Garage server on the LAN gets no keys from the program: each writer's own key and its read-only twin
+    must be supplied, and a missing one stops the run before the first resource, like a missing admin key."""
+    estate = {
+        "destinations": [
+            {"name": "garage", "kind": "s3-compatible", "flavour": "garage", "offsite": False,
+             "endpoint": "https://garage.lan:3900"},
+        ],
+        "datasets": [
+            {"name": "grafana", "tier": 2, "size_gb": 1, "destinations": ["garage"],
+             "source": {"kind": "postgres", "namespace": "monitoring", "cluster": "grafana-db"}},
+        ],
+    }
+    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in estate.items()}
+    admin = {"HLB_GARAGE_ACCESS_KEY_ID": "admin-id", "HLB_GARAGE_SECRET_ACCESS_KEY": "SECRET-admin"}
+    reader = {"HLB_GARAGE_READER_GRAFANA_PGBACKREST_ACCESS_KEY_ID": "r",
+              "HLB_GARAGE_READER_GRAFANA_PGBACKREST_SECRET_ACCESS_KEY": "SECRET-r"}
+    monitor = RecordingMonitor(EstateMocks())
+    with pytest.raises(MissingCredentialsError) as caught:
+        run_estate("test", config=config, env=admin | reader, supply_identities=False, monitor=monitor)
+    assert str(caught.value) == (
+        "1 credential(s) missing; nothing was changed:\n"
+        "  - credentials.garage.writers.grafana-pgbackrest (a key the program cannot create; "
+        "README, 'Keys per writer') has no "
+        "['access_key_id', 'secret_access_key']: run pulumi config set --secret --path "
+        "'credentials.garage.writers.grafana-pgbackrest.access_key_id' ...; pulumi config set --secret --path "
+        "'credentials.garage.writers.grafana-pgbackrest.secret_access_key' ... (or export "
+        "HLB_GARAGE_WRITER_GRAFANA_PGBACKREST_ACCESS_KEY_ID, HLB_GARAGE_WRITER_GRAFANA_PGBACKREST_SECRET_ACCESS_KEY)")
+    assert monitor.requests == []
