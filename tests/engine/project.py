@@ -1,4 +1,5 @@
-"""A throwaway copy of the project driven by the real engine built by scripts/toolchain.sh.
+"""A throwaway copy of the project driven by the real engine built by scripts/toolchain.sh, and the path a user's
+pipeline walks through it (`UserPath`), which every engine scenario follows.
 
 Each copy has its own file backend, PULUMI_HOME and loopback S3 port, so engine tests never touch the
 checkout's state or the demo's server.
@@ -11,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ NOT_PROGRAM = {".git", ".venv", ".toolchain", ".pulumi-state", ".pulumi-home", "
                "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", "docs"}
 """Everything else in the checkout is copied, so a new program package never needs listing here."""
 PASSPHRASE = "engine-tests"
+PACK = ROOT / "policies"
+WIRE_CAPTURE = ROOT / "tests" / "engine" / "wire_capture"
+"""A sitecustomize that records every dynamic-provider Check/Diff request (see its docstring)."""
 
 
 def free_port() -> int:
@@ -36,6 +41,10 @@ class EngineProject:
         self.state = workdir / "state"
         self.s3_port = s3_port
         self.extra_env: dict[str, str] = {}
+        self.capture: Path | None = None
+        """When set, dynamic providers append the raw Check/Diff requests they receive to this file."""
+        self.step_of: dict[int, str] = {}
+        """First line of each step in the capture file (see `UserPath.pulumi`)."""
         shutil.copytree(ROOT, self.dir, ignore=lambda d, names: [n for n in names if n in NOT_PROGRAM])
         (self.dir / ".venv").symlink_to(ROOT / ".venv")  # Pulumi.yaml's virtualenv, used by dynamic providers
         self.state.mkdir(parents=True)
@@ -56,6 +65,9 @@ class EngineProject:
             "HLB_LOCAL_S3_ACCESS_KEY_ID": "engine-test-key",
             "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "engine-test-secret",
         }
+        if self.capture is not None:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(WIRE_CAPTURE), env.get("PYTHONPATH")) if p)
+            env["HLB_WIRE_CAPTURE"] = str(self.capture)
         return env | self.extra_env
 
     def run(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess[str]:
@@ -71,6 +83,129 @@ class EngineProject:
     def outputs(self, stack: str, show_secrets: bool = False) -> dict[str, Any]:
         args = ["stack", "output", "--stack", stack, "--json"] + (["--show-secrets"] if show_secrets else [])
         return json.loads(self.run(*args).stdout)
+
+    def resources(self, stack: str) -> list[dict[str, Any]]:
+        """The stack's resources as its state holds them (`pulumi stack export`)."""
+        exported = json.loads(self.run("stack", "export", "--stack", stack).stdout)
+        return exported["deployment"].get("resources") or []
+
+    def write_stack(self, stack: str, config: dict[str, Any]) -> None:
+        """Pulumi.<stack>.yaml with `config` (keys without the project prefix get it)."""
+        import yaml
+
+        keys = {(k if ":" in k else f"homelab-backups:{k}"): v for k, v in config.items()}
+        (self.dir / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": keys}, sort_keys=False))
+
+
+def _changes(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """The step counts of a `--json` preview: {"create": 40, "same": 2, ...}."""
+    return dict(json.loads(result.stdout).get("changeSummary") or {})
+
+
+@dataclass
+class UserPath:
+    """What a user's pipeline runs on a new stack, in order; each step keeps its process result for the tests.
+
+    1. `pulumi preview --policy-pack policies` of the empty stack (the pull request that adds the estate);
+    2. `pulumi up`;
+    3. a preview and 4. an `up` that must both report no changes (`--expect-no-changes`);
+    5. `pulumi destroy`, which the README says refuses protected resources (buckets, keys, generated secrets).
+    With `capture` set, every Check/Diff request of steps 1-4 is recorded (see tests/engine/wire_capture).
+    """
+
+    project: EngineProject
+    stack: str
+    steps: dict[str, subprocess.CompletedProcess[str]] = field(default_factory=dict)
+    def pulumi(self, step: str, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        capture = self.project.capture
+        if capture is not None:
+            lines = len(capture.read_text(encoding="utf-8").splitlines()) if capture.exists() else 0
+            self.project.step_of[lines] = step
+        result = self.project.run(*args, "--stack", self.stack, check=check, timeout=600)
+        self.steps[step] = result
+        return result
+
+    def begin(self) -> UserPath:
+        """Steps 1 and 2: a new stack, the pull request's preview with the pack, then `up`."""
+        self.project.run("stack", "init", self.stack)
+        self.pulumi("preview-empty", "preview", "--policy-pack", str(PACK), "--json")
+        self.require("preview-empty")
+        self.pulumi("up", "up", "--yes", "--skip-preview")
+        self.require("up")
+        return self
+
+    def again_without_changes(self) -> UserPath:
+        """Steps 3 and 4: the next pull request's preview (with the pack) and `up`, both without changes."""
+        self.pulumi("preview-again", "preview", "--policy-pack", str(PACK), "--expect-no-changes", "--diff")
+        self.pulumi("up-again", "up", "--yes", "--skip-preview", "--expect-no-changes", "--diff")
+        return self
+
+    def require(self, step: str) -> None:
+        result = self.steps[step]
+        assert result.returncode == 0, f"{step} of stack {self.stack} failed:\n{result.stdout}\n{result.stderr}"
+
+    def empty_preview_creates(self) -> dict[str, int]:
+        """What the empty-stack preview planned, per operation."""
+        return _changes(self.steps["preview-empty"])
+
+    def policy_events(self) -> list[dict[str, Any]]:
+        """The pack's diagnostics in the empty-stack preview (none for a compliant estate)."""
+        events = json.loads(self.steps["preview-empty"].stdout).get("diagnostics") or []
+        return [e for e in events if "policy" in (e.get("prefix") or "") or e.get("policyName")]
+
+    def wire_forms(self, scenario: str) -> tuple[set[str], set[str]]:
+        """Forms of the captured Check/Diff requests against tests/providers/wire_forms/<scenario>.json:
+        (only seen now, only stored); both empty when the stored fixtures are what the engine sends."""
+        from tests.providers import wire_forms
+
+        assert self.project.capture is not None, "the project was not capturing"
+        captured = wire_forms.records_from_capture(self.project.capture, self.project.step_of)
+        assert captured, "no Check/Diff request was captured: is tests/engine/wire_capture on PYTHONPATH?"
+        return wire_forms.keep_or_compare(scenario, captured)
+
+    def destroy(self) -> Destroyed:
+        """Step 5 as the README describes it: a plain destroy refuses the protected resources; after
+        `pulumi state unprotect --all` a second destroy removes everything."""
+        before = self.project.resources(self.stack)
+        refused = self.pulumi("destroy", "destroy", "--yes", "--skip-preview")
+        left = self.project.resources(self.stack)
+        self.project.run("state", "unprotect", "--stack", self.stack, "--all", "--yes")
+        self.pulumi("destroy-unprotected", "destroy", "--yes", "--skip-preview")
+        self.require("destroy-unprotected")
+        return Destroyed(before, refused, left, self.project.resources(self.stack))
+
+
+@dataclass(frozen=True)
+class Destroyed:
+    """What the two destroys of `UserPath.destroy` did."""
+
+    before: list[dict[str, Any]]
+    refused: subprocess.CompletedProcess[str]
+    left: list[dict[str, Any]]
+    """What the refused destroy left in the state."""
+    after: list[dict[str, Any]]
+
+    def check_refusal(self) -> None:
+        """What the README promises: the plain destroy fails, naming the protected resources, deletes everything
+        else and leaves exactly the protected resources; the destroy after `state unprotect` leaves nothing."""
+        output = self.refused.stdout + self.refused.stderr
+        protected = self.names(self.before, protected=True)
+        assert self.refused.returncode != 0, output
+        assert protected, "nothing in the stack is protected"
+        assert "protected" in output, output
+        assert self.names(self.left) == protected, (
+            f"left after the refused destroy: {sorted(self.names(self.left))}; protected: {sorted(protected)}")
+        assert self.names(self.after) == set()
+
+    @staticmethod
+    def names(resources: list[dict[str, Any]], *, protected: bool | None = None) -> set[str]:
+        """URN names of the custom resources (providers and the stack left out), optionally by protection."""
+        return {
+            r["urn"].rsplit("::", 1)[-1]
+            for r in resources
+            if r.get("custom") and not r["type"].startswith("pulumi:providers:")
+            and (protected is None or bool(r.get("protect")) == protected)
+        }
 
 
 def s3_server(action: str, port: int) -> None:
