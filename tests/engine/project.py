@@ -70,11 +70,12 @@ class EngineProject:
             env["HLB_WIRE_CAPTURE"] = str(self.capture)
         return env | self.extra_env
 
-    def run(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, check: bool = True, timeout: int = 300,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """`pulumi <args>` in the copy, through scripts/env.sh (toolchain PATH, plugins, interpreter shim)."""
         command = f'source "{ROOT}/scripts/env.sh" && cd "{self.dir}" && pulumi "$@"'
-        result = subprocess.run(["bash", "-c", command, "pulumi", *args], env=self.env(), capture_output=True,
-                                text=True, timeout=timeout)
+        result = subprocess.run(["bash", "-c", command, "pulumi", *args], env=self.env() | (env or {}),
+                                capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             output = f"{result.stdout}\n{result.stderr}"
             raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{output}")
@@ -97,11 +98,6 @@ class EngineProject:
         (self.dir / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": keys}, sort_keys=False))
 
 
-def _changes(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
-    """The step counts of a `--json` preview: {"create": 40, "same": 2, ...}."""
-    return dict(json.loads(result.stdout).get("changeSummary") or {})
-
-
 @dataclass
 class UserPath:
     """What a user's pipeline runs on a new stack, in order; each step keeps its process result for the tests.
@@ -116,23 +112,53 @@ class UserPath:
     project: EngineProject
     stack: str
     steps: dict[str, subprocess.CompletedProcess[str]] = field(default_factory=dict)
-    def pulumi(self, step: str, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+
+    def pulumi(self, step: str, *args: str, check: bool = False,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         capture = self.project.capture
         if capture is not None:
             lines = len(capture.read_text(encoding="utf-8").splitlines()) if capture.exists() else 0
             self.project.step_of[lines] = step
-        result = self.project.run(*args, "--stack", self.stack, check=check, timeout=600)
+        result = self.project.run(*args, "--stack", self.stack, check=check, timeout=600, env=env)
         self.steps[step] = result
         return result
 
     def begin(self) -> UserPath:
         """Steps 1 and 2: a new stack, the pull request's preview with the pack, then `up`."""
         self.project.run("stack", "init", self.stack)
-        self.pulumi("preview-empty", "preview", "--policy-pack", str(PACK), "--json")
+        self.preview_with_pack("preview-empty")
         self.require("preview-empty")
         self.pulumi("up", "up", "--yes", "--skip-preview")
         self.require("up")
         return self
+
+    def preview_with_pack(self, step: str) -> subprocess.CompletedProcess[str]:
+        """A pull request's preview with the pack, streamed as engine events (steps, policy findings, summary)."""
+        return self.pulumi(step, "preview", "--policy-pack", str(PACK), "--json",
+                           env={"PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "1"})
+
+    def events(self, step: str) -> list[dict[str, Any]]:
+        """The engine events a `preview_with_pack` step printed."""
+        return [json.loads(line) for line in self.steps[step].stdout.splitlines() if line.startswith("{")]
+
+    def planned(self, step: str = "preview-empty") -> dict[str, int]:
+        """What a preview planned, per operation: {"create": 42}."""
+        (summary,) = [e["summaryEvent"] for e in self.events(step) if "summaryEvent" in e]
+        return dict(summary.get("resourceChanges") or {})
+
+    def planned_types(self, step: str = "preview-empty") -> dict[str, int]:
+        """How many resources of each type a preview planned to create."""
+        counts: dict[str, int] = {}
+        for event in self.events(step):
+            meta = (event.get("resourcePreEvent") or {}).get("metadata") or {}
+            if meta.get("op") == "create":
+                counts[meta["type"]] = counts.get(meta["type"], 0) + 1
+        return counts
+
+    def policy_findings(self, step: str = "preview-empty") -> set[tuple[str, str, str]]:
+        """(enforcement level, policy, resource name) of every violation the pack reported in a preview."""
+        return {(p["enforcementLevel"], p["policyName"], (p.get("resourceUrn") or "").rsplit("::", 1)[-1])
+                for p in (e["policyEvent"] for e in self.events(step) if "policyEvent" in e)}
 
     def again_without_changes(self) -> UserPath:
         """Steps 3 and 4: the next pull request's preview (with the pack) and `up`, both without changes."""
@@ -143,15 +169,6 @@ class UserPath:
     def require(self, step: str) -> None:
         result = self.steps[step]
         assert result.returncode == 0, f"{step} of stack {self.stack} failed:\n{result.stdout}\n{result.stderr}"
-
-    def empty_preview_creates(self) -> dict[str, int]:
-        """What the empty-stack preview planned, per operation."""
-        return _changes(self.steps["preview-empty"])
-
-    def policy_events(self) -> list[dict[str, Any]]:
-        """The pack's diagnostics in the empty-stack preview (none for a compliant estate)."""
-        events = json.loads(self.steps["preview-empty"].stdout).get("diagnostics") or []
-        return [e for e in events if "policy" in (e.get("prefix") or "") or e.get("policyName")]
 
     def wire_forms(self, scenario: str) -> tuple[set[str], set[str]]:
         """Forms of the captured Check/Diff requests against tests/providers/wire_forms/<scenario>.json:

@@ -38,9 +38,9 @@ def _s3(port: int):
 
 
 def test_empty_stack_preview_with_the_pack_plans_only_creates(path):
-    planned = path.empty_preview_creates()
+    planned = path.planned()
     assert set(planned) == {"create"} and planned["create"] > 10, planned
-    assert path.policy_events() == []
+    assert path.policy_findings() == set()
 
 
 def test_up_exports_the_runbook_contract(path):
