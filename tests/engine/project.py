@@ -210,6 +210,8 @@ class Destroyed:
         assert self.refused.returncode != 0, output
         assert protected, "nothing in the stack is protected"
         assert "protected" in output, output
+        unnamed = sorted(name for name in protected if name not in output)
+        assert not unnamed, f"the refusal does not name {unnamed}:\n{output}"
         assert self.names(self.left) == protected, (
             f"left after the refused destroy: {sorted(self.names(self.left))}; protected: {sorted(protected)}")
         assert self.names(self.after) == set()
