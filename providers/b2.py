@@ -47,7 +47,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 from pulumi.dynamic.dynamic import PROVIDER_KEY
-from pulumi.output import contains_unknowns
+
+from providers import wire
 
 REALM = "production"
 BUCKET_TYPE = "allPrivate"
@@ -135,10 +136,10 @@ def lifecycle_rules(lifecycle: Mapping[str, Any] | None) -> list[LifecycleRule]:
     if lifecycle is None:
         return []
     rule: LifecycleRule = {"fileNamePrefix": ""}
-    noncurrent = _whole(lifecycle.get("noncurrent_days"))
+    noncurrent = wire.as_int(lifecycle.get("noncurrent_days"))
     if noncurrent is not None:
         rule["daysFromHidingToDeleting"] = noncurrent
-    abort = _whole(lifecycle.get("abort_multipart_days"))
+    abort = wire.as_int(lifecycle.get("abort_multipart_days"))
     if abort is not None:
         rule["daysFromStartingToCancelingUnfinishedLargeFiles"] = abort
     return [rule]
@@ -159,8 +160,8 @@ def lifecycle_from_rules(rules: Iterable[Mapping[str, Any]]) -> dict[str, Any] |
         return None
     managed = managed or {}
     result: dict[str, Any] = {
-        "noncurrent_days": _whole(managed.get(_HIDDEN_TO_DELETED)),
-        "abort_multipart_days": _whole(managed.get(_UNFINISHED_TO_CANCELED)),
+        "noncurrent_days": wire.as_int(managed.get(_HIDDEN_TO_DELETED)),
+        "abort_multipart_days": wire.as_int(managed.get(_UNFINISHED_TO_CANCELED)),
     }
     if unmanaged:
         result["unmanaged_rules"] = unmanaged
@@ -171,36 +172,13 @@ def _lifecycle_view(value: Any) -> dict[str, Any] | None:
     """A lifecycle input or output in one comparable shape: the wire drops None members and turns ints to floats."""
     if not isinstance(value, Mapping):
         return None
-    view: dict[str, Any] = {key: _whole(value.get(key)) for key in LIFECYCLE_KEYS}
+    view: dict[str, Any] = {key: wire.as_int(value.get(key)) for key in LIFECYCLE_KEYS}
     if value.get("unmanaged_rules"):
         view["unmanaged_rules"] = value["unmanaged_rules"]
     return view
 
 
 # small value helpers
-
-
-def _whole(value: Any) -> int | None:
-    """An int from a wire number (the engine sends every number as a float); None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def _unknown(value: Any) -> bool:
-    return contains_unknowns(value)
-
-
-def _secret(value: Any) -> Any:
-    return None if value is None else pulumi.Output.secret(value)
-
-
-def _with_secret_outputs(opts: pulumi.ResourceOptions | None, *names: str) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(names)))
 
 
 # credentials and errors
@@ -231,7 +209,7 @@ def _credential_failure(props: Mapping[str, Any]) -> CheckFailure | None:
         if os.environ.get(KEY_ID_ENV) and os.environ.get(KEY_ENV):
             return None
         return CheckFailure("auth", f"no B2 credentials: {_CREDENTIALS_FIX}")
-    if _unknown(auth):
+    if wire.has_unknowns(auth):
         return None
     if not isinstance(auth, Mapping) or set(auth) != {"key_id", "key"}:
         return CheckFailure("auth", "must be a mapping with exactly the keys `key_id` and `key`")
@@ -306,7 +284,7 @@ def _check_bucket_name(value: Any) -> str | None:
 
 
 def _check_lifecycle(value: Any) -> list[CheckFailure]:
-    if value is None or (_unknown(value) and not isinstance(value, Mapping)):
+    if value is None or (wire.has_unknowns(value) and not isinstance(value, Mapping)):
         return []
     if not isinstance(value, Mapping):
         return [CheckFailure("lifecycle", "must be a mapping {noncurrent_days, abort_multipart_days} or None")]
@@ -317,7 +295,7 @@ def _check_lifecycle(value: Any) -> list[CheckFailure]:
             CheckFailure("lifecycle", f"unknown keys {', '.join(extra)}: allowed are {', '.join(LIFECYCLE_KEYS)}")
         )
     noncurrent = value.get("noncurrent_days")
-    if noncurrent is not None and not _unknown(noncurrent) and not (_whole(noncurrent) or 0) > 0:
+    if noncurrent is not None and not wire.has_unknowns(noncurrent) and not (wire.as_int(noncurrent) or 0) > 0:
         failures.append(
             CheckFailure(
                 "lifecycle.noncurrent_days",
@@ -325,7 +303,7 @@ def _check_lifecycle(value: Any) -> list[CheckFailure]:
             )
         )
     abort = value.get("abort_multipart_days")
-    if not _unknown(abort) and not (_whole(abort) or 0) > 0:
+    if not wire.has_unknowns(abort) and not (wire.as_int(abort) or 0) > 0:
         failures.append(
             CheckFailure(
                 "lifecycle.abort_multipart_days",
@@ -336,12 +314,12 @@ def _check_lifecycle(value: Any) -> list[CheckFailure]:
 
 
 def _check_bucket_info(value: Any) -> str | None:
-    if value is None or _unknown(value):
+    if value is None or wire.has_unknowns(value):
         return None
     if not isinstance(value, Mapping):
         return "must be a mapping of string labels"
     bad = sorted(
-        str(k) for k, v in value.items() if not _unknown(v) and not (isinstance(k, str) and isinstance(v, str))
+        str(k) for k, v in value.items() if not wire.has_unknowns(v) and not (isinstance(k, str) and isinstance(v, str))
     )
     return f"labels must be strings; fix {', '.join(bad)}" if bad else None
 
@@ -406,14 +384,15 @@ class BucketProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """One failure per bad property; unknown values (preview) are left for the real run to judge."""
+        received, news = news, wire.reveal(news)
         failures = []
         name = news.get("bucket_name")
-        if not _unknown(name) and (reason := _check_bucket_name(name)):
+        if not wire.has_unknowns(name) and (reason := _check_bucket_name(name)):
             failures.append(CheckFailure("bucket_name", reason))
         failures.extend(_check_lifecycle(news.get("lifecycle")))
         lock_days = news.get("lock_days", 0)
-        days = _whole(lock_days)
-        if not _unknown(lock_days) and (days is None or days < 0):
+        days = wire.as_int(lock_days)
+        if not wire.has_unknowns(lock_days) and (days is None or days < 0):
             failures.append(
                 CheckFailure("lock_days", f"must be a whole number of days, 0 for no lock, not {lock_days!r}")
             )
@@ -421,35 +400,38 @@ class BucketProvider(ResourceProvider):
             failures.append(CheckFailure("bucket_info", reason))
         if failure := _credential_failure(news):
             failures.append(failure)
-        return CheckResult(news, failures)
+        return CheckResult(wire.keep_secrets(received, news), failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Replace for a new name or for turning the lock on or off (B2 fixes both at creation); update otherwise.
 
         `olds` are the last outputs, i.e. what B2 held at the last create, update or refresh, so drift shows here.
         """
+        olds, news = wire.reveal(olds), wire.reveal(news)
         replaces: list[str] = []
         name, old_name = news.get("bucket_name"), olds.get("bucket_name")
         # B2 treats names case-insensitively, so a change of case alone names the same bucket.
-        if _unknown(name) or str(name).lower() != str(old_name).lower():
+        if wire.has_unknowns(name) or str(name).lower() != str(old_name).lower():
             replaces.append("bucket_name")
 
         lock_days = news.get("lock_days", 0)
-        was_locked = olds.get("file_lock_enabled", (_whole(olds.get("lock_days")) or 0) > 0)
+        was_locked = olds.get("file_lock_enabled", (wire.as_int(olds.get("lock_days")) or 0) > 0)
         lock_changed = False
-        if _unknown(lock_days) or ((_whole(lock_days) or 0) > 0) != was_locked:
+        if wire.has_unknowns(lock_days) or ((wire.as_int(lock_days) or 0) > 0) != was_locked:
             replaces.append("lock_days")
-        elif (_whole(lock_days) or 0) > 0:
-            lock_changed = _whole(lock_days) != _whole(olds.get("lock_days")) or olds.get("lock_mode") != "governance"
+        elif (wire.as_int(lock_days) or 0) > 0:
+            lock_changed = (
+                wire.as_int(lock_days) != wire.as_int(olds.get("lock_days")) or olds.get("lock_mode") != "governance"
+            )
 
         lifecycle = news.get("lifecycle")
         changed = (
             lock_changed
-            or _unknown(lifecycle)
+            or wire.has_unknowns(lifecycle)
             or _lifecycle_view(lifecycle) != _lifecycle_view(olds.get("lifecycle"))
-            or _unknown(news.get("bucket_info"))
+            or wire.has_unknowns(news.get("bucket_info"))
             or dict(news.get("bucket_info") or {}) != dict(olds.get("bucket_info") or {})
-            or news.get("auth") != olds.get("auth")
+            or wire.differs(olds.get("auth"), news.get("auth"))
             or olds.get("bucket_type") != BUCKET_TYPE
             or olds.get("encryption") != ENCRYPTION
         )
@@ -463,7 +445,7 @@ class BucketProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the bucket, then set its default retention; if that fails, delete the bucket again."""
         name = str(props["bucket_name"])
-        lock_days = _whole(props.get("lock_days")) or 0
+        lock_days = wire.as_int(props.get("lock_days")) or 0
         needs = _WRITE_BUCKETS | ({"writeBucketRetentions", "deleteBuckets"} if lock_days else set())
         api, creds = _authorized(props, f"create bucket {name!r}", needs)
         with _b2_errors(f"create bucket {name!r}", "writeBuckets", creds):
@@ -507,7 +489,7 @@ class BucketProvider(ResourceProvider):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Rewrite every managed setting in one call, guarded by the revision just read."""
         name = str(news["bucket_name"])
-        lock_days = _whole(news.get("lock_days")) or 0
+        lock_days = wire.as_int(news.get("lock_days")) or 0
         needs = _WRITE_BUCKETS | ({"writeBucketRetentions"} if lock_days else set())
         action = f"update bucket {name!r}"
         api, creds = _authorized(news, action, needs)
@@ -565,7 +547,7 @@ _KEY_IDENTITY = ("key_name", "bucket_id", "name_prefix", "capabilities")
 def _key_identity(props: Mapping[str, Any], prop: str) -> Any:
     """A key property normalised for comparison: capability order and an empty prefix carry no meaning."""
     value = props.get(prop)
-    if prop == "capabilities" and isinstance(value, list) and not _unknown(value):
+    if prop == "capabilities" and isinstance(value, list) and not wire.has_unknowns(value):
         return sorted(set(value))
     if prop == "name_prefix":
         return value or None
@@ -573,14 +555,14 @@ def _key_identity(props: Mapping[str, Any], prop: str) -> Any:
 
 
 def _capability_failures(value: Any) -> list[CheckFailure]:
-    if _unknown(value) and not isinstance(value, list):
+    if wire.has_unknowns(value) and not isinstance(value, list):
         return []
     if not isinstance(value, list) or not value:
         return [CheckFailure("capabilities", "must be a non-empty list of B2 capabilities, e.g. WRITER_CAPABILITIES")]
     failures = []
     for index, capability in enumerate(value):
         where = f"capabilities[{index}]"
-        if _unknown(capability):
+        if wire.has_unknowns(capability):
             continue
         if not isinstance(capability, str):
             failures.append(CheckFailure(where, f"must be a capability name, not {capability!r}"))
@@ -620,31 +602,33 @@ class ApplicationKeyProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Refuse management capabilities and unscoped keys; unknown values (preview) pass."""
+        received, news = news, wire.reveal(news)
         failures = []
         key_name = news.get("key_name")
-        if not _unknown(key_name) and not (isinstance(key_name, str) and KEY_NAME.fullmatch(key_name)):
+        if not wire.has_unknowns(key_name) and not (isinstance(key_name, str) and KEY_NAME.fullmatch(key_name)):
             failures.append(CheckFailure("key_name", f"must be 1-100 letters, digits or '-', not {key_name!r}"))
         bucket_id = news.get("bucket_id")
-        if not _unknown(bucket_id) and not (isinstance(bucket_id, str) and bucket_id):
+        if not wire.has_unknowns(bucket_id) and not (isinstance(bucket_id, str) and bucket_id):
             failures.append(
                 CheckFailure("bucket_id", "is required: backup keys are scoped to one bucket; pass the bucket's id")
             )
         prefix = news.get("name_prefix")
-        if prefix is not None and not _unknown(prefix) and not isinstance(prefix, str):
+        if prefix is not None and not wire.has_unknowns(prefix) and not isinstance(prefix, str):
             failures.append(CheckFailure("name_prefix", f"must be a string or None, not {prefix!r}"))
         failures.extend(_capability_failures(news.get("capabilities")))
         if failure := _credential_failure(news):
             failures.append(failure)
-        return CheckResult(news, failures)
+        return CheckResult(wire.keep_secrets(received, news), failures)
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """Any change to what the key is, including an unknown new value, replaces it; new `auth` only updates."""
+        olds, news = wire.reveal(olds), wire.reveal(news)
         replaces = [
             prop
             for prop in _KEY_IDENTITY
-            if _unknown(news.get(prop)) or _key_identity(news, prop) != _key_identity(olds, prop)
+            if wire.has_unknowns(news.get(prop)) or _key_identity(news, prop) != _key_identity(olds, prop)
         ]
-        return DiffResult(changes=bool(replaces) or news.get("auth") != olds.get("auth"), replaces=replaces)
+        return DiffResult(changes=bool(replaces) or wire.differs(olds.get("auth"), news.get("auth")), replaces=replaces)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the key; its secret is returned once, here, and kept only as a secret output."""
@@ -741,10 +725,10 @@ class Bucket(pulumi.dynamic.Resource, module="b2", name="Bucket"):
             "lifecycle": args.lifecycle,
             "lock_days": args.lock_days,
             "bucket_info": args.bucket_info,
-            "auth": _secret(args.auth),
+            "auth": wire.secret(args.auth),
             **dict.fromkeys(("bucket_id", "account_id", "bucket_type", "lock_mode", "file_lock_enabled", "encryption")),
         }
-        super().__init__(BucketProvider(), resource_name, props, _with_secret_outputs(opts, "auth"))
+        super().__init__(BucketProvider(), resource_name, props, wire.with_secret_outputs(opts, "auth"))
 
     @classmethod
     def get(
@@ -807,10 +791,10 @@ class ApplicationKey(pulumi.dynamic.Resource, module="b2", name="ApplicationKey"
             "bucket_id": args.bucket_id,
             "name_prefix": args.name_prefix,
             "capabilities": list(args.capabilities) if isinstance(args.capabilities, tuple) else args.capabilities,
-            "auth": _secret(args.auth),
+            "auth": wire.secret(args.auth),
             **dict.fromkeys(("application_key_id", "application_key", "account_id")),
         }
-        opts = _with_secret_outputs(opts, "application_key", "auth")
+        opts = wire.with_secret_outputs(opts, "application_key", "auth")
         super().__init__(ApplicationKeyProvider(), resource_name, props, opts)
 
     @classmethod

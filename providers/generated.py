@@ -12,15 +12,18 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ResourceProvider
 
+from providers import wire
+
 
 class GeneratedSecretProvider(ResourceProvider):
     """Creates a URL-safe random string of `length` characters; changing the length replaces it."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        length = news.get("length")
+        """The length must be a whole number in 16..256 once known (the wire sends it as a double)."""
+        length = wire.reveal(news.get("length"))
         failures = []
-        if isinstance(length, int) and not 16 <= length <= 256:
-            failures.append(CheckFailure("length", f"length {length} outside 16..256"))
+        if wire.known(length) and not (wire.is_int(wire.whole(length)) and 16 <= length <= 256):
+            failures.append(CheckFailure("length", f"must be a whole number of characters in 16..256, not {length!r}"))
         return CheckResult(news, failures)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -29,7 +32,7 @@ class GeneratedSecretProvider(ResourceProvider):
         return CreateResult(secrets.token_hex(8), {**props, "value": value})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = olds.get("length") != news.get("length")
+        changed = wire.differs(olds.get("length"), news.get("length"))
         return DiffResult(changes=changed, replaces=["length"] if changed else [], delete_before_replace=False)
 
 

@@ -28,8 +28,8 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
+
+from providers import wire
 
 TYPE_TOKEN = "pulumi-python:dynamic/s3compatible:Bucket"
 LIFECYCLE_RULE_ID = "homelab-backups"
@@ -94,20 +94,6 @@ def lifecycle_rules(lifecycle: Mapping[str, Any] | None, versioning: bool) -> li
     return [rule]
 
 
-def _unknown(value: Any) -> bool:
-    if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
-        return True
-    if isinstance(value, Mapping):
-        return any(_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_unknown(v) for v in value)
-    return False
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _bucket_name_problem(name: Any) -> str | None:
     if not isinstance(name, str):
         return "must be a string"
@@ -129,7 +115,7 @@ def _bucket_name_problem(name: Any) -> str | None:
 def _capabilities_problem(caps: Any) -> str | None:
     if not isinstance(caps, Mapping):
         return "must be a dict {versioning, lifecycle, object_lock} of booleans from the flavour table"
-    bad = [k for k in CAPABILITY_KEYS if not _unknown(caps.get(k)) and not isinstance(caps.get(k), bool)]
+    bad = [k for k in CAPABILITY_KEYS if not wire.has_unknowns(caps.get(k)) and not isinstance(caps.get(k), bool)]
     if bad:
         return f"needs a boolean for {', '.join(bad)} (from the flavour table)"
     return None
@@ -143,10 +129,10 @@ def _lifecycle_problem(lifecycle: Any) -> str | None:
     extra = sorted(set(lifecycle) - {"noncurrent_days", "abort_multipart_days"})
     problems = [f"unknown key {k!r}" for k in extra]
     noncurrent = lifecycle.get("noncurrent_days")
-    if noncurrent is not None and not _unknown(noncurrent) and not (_is_int(noncurrent) and noncurrent > 0):
+    if noncurrent is not None and wire.known(noncurrent) and not (wire.is_int(noncurrent) and noncurrent > 0):
         problems.append(f"noncurrent_days must be a positive whole number of days or null, got {noncurrent!r}")
     abort = lifecycle.get("abort_multipart_days")
-    if not _unknown(abort) and not (_is_int(abort) and abort > 0):
+    if not wire.has_unknowns(abort) and not (wire.is_int(abort) and abort > 0):
         problems.append(f"abort_multipart_days must be a positive whole number of days, got {abort!r}")
     return "; ".join(problems) or None
 
@@ -159,7 +145,7 @@ def _tags_problem(tags: Any) -> str | None:
     if len(tags) > 50:
         return f"S3 allows at most 50 bucket tags, got {len(tags)}"
     for key, value in tags.items():
-        if _unknown(value):
+        if wire.has_unknowns(value):
             continue
         if not isinstance(key, str) or not 1 <= len(key) <= 128:
             return f"tag key {key!r} must be 1-128 characters"
@@ -172,15 +158,8 @@ def _credentials_problem(creds: Any) -> str | None:
     if not isinstance(creds, Mapping):
         return "must be {access_key_id, secret_access_key}"
     missing = [k for k in ("access_key_id", "secret_access_key")
-               if not _unknown(creds.get(k)) and not (isinstance(creds.get(k), str) and creds.get(k))]
+               if not wire.has_unknowns(creds.get(k)) and not (isinstance(creds.get(k), str) and creds.get(k))]
     return f"needs a non-empty {' and '.join(missing)}" if missing else None
-
-
-def _whole(value: Any) -> Any:
-    # The engine carries every number as a double: 14 arrives as 14.0, which boto3 rejects for day counts.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -188,9 +167,10 @@ def _with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
     out.setdefault("region", DEFAULT_REGION)
     out.setdefault("versioning", False)
     out.setdefault("lifecycle", None)
-    out["lock_days"] = _whole(out.get("lock_days", 0))
+    # The engine carries every number as a double: 14 arrives as 14.0, which boto3 rejects for day counts.
+    out["lock_days"] = wire.whole(out.get("lock_days", 0))
     if isinstance(out["lifecycle"], Mapping):
-        out["lifecycle"] = {k: _whole(v) for k, v in out["lifecycle"].items()}
+        out["lifecycle"] = wire.whole_numbers(out["lifecycle"])
     if out.get("tags") is None:
         out["tags"] = {}
     return out
@@ -198,7 +178,7 @@ def _with_defaults(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
     """Validate known inputs: one failure per bad property, naming it; unknowns (preview) are skipped."""
-    props = _with_defaults(props)
+    props = _with_defaults(wire.reveal(props))
     found: dict[str, list[str]] = {}
 
     def fail(prop: str, reason: str | None) -> None:
@@ -206,8 +186,7 @@ def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
             found.setdefault(prop, []).append(reason)
 
     def known(prop: str) -> bool:
-        value = props.get(prop)
-        return not (isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN))
+        return not wire.is_unknown(props.get(prop))
 
     if known("bucket"):
         fail("bucket", _bucket_name_problem(props.get("bucket")))
@@ -224,7 +203,7 @@ def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
     if known("lifecycle"):
         fail("lifecycle", _lifecycle_problem(props.get("lifecycle")))
     lock_days = props.get("lock_days")
-    if known("lock_days") and not (_is_int(lock_days) and lock_days >= 0):
+    if known("lock_days") and not (wire.is_int(lock_days) and lock_days >= 0):
         fail("lock_days", f"must be a whole number of days >= 0 (0 = no lock), got {lock_days!r}")
     if known("tags"):
         fail("tags", _tags_problem(props.get("tags")))
@@ -232,7 +211,7 @@ def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
         fail("credentials", _credentials_problem(props.get("credentials")))
 
     caps = props.get("capabilities")
-    caps_ok = not _unknown(caps) and "capabilities" not in found
+    caps_ok = not wire.has_unknowns(caps) and "capabilities" not in found
     versioning = props.get("versioning") if known("versioning") and "versioning" not in found else None
     lifecycle = props.get("lifecycle")
     if caps_ok and versioning and not caps["versioning"]:
@@ -240,10 +219,10 @@ def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
     if caps_ok and isinstance(lifecycle, Mapping) and not caps["lifecycle"]:
         fail("lifecycle", "the server flavour does not implement lifecycle rules (capabilities.lifecycle is false); "
                           "pass null")
-    if (isinstance(lifecycle, Mapping) and "lifecycle" not in found and _is_int(lifecycle.get("noncurrent_days"))
+    if (isinstance(lifecycle, Mapping) and "lifecycle" not in found and wire.is_int(lifecycle.get("noncurrent_days"))
             and versioning is False):
         fail("lifecycle", "noncurrent_days needs versioning: without it there are no noncurrent versions to expire")
-    if _is_int(lock_days) and lock_days > 0 and "lock_days" not in found:
+    if wire.is_int(lock_days) and lock_days > 0 and "lock_days" not in found:
         if caps_ok and not caps["object_lock"]:
             fail("lock_days", "the server flavour does not implement object lock (capabilities.object_lock is false); "
                               "use 0")
@@ -525,20 +504,22 @@ class S3CompatibleProvider(ResourceProvider):
     """CRUD for `Bucket`; stateless, so the pickled provider holds no client and no credentials."""
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """One failure per bad known property; unknowns (preview) in any wire form pass."""
         inputs = _with_defaults(news)
         return CheckResult(inputs, check_inputs(inputs))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        news = _with_defaults(news)
-        replaces = [k for k in ("bucket", "endpoint") if _unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        """An unknown value is a possible change; it replaces only for bucket, endpoint and turning the lock on."""
+        olds, news = wire.reveal(olds), _with_defaults(wire.reveal(news))
+        replaces = [k for k in ("bucket", "endpoint") if wire.differs(olds.get(k), news.get(k))]
         old_locked = olds.get("object_lock_enabled", (olds.get("lock_days") or 0) > 0)
         lock_days = news.get("lock_days")
-        if not old_locked and (_unknown(lock_days) or (_is_int(lock_days) and lock_days > 0)):
+        if not old_locked and (wire.has_unknowns(lock_days) or (wire.is_int(lock_days) and lock_days > 0)):
             replaces.append("lock_days")
-        changed = any(_unknown(news.get(k)) or news.get(k) != olds.get(k)
+        changed = any(wire.differs(olds.get(k), news.get(k))
                       for k in ("region", "capabilities", "versioning", "lock_days", "credentials"))
-        changed = changed or dict(news.get("tags") or {}) != dict(olds.get("tags") or {})
-        if _unknown(news.get("lifecycle")) or _unknown(news.get("versioning")):
+        changed = changed or wire.differs(dict(olds.get("tags") or {}), news.get("tags") or {})
+        if wire.has_unknowns(news.get("lifecycle")) or wire.has_unknowns(news.get("versioning")):
             changed = True
         else:
             planned = lifecycle_rules(news.get("lifecycle"), bool(news.get("versioning")))
@@ -546,7 +527,7 @@ class S3CompatibleProvider(ResourceProvider):
             if current is None:
                 current = lifecycle_rules(olds.get("lifecycle"), bool(olds.get("versioning")))
             changed = changed or planned != current
-        if _is_int(lock_days) and lock_days > 0 and olds.get("lock_mode") not in (None, LOCK_MODE):
+        if wire.is_int(lock_days) and lock_days > 0 and olds.get("lock_mode") not in (None, LOCK_MODE):
             changed = True
         # Same name on the same server: the old bucket must go before the new one can be created.
         same_place = "bucket" not in replaces and "endpoint" not in replaces

@@ -44,8 +44,8 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.runtime import rpc
 
+from providers import wire
 from providers.truenas.client import (
     ConnectionSettings,
     TrueNASAuthError,
@@ -154,32 +154,6 @@ def naming_schema_problem(schema: str) -> str | None:
     return None
 
 
-def _is_unknown(value: Any) -> bool:
-    """True if the value (or anything inside it) is not known yet, as during a preview."""
-    if value is rpc.UNKNOWN or (isinstance(value, str) and value == rpc.UNKNOWN):
-        return True
-    if isinstance(value, Mapping):
-        return any(_is_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(_is_unknown(v) for v in value)
-    return False
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _whole_numbers(value: Any) -> Any:
-    """The engine carries every number as a double (14 arrives as 14.0); the API wants integers back."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return value
-
-
 def _hhmm(value: Any) -> str | None:
     """`H:MM`/`HH:MM` as the NAS stores it (`HH:MM`), or None if it is not a time of day."""
     if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}", value):
@@ -191,7 +165,7 @@ def _hhmm(value: Any) -> str | None:
 
 
 def _schedule_problems(field: str, schedule: Any, allowed: tuple[str, ...]) -> list[tuple[str, str]]:
-    if _is_unknown(schedule):
+    if wire.has_unknowns(schedule):
         return []
     if not isinstance(schedule, Mapping):
         return [(field, "must be a dict of cron fields {minute, hour, dom, month, dow}")]
@@ -230,7 +204,7 @@ def _bool_problems(inputs: Mapping[str, Any], *fields: str) -> list[tuple[str, s
     return [
         (field, "must be true or false")
         for field in fields
-        if field in inputs and not _is_unknown(inputs[field]) and not isinstance(inputs[field], bool)
+        if field in inputs and not wire.has_unknowns(inputs[field]) and not isinstance(inputs[field], bool)
     ]
 
 
@@ -297,13 +271,13 @@ class _TrueNASProvider(ResourceProvider):
 
     def _label(self, props: Mapping[str, Any]) -> str:
         context = props.get("context")
-        if isinstance(context, str) and context and not _is_unknown(context):
+        if isinstance(context, str) and context and not wire.has_unknowns(context):
             return context
         return self._default_label(props)
 
     def _payload(self, props: Mapping[str, Any]) -> dict[str, Any]:
         # Numbers come from the engine as doubles; `update` converts its payload the same way.
-        return {field: _whole_numbers(props[field]) for field in self.api_fields if field in props}
+        return {field: wire.whole_numbers(props[field]) for field in self.api_fields if field in props}
 
     def _outputs(self, props: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
         live = self._from_entry(entry, props)
@@ -363,7 +337,9 @@ class _TrueNASProvider(ResourceProvider):
     # the ResourceProvider contract
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        news = _whole_numbers(news)
+        """One failure per bad known value; unknowns (preview) in any wire form are left for `up` to judge."""
+        received = wire.whole_numbers(news)
+        olds, news = wire.reveal(olds), wire.reveal(received)
         allowed = set(self.api_fields) | set(self.local_fields) | set(self.output_fields)
         problems = [
             (key, f"unknown input; allowed: {', '.join(sorted(allowed - set(self.output_fields)))}")
@@ -371,26 +347,26 @@ class _TrueNASProvider(ResourceProvider):
             if not key.startswith("__") and key not in allowed
         ]
         connection = news.get("connection")
-        if not _is_unknown(connection):
+        if not wire.has_unknowns(connection):
             problems += connection_problems(connection)
         elif isinstance(connection, Mapping):
             problems += [
                 (key, message)
                 for key, message in connection_problems(connection)
-                if not _is_unknown(connection.get(key.removeprefix("connection.")))
+                if not wire.has_unknowns(connection.get(key.removeprefix("connection.")))
             ]
-        if "context" in news and not _is_unknown(news["context"]) and not isinstance(news["context"], str):
+        if "context" in news and not wire.has_unknowns(news["context"]) and not isinstance(news["context"], str):
             problems.append(("context", "must be a string (a label used in error messages)"))
         problems += self._problems(olds, news)
         label = self._label(news)
         failures = [CheckFailure(prop, f"{label}: {reason}") for prop, reason in problems]
-        return CheckResult(self._normalize(dict(news)), failures)
+        return CheckResult(wire.keep_secrets(received, self._normalize(dict(news))), failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """A value not known yet is a possible change; only the fields `_replaces` names force a replacement."""
+        olds, news = wire.reveal(olds), wire.reveal(news)
         changed = [
-            field
-            for field in (*self.api_fields, *self.local_fields)
-            if _is_unknown(news.get(field)) or olds.get(field) != news.get(field)
+            field for field in (*self.api_fields, *self.local_fields) if wire.differs(olds.get(field), news.get(field))
         ]
         replaces = self._replaces(olds, news) if changed else []
         return DiffResult(
@@ -498,7 +474,7 @@ class _TrueNASProvider(ResourceProvider):
         }
         if payload:
             payload.update(self._update_extras(news))
-        payload = _whole_numbers(payload)
+        payload = wire.whole_numbers(payload)
         try:
             with TrueNASClient(self._settings(news)) as api:
                 if payload:
@@ -563,36 +539,37 @@ class SnapshotTaskProvider(_TrueNASProvider):
 
     def _default_label(self, props: Mapping[str, Any]) -> str:
         dataset = props.get("dataset")
-        return f"snapshot task for {dataset}" if isinstance(dataset, str) and not _is_unknown(dataset) else self.kind
+        known = isinstance(dataset, str) and not wire.has_unknowns(dataset)
+        return f"snapshot task for {dataset}" if known else self.kind
 
     def _problems(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems = _bool_problems(news, "recursive", "enabled", "allow_empty", "fixate_removal_date")
         dataset = news.get("dataset")
         if "dataset" not in news:
             problems.append(("dataset", "required: the ZFS dataset to snapshot, e.g. tank/photos"))
-        elif not _is_unknown(dataset) and (
+        elif not wire.has_unknowns(dataset) and (
             not isinstance(dataset, str) or not re.fullmatch(r"[A-Za-z0-9][\w.:-]*(/[\w.: -]+)*", dataset)
         ):
             problems.append(("dataset", "must be a ZFS dataset name like tank/photos (no /mnt/ prefix, no trailing /)"))
         lifetime = news.get("lifetime_value")
-        if lifetime is not None and not _is_unknown(lifetime) and (not _is_int(lifetime) or lifetime < 1):
+        if lifetime is not None and not wire.has_unknowns(lifetime) and (not wire.is_int(lifetime) or lifetime < 1):
             problems.append(("lifetime_value", "must be a whole number >= 1 (how many lifetime_units to keep)"))
         unit = news.get("lifetime_unit")
-        if unit is not None and not _is_unknown(unit) and unit not in LIFETIME_UNITS:
+        if unit is not None and not wire.has_unknowns(unit) and unit not in LIFETIME_UNITS:
             problems.append(("lifetime_unit", f"must be one of {', '.join(LIFETIME_UNITS)}"))
         schema = news.get("naming_schema")
-        if schema is not None and not _is_unknown(schema):
+        if schema is not None and not wire.has_unknowns(schema):
             reason = naming_schema_problem(schema) if isinstance(schema, str) else "must be a string"
             if reason:
                 problems.append(("naming_schema", reason))
         exclude = news.get("exclude")
-        if exclude is not None and not _is_unknown(exclude):
+        if exclude is not None and not wire.has_unknowns(exclude):
             if not isinstance(exclude, list) or not all(isinstance(item, str) for item in exclude):
                 problems.append(("exclude", "must be a list of dataset names"))
             elif exclude:
-                if news.get("recursive") is not True and not _is_unknown(news.get("recursive")):
+                if news.get("recursive") is not True and not wire.has_unknowns(news.get("recursive")):
                     problems.append(("exclude", "only works with recursive=true; set it or drop exclude"))
-                if isinstance(dataset, str) and not _is_unknown(dataset):
+                if isinstance(dataset, str) and not wire.has_unknowns(dataset):
                     problems += [
                         (f"exclude[{i}]", f"{item!r} is not below {dataset}; exclude only its descendants")
                         for i, item in enumerate(exclude)
@@ -619,7 +596,7 @@ class SnapshotTaskProvider(_TrueNASProvider):
         schedule = inputs.get("schedule")
         if schedule is None:
             inputs["schedule"] = dict(_SNAPSHOT_SCHEDULE_DEFAULTS)
-        elif isinstance(schedule, Mapping) and not _is_unknown(schedule):
+        elif isinstance(schedule, Mapping) and not wire.has_unknowns(schedule):
             merged = {**_SNAPSHOT_SCHEDULE_DEFAULTS, **schedule}
             for key in ("begin", "end"):
                 merged[key] = _hhmm(merged[key]) or merged[key]
@@ -649,7 +626,7 @@ class SnapshotTaskProvider(_TrueNASProvider):
 
 def _normalize_endpoint(endpoint: Any) -> Any:
     """The middleware parses S3 endpoints as URLs and stores `https://host` as `https://host/`."""
-    if isinstance(endpoint, str) and endpoint and not _is_unknown(endpoint):
+    if isinstance(endpoint, str) and endpoint and not wire.has_unknowns(endpoint):
         parts = urlsplit(endpoint)
         if parts.scheme and parts.netloc and not parts.path and not parts.query:
             return f"{endpoint}/"
@@ -682,20 +659,20 @@ class CloudCredentialProvider(_TrueNASProvider):
 
     def _default_label(self, props: Mapping[str, Any]) -> str:
         name = props.get("name")
-        return f"cloud credential {name!r}" if isinstance(name, str) and not _is_unknown(name) else self.kind
+        return f"cloud credential {name!r}" if isinstance(name, str) and not wire.has_unknowns(name) else self.kind
 
     def _problems(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         name = news.get("name")
-        if not _is_unknown(name) and (not isinstance(name, str) or not name.strip()):
+        if not wire.has_unknowns(name) and (not isinstance(name, str) or not name.strip()):
             problems.append(("name", "required: a unique, non-empty name shown in the TrueNAS UI"))
         provider = news.get("provider")
-        if _is_unknown(provider) and not isinstance(provider, Mapping):
+        if wire.has_unknowns(provider) and not isinstance(provider, Mapping):
             return problems
         if not isinstance(provider, Mapping):
             return [*problems, ("provider", "must be a dict like {type: 'B2', account: ..., key: ...}")]
         kind = provider.get("type")
-        if _is_unknown(kind):
+        if wire.has_unknowns(kind):
             return problems
         shape = CREDENTIAL_SHAPES.get(kind) if isinstance(kind, str) else None
         if shape is None:
@@ -711,21 +688,21 @@ class CloudCredentialProvider(_TrueNASProvider):
                 problems.append((f"provider.{key}", f"not a {kind} credential key; allowed: {', '.join(shape)}"))
         for key, default in shape.items():
             value = provider.get(key)
-            if _is_unknown(value):
+            if wire.has_unknowns(value):
                 continue
             if default is None and (not isinstance(value, str) or not value):
                 problems.append((f"provider.{key}", f"required for {kind} credentials"))
             elif default is not None and value is not None and type(value) is not type(default):
                 problems.append((f"provider.{key}", f"must be a {type(default).__name__}"))
         endpoint = provider.get("endpoint")
-        if isinstance(endpoint, str) and endpoint and not _is_unknown(endpoint):
+        if isinstance(endpoint, str) and endpoint and not wire.has_unknowns(endpoint):
             parts = urlsplit(endpoint)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 problems.append(
                     ("provider.endpoint", "must be '' (AWS) or a URL like https://s3.eu-central-003.backblazeb2.com")
                 )
         parts_value = provider.get("max_upload_parts")
-        if _is_int(parts_value) and parts_value < 1:
+        if wire.is_int(parts_value) and parts_value < 1:
             problems.append(("provider.max_upload_parts", "must be >= 1"))
         return problems
 
@@ -755,8 +732,8 @@ class CloudCredentialProvider(_TrueNASProvider):
     def _replaces(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         old_type = (olds.get("provider") or {}).get("type")
         new_provider = news.get("provider")
-        new_type = new_provider.get("type") if isinstance(new_provider, Mapping) else rpc.UNKNOWN
-        return ["provider"] if _is_unknown(new_type) or old_type != new_type else []
+        new_type = new_provider.get("type") if isinstance(new_provider, Mapping) else wire.UNKNOWN
+        return ["provider"] if wire.has_unknowns(new_type) or old_type != new_type else []
 
     def _identity_filters(self, props: Mapping[str, Any]) -> list[list[Any]]:
         return [["name", "=", props["name"]]]
@@ -816,7 +793,7 @@ class CloudSyncTaskProvider(_TrueNASProvider):
     def _default_label(self, props: Mapping[str, Any]) -> str:
         for field in ("description", "path"):
             value = props.get(field)
-            if isinstance(value, str) and value and not _is_unknown(value):
+            if isinstance(value, str) and value and not wire.has_unknowns(value):
                 return f"cloud sync task {value}"
         return self.kind
 
@@ -824,43 +801,43 @@ class CloudSyncTaskProvider(_TrueNASProvider):
         problems = _bool_problems(news, "encryption", "filename_encryption", "snapshot", "enabled", "offsite")
         for field in ("description", "encryption_password", "encryption_salt", "pre_script", "post_script"):
             value = news.get(field)
-            if value is not None and not _is_unknown(value) and not isinstance(value, str):
+            if value is not None and not wire.has_unknowns(value) and not isinstance(value, str):
                 problems.append((field, "must be a string"))
         path = news.get("path")
-        if not _is_unknown(path) and (
+        if not wire.has_unknowns(path) and (
             not isinstance(path, str) or not re.fullmatch(r"/mnt/[^/]+(/[^/]+)*/?", path) or "/../" in f"{path}/"
         ):
             problems.append(("path", "must be a path inside a pool such as /mnt/tank/photos"))
         credentials = news.get("credentials")
-        if not _is_unknown(credentials) and not (
-            (_is_int(credentials) and credentials > 0) or (isinstance(credentials, str) and credentials.isdigit())
+        if not wire.has_unknowns(credentials) and not (
+            (wire.is_int(credentials) and credentials > 0) or (isinstance(credentials, str) and credentials.isdigit())
         ):
             problems.append(("credentials", "must be the id of a cloud credential (CloudCredential.id)"))
         attributes = news.get("attributes")
-        if not _is_unknown(attributes) or isinstance(attributes, Mapping):
+        if not wire.has_unknowns(attributes) or isinstance(attributes, Mapping):
             if not isinstance(attributes, Mapping):
                 problems.append(("attributes", "must be a dict with at least bucket and folder"))
             else:
                 bucket, folder = attributes.get("bucket"), attributes.get("folder")
-                if not _is_unknown(bucket) and (not isinstance(bucket, str) or not bucket):
+                if not wire.has_unknowns(bucket) and (not isinstance(bucket, str) or not bucket):
                     problems.append(("attributes.bucket", "required: the bucket name"))
-                if not _is_unknown(folder) and not isinstance(folder, str):
+                if not wire.has_unknowns(folder) and not isinstance(folder, str):
                     problems.append(("attributes.folder", "required: the folder inside the bucket ('' for its root)"))
         if "schedule" not in news or news["schedule"] is None:
             problems.append(("schedule", "required: {minute, hour, dom, month, dow} (TrueNAS 25.04 has no default)"))
         else:
             problems += _schedule_problems("schedule", news["schedule"], CRON_KEYS)
         direction, mode = news.get("direction"), news.get("transfer_mode")
-        if not _is_unknown(direction) and direction not in ("PUSH", "PULL"):
+        if not wire.has_unknowns(direction) and direction not in ("PUSH", "PULL"):
             problems.append(("direction", "must be PUSH (NAS to cloud) or PULL (cloud to NAS)"))
-        if not _is_unknown(mode) and mode not in ("SYNC", "COPY", "MOVE"):
+        if not wire.has_unknowns(mode) and mode not in ("SYNC", "COPY", "MOVE"):
             problems.append(("transfer_mode", "must be SYNC, COPY or MOVE"))
         encryption = news.get("encryption", False)
         password = news.get("encryption_password")
-        if encryption is True and not _is_unknown(password) and not password:
+        if encryption is True and not wire.has_unknowns(password) and not password:
             problems.append(("encryption_password", "required when encryption is true; pass it as a secret"))
         offsite = news.get("offsite") is True and direction == "PUSH"
-        if offsite and encryption is not True and not _is_unknown(encryption):
+        if offsite and encryption is not True and not wire.has_unknowns(encryption):
             problems.append(
                 (
                     "encryption",
@@ -871,7 +848,7 @@ class CloudSyncTaskProvider(_TrueNASProvider):
         if news.get("snapshot") is True and (direction == "PULL" or mode == "MOVE"):
             problems.append(("snapshot", "only PUSH tasks that do not MOVE can sync from a temporary snapshot"))
         transfers = news.get("transfers")
-        if transfers is not None and not _is_unknown(transfers) and (not _is_int(transfers) or transfers < 1):
+        if transfers is not None and not wire.has_unknowns(transfers) and (not wire.is_int(transfers) or transfers < 1):
             problems.append(("transfers", "must be a whole number >= 1, or null for rclone's default"))
         problems += self._bwlimit_problems(news.get("bwlimit"))
         problems += self._rotation_problems(olds, news)
@@ -879,7 +856,7 @@ class CloudSyncTaskProvider(_TrueNASProvider):
 
     @staticmethod
     def _bwlimit_problems(bwlimit: Any) -> list[tuple[str, str]]:
-        if bwlimit is None or _is_unknown(bwlimit):
+        if bwlimit is None or wire.has_unknowns(bwlimit):
             return []
         if not isinstance(bwlimit, list):
             return [("bwlimit", "must be a list of {time: 'HH:MM', bandwidth: bytes/s or null}")]
@@ -895,7 +872,7 @@ class CloudSyncTaskProvider(_TrueNASProvider):
             else:
                 times.append(at)
             bandwidth = item.get("bandwidth")
-            if bandwidth is not None and (not _is_int(bandwidth) or bandwidth < 1):
+            if bandwidth is not None and (not wire.is_int(bandwidth) or bandwidth < 1):
                 problems.append((f"bwlimit[{i}].bandwidth", "must be bytes per second >= 1, or null for no limit"))
         if not problems and times != sorted(set(times)):
             problems.append(("bwlimit", "entries must be in strictly increasing time order"))
@@ -906,7 +883,7 @@ class CloudSyncTaskProvider(_TrueNASProvider):
         if not olds or not olds.get("encryption") or not news.get("encryption"):
             return []
         keys = ("encryption_password", "encryption_salt", "filename_encryption")
-        if any(_is_unknown(news.get(key)) for key in keys) or all(olds.get(key) == news.get(key) for key in keys):
+        if any(wire.has_unknowns(news.get(key)) for key in keys) or all(olds.get(key) == news.get(key) for key in keys):
             return []
         old_place = (olds.get("attributes") or {}).get("bucket"), (olds.get("attributes") or {}).get("folder")
         new_attributes = news.get("attributes") if isinstance(news.get("attributes"), Mapping) else {}
@@ -943,10 +920,10 @@ class CloudSyncTaskProvider(_TrueNASProvider):
         if isinstance(credentials, str) and credentials.isdigit():
             inputs["credentials"] = int(credentials)
         schedule = inputs.get("schedule")
-        if isinstance(schedule, Mapping) and not _is_unknown(schedule):
+        if isinstance(schedule, Mapping) and not wire.has_unknowns(schedule):
             inputs["schedule"] = {**_CLOUD_SYNC_SCHEDULE_DEFAULTS, **schedule}
         bwlimit = inputs.get("bwlimit")
-        if isinstance(bwlimit, list) and not _is_unknown(bwlimit):
+        if isinstance(bwlimit, list) and not wire.has_unknowns(bwlimit):
             inputs["bwlimit"] = [
                 {**item, "time": _hhmm(item.get("time")) or item.get("time"), "bandwidth": item.get("bandwidth")}
                 if isinstance(item, Mapping)
@@ -989,10 +966,6 @@ def _props(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _with_secrets(opts: pulumi.ResourceOptions | None, *names: str) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(names)))
-
-
 def _existing(
     resource: Resource,
     provider: _TrueNASProvider,
@@ -1010,7 +983,7 @@ def _existing(
         **dict.fromkeys((*provider.api_fields, *provider.output_fields)),
     }
     read_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id_))
-    Resource.__init__(resource, provider, resource_name, props, _with_secrets(read_opts, *secrets))
+    Resource.__init__(resource, provider, resource_name, props, wire.with_secret_outputs(read_opts, *secrets))
 
 
 class _TrueNASResource(Resource):
@@ -1101,7 +1074,10 @@ class SnapshotTask(_TrueNASResource, module="truenas", name="SnapshotTask"):
             context=context,
         )
         super().__init__(
-            SnapshotTaskProvider(), resource_name, {**props, "task_id": None}, _with_secrets(opts, *self.secret_outputs)
+            SnapshotTaskProvider(),
+            resource_name,
+            {**props, "task_id": None},
+            wire.with_secret_outputs(opts, *self.secret_outputs),
         )
 
 
@@ -1139,7 +1115,7 @@ class CloudCredential(_TrueNASResource, module="truenas", name="CloudCredential"
             CloudCredentialProvider(),
             resource_name,
             {**props, "credential_id": None, "provider_type": None},
-            _with_secrets(opts, *self.secret_outputs),
+            wire.with_secret_outputs(opts, *self.secret_outputs),
         )
 
 
@@ -1243,6 +1219,6 @@ class CloudSyncTask(_TrueNASResource, module="truenas", name="CloudSyncTask"):
             CloudSyncTaskProvider(),
             resource_name,
             {**props, "task_id": None},
-            _with_secrets(opts, *self.secret_outputs),
+            wire.with_secret_outputs(opts, *self.secret_outputs),
         )
 

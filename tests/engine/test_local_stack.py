@@ -1,5 +1,6 @@
-"""The local stack through the real engine: up, read back from the S3 server, up again (no changes),
-no secret in plain text anywhere meant to be shared, and destroy that spares protected resources."""
+"""The local stack through the real engine, on the path a user walks (tests/engine/project.py `UserPath`): the
+pull request's preview of the empty stack with the pack, `up`, read back from the S3 server, a preview and an `up`
+without changes, no secret in plain text anywhere meant to be shared, and destroy that spares protected resources."""
 
 from __future__ import annotations
 
@@ -10,21 +11,22 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.engine.project import EngineProject, free_port, s3_server
+from tests.engine.project import EngineProject, UserPath, free_port, s3_server
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
+BUCKET = "hlb-local-s3-tier1"
+
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def path(tmp_path_factory):
     port = free_port()
     s3_server("start", port)
-    proj = EngineProject(tmp_path_factory.mktemp("local-stack"), s3_port=port)
-    proj.run("stack", "init", "local")
-    first = proj.run("up", "--stack", "local", "--yes", "--skip-preview")
-    proj.first_up = first
     try:
-        yield proj
+        workdir = tmp_path_factory.mktemp("local-stack")
+        project = EngineProject(workdir, s3_port=port)
+        project.capture = workdir / "wire.jsonl"
+        yield UserPath(project, "local").begin()
     finally:
         s3_server("stop", port)
 
@@ -35,43 +37,56 @@ def _s3(port: int):
                         config=Config(s3={"addressing_style": "path"}))
 
 
-def test_up_exports_the_runbook_contract(project):
-    runbook = project.outputs("local")["runbook"]
+def test_empty_stack_preview_with_the_pack_plans_only_creates(path):
+    planned = path.planned()
+    assert set(planned) == {"create"} and planned["create"] > 10, planned
+    assert path.policy_findings() == set()
+
+
+def test_up_exports_the_runbook_contract(path):
+    runbook = path.project.outputs("local")["runbook"]
     assert runbook["version"] == "1"
     vaultwarden = runbook["datasets"]["vaultwarden"]
     assert vaultwarden["tier"] == 1
     assert [c["destination"] for c in vaultwarden["copies"]] == ["nas", "local-s3"]
     s3_copy = vaultwarden["copies"][1]
-    assert s3_copy["bucket"] == "hlb-local-s3-tier1"
+    assert s3_copy["bucket"] == BUCKET
     assert s3_copy["repository"] == "volsync/vaultwarden/vaultwarden-data"
 
 
-def test_bucket_exists_on_the_server_with_the_planned_lifecycle_and_lock(project):
-    s3 = _s3(project.s3_port)
-    bucket = "hlb-local-s3-tier1"
-    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
-    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+def test_bucket_exists_on_the_server_with_the_planned_lifecycle_and_lock(path):
+    s3 = _s3(path.project.s3_port)
+    assert s3.get_bucket_versioning(Bucket=BUCKET)["Status"] == "Enabled"
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"]
     assert len(rules) == 1
     (rule,) = rules
     assert rule["Status"] == "Enabled"
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 15
     assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
     assert "Days" not in rule.get("Expiration", {}), "current objects must never expire"
-    lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    lock = s3.get_object_lock_configuration(Bucket=BUCKET)["ObjectLockConfiguration"]
     retention = lock["Rule"]["DefaultRetention"]
     assert (retention["Mode"], retention["Days"], retention.get("Years") or 0) == ("GOVERNANCE", 14, 0)
 
 
-def test_second_up_reports_no_changes(project):
-    result = project.run("up", "--stack", "local", "--yes", "--skip-preview", "--expect-no-changes", check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_preview_and_up_after_up_report_no_changes(path):
+    path.again_without_changes()
+    path.require("preview-again")
+    path.require("up-again")
 
 
-def test_rendered_manifests_one_folder_per_namespace_without_secret_values(project):
-    secrets = project.outputs("local", show_secrets=True)["secrets"]
+def test_providers_received_the_stored_wire_forms(path):
+    only_live, only_stored = path.wire_forms("local")
+    assert not only_live, "forms the engine sends that tests/providers/wire_forms/local.json lacks:\n" + "\n".join(
+        sorted(only_live))
+    assert not only_stored, "stored forms the engine no longer sends:\n" + "\n".join(sorted(only_stored))
+
+
+def test_rendered_manifests_one_folder_per_namespace_without_secret_values(path):
+    secrets = path.project.outputs("local", show_secrets=True)["secrets"]
     values = [v for per_dataset in secrets.values() for v in per_dataset.values()]
     assert len(values) == 3 and all(len(v) >= 32 for v in values)
-    rendered = project.dir / "rendered"
+    rendered = path.project.dir / "rendered"
     assert sorted(p.name for p in rendered.iterdir()) == ["monitoring", "vaultwarden"]
     files = list(rendered.rglob("*.yaml"))
     assert files, "nothing rendered"
@@ -84,16 +99,15 @@ def test_rendered_manifests_one_folder_per_namespace_without_secret_values(proje
         assert value not in text
 
 
-def test_no_secret_in_outputs_or_preview_json(project):
+def test_no_secret_in_outputs_previews_or_wire_captures(path):
+    project = path.project
     secrets = project.outputs("local", show_secrets=True)["secrets"]
     values = [v for per_dataset in secrets.values() for v in per_dataset.values()]
     plain_outputs = project.run("stack", "output", "--stack", "local", "--json").stdout
-    preview = project.run("preview", "--stack", "local", "--json").stdout
-    state_log = project.first_up.stdout + project.first_up.stderr
+    shared = [plain_outputs, project.run("preview", "--stack", "local", "--json").stdout,
+              *(r.stdout + r.stderr for r in path.steps.values())]
     for value in values:
-        assert value not in plain_outputs
-        assert value not in preview
-        assert value not in state_log
+        assert all(value not in text for text in shared)
     assert json.loads(plain_outputs)["secrets"] == "[secret]"
     assert json.loads(plain_outputs)["credentials"] == "[secret]"
     assert json.loads(plain_outputs)["reader_credentials"] == "[secret]"
@@ -110,12 +124,10 @@ def test_no_secret_in_outputs_or_preview_json(project):
     assert not admin & {*writer.values(), *reader.values()}
 
 
-def test_destroy_refuses_protected_resources_then_removes_the_rest(project):
-    refused = project.run("destroy", "--stack", "local", "--yes", "--skip-preview", check=False)
-    assert refused.returncode != 0
-    assert "protected" in (refused.stdout + refused.stderr)
-    assert "hlb-local-s3-tier1" in [b["Name"] for b in _s3(project.s3_port).list_buckets()["Buckets"]]
-    project.run("state", "unprotect", "--stack", "local", "--all", "--yes")
-    project.run("destroy", "--stack", "local", "--yes", "--skip-preview")
-    assert "hlb-local-s3-tier1" not in [b["Name"] for b in _s3(project.s3_port).list_buckets()["Buckets"]]
-    assert Path(project.dir / "rendered").exists()
+def test_destroy_refuses_protected_resources_then_removes_the_rest(path):
+    destroyed = path.destroy()
+    destroyed.check_refusal()
+    protected = destroyed.names(destroyed.before, protected=True)
+    assert {"hlb-local-s3-tier1-bucket", "vaultwarden-nas-password"} <= protected
+    assert BUCKET not in [b["Name"] for b in _s3(path.project.s3_port).list_buckets()["Buckets"]]
+    assert Path(path.project.dir / "rendered").exists()

@@ -44,6 +44,7 @@ from providers.b2 import (
     lifecycle_from_rules,
     lifecycle_rules,
 )
+from tests.providers import wire_forms
 
 NAME = "homelab-b2-tier1"
 LIFECYCLE = {"noncurrent_days": 15, "abort_multipart_days": 7}
@@ -717,3 +718,30 @@ def test_resources_register_b2_types_and_keep_credentials_secret(monitor: Record
         assert rpc.is_rpc_secret(rpc.deserialize_properties(request.object)["auth"]), request.name
     inputs = rpc.deserialize_properties(key.object)
     assert inputs["capabilities"] == list(WRITER_CAPABILITIES), key.name
+
+
+# --- requests captured from a real preview (tests/providers/wire_forms) -------------------------------------------
+
+B2_PROVIDERS = {"b2:Bucket": BucketProvider, "b2:ApplicationKey": ApplicationKeyProvider}
+CAPTURED_CHECKS = [(t, r) for t in B2_PROVIDERS for r in wire_forms.of_type(t, "Check")]
+
+
+def test_a_real_empty_stack_preview_sent_unknown_bucket_ids_to_the_keys() -> None:
+    keys = [r for r in wire_forms.of_type("b2:ApplicationKey", "Check") if r["step"] == "preview-empty-b2"]
+    assert keys and all(wire_forms.form(r["news"])["bucket_id"] == "unknown" for r in keys)
+    assert wire_forms.of_type("b2:Bucket", "Check")
+
+
+@pytest.mark.parametrize(("kind", "record"), CAPTURED_CHECKS, ids=[wire_forms.record_id(r) for _, r in CAPTURED_CHECKS])
+def test_check_accepts_what_a_real_preview_sends(kind: str, record: dict[str, Any]) -> None:
+    result = wire_forms.check(B2_PROVIDERS[kind](), record)
+    assert [(f.property, f.reason) for f in result.failures] == []
+
+
+def test_key_diff_on_the_captured_unknown_bucket_id_replaces_the_key() -> None:
+    """B2 keys cannot be edited: an unknown bucket id is a possible new bucket, so the key is replaced."""
+    (record, *_) = [r for r in wire_forms.of_type("b2:ApplicationKey", "Check") if r["step"] == "preview-empty-b2"]
+    news = wire_forms.news(record)
+    olds = {**news, "bucket_id": "4a48fe8875c6214145260818"}
+    result = ApplicationKeyProvider().diff("K001", olds, news)
+    assert (result.changes, result.replaces) == (True, ["bucket_id"])

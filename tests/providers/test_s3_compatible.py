@@ -33,6 +33,7 @@ from providers.s3_compatible import (
     S3CompatibleProvider,
     check_inputs,
 )
+from tests.providers import wire_forms
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_SCRIPT = REPO / "scripts" / "s3-server.sh"
@@ -630,3 +631,28 @@ def test_bucket_registers_its_own_type_and_keeps_credentials_secret(
     assert rpc.is_rpc_secret(args.inputs["credentials"]), f"{args.name}: credentials input is not a secret"
     assert CREDENTIALS["secret_access_key"] not in repr(
         {k: v for k, v in args.inputs.items() if k not in ("credentials", "__provider")})
+
+
+# --- requests captured from real previews (tests/providers/wire_forms) ------------------------------------------
+
+CAPTURED_CHECKS = wire_forms.of_type("s3compatible:Bucket", "Check")
+CAPTURED_DIFFS = wire_forms.of_type("s3compatible:Bucket", "Diff")
+
+
+def test_real_previews_were_captured() -> None:
+    assert {r["step"] for r in CAPTURED_CHECKS} >= {"preview-empty"}
+    assert {r["step"] for r in CAPTURED_DIFFS} >= set(wire_forms.NO_CHANGE_STEPS)
+
+
+@pytest.mark.parametrize("record", CAPTURED_CHECKS, ids=wire_forms.record_id)
+def test_check_accepts_what_a_real_preview_sends(provider: S3CompatibleProvider, record: dict[str, Any]) -> None:
+    result = wire_forms.check(provider, record)
+    assert [(f.property, f.reason) for f in result.failures] == []
+
+
+@pytest.mark.parametrize("record", CAPTURED_DIFFS, ids=wire_forms.record_id)
+def test_diff_of_what_a_real_preview_sends(provider: S3CompatibleProvider, record: dict[str, Any]) -> None:
+    """The wire's doubles (lock_days 14.0, noncurrent_days 15.0) must not read as a change after `up`."""
+    result = wire_forms.diff(provider, record)
+    # Nothing about the buckets changes in any captured step, so only an unknown could be a change.
+    assert (result.changes, result.replaces) == (wire_forms.has_unknowns(record["news"]), [])

@@ -27,6 +27,7 @@ from providers.truenas.resources import (
     healthchecks_scripts,
     naming_schema_problem,
 )
+from tests.providers import wire_forms
 from tests.truenas_simulator import TrueNASSimulator
 from tests.truenas_simulator.server import CLOUD_SYNC, CREDENTIALS, SNAPSHOT_TASKS
 
@@ -803,3 +804,39 @@ def test_engine_doubles_are_accepted_as_whole_numbers() -> None:
     result = SnapshotTaskProvider().check({}, news)
     assert result.failures == []
     assert result.inputs["lifetime_value"] == 14 and isinstance(result.inputs["lifetime_value"], int)
+
+
+# --- requests captured from real previews (tests/providers/wire_forms) ------------------------------------------
+
+TRUENAS_PROVIDERS = {
+    "truenas:SnapshotTask": SnapshotTaskProvider,
+    "truenas:CloudCredential": CloudCredentialProvider,
+    "truenas:CloudSyncTask": CloudSyncTaskProvider,
+}
+CAPTURED_CHECKS = [(t, r) for t in TRUENAS_PROVIDERS for r in wire_forms.of_type(t, "Check")]
+CAPTURED_DIFFS = [(t, r) for t in TRUENAS_PROVIDERS for r in wire_forms.of_type(t, "Diff")]
+
+
+@pytest.mark.parametrize("kind", TRUENAS_PROVIDERS)
+def test_a_real_empty_stack_preview_was_captured_for(kind: str) -> None:
+    """Tasks get unknown credential ids and generated secrets; a B2 credential's keys come from an unknown key."""
+    checks = [r for r in wire_forms.of_type(kind, "Check") if r["step"].startswith("preview-empty")]
+    assert checks and any(wire_forms.has_unknowns(r["news"]) for r in checks) is (kind != "truenas:SnapshotTask")
+
+
+@pytest.mark.parametrize(("kind", "record"), CAPTURED_CHECKS, ids=[wire_forms.record_id(r) for _, r in CAPTURED_CHECKS])
+def test_check_accepts_what_a_real_preview_sends(kind: str, record: dict[str, Any]) -> None:
+    """The estates are valid, so every captured request must pass, unknowns included (the CloudSyncTask bug)."""
+    result = wire_forms.check(TRUENAS_PROVIDERS[kind](), record)
+    assert [(f.property, f.reason) for f in result.failures] == []
+
+
+@pytest.mark.parametrize(("kind", "record"), CAPTURED_DIFFS, ids=[wire_forms.record_id(r) for _, r in CAPTURED_DIFFS])
+def test_diff_of_what_a_real_preview_sends(kind: str, record: dict[str, Any]) -> None:
+    result = wire_forms.diff(TRUENAS_PROVIDERS[kind](), record)
+    if record["step"] in wire_forms.NO_CHANGE_STEPS:
+        assert (result.changes, result.replaces) == (False, [])
+    else:
+        # Only the unknown values (the id of a credential being replaced) are possible changes; none replaces.
+        assert result.changes is wire_forms.has_unknowns(record["news"])
+        assert result.replaces == []
