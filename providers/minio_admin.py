@@ -35,10 +35,9 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import contains_unknowns
-from pulumi.runtime import rpc
 
 from plan.capabilities import s3_prefix_policy
+from providers.wire import differs, has_unknowns
 
 ACCESS = ("write", "read")
 INPUT_KEYS = ("user_name", "endpoint", "bucket", "prefix", "access", "ca_file", "credentials")
@@ -73,17 +72,6 @@ def policy_name(user_name: str) -> str:
     return f"{user_name}-policy"
 
 
-def _unknown(value: Any) -> bool:
-    """An unknown (preview) value: the engine's sentinel string or the SDK's Unknown, anywhere inside."""
-    if value == rpc.UNKNOWN or contains_unknowns(value):
-        return True
-    if isinstance(value, Mapping):
-        return any(_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_unknown(v) for v in value)
-    return False
-
-
 def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
     """One failure per bad known input, naming the property; unknown values (preview) pass."""
     failures: list[CheckFailure] = []
@@ -93,34 +81,34 @@ def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
             failures.append(CheckFailure(prop, problem))
 
     value = props.get("user_name")
-    if not _unknown(value) and not (isinstance(value, str) and USER_NAME.match(value)):
+    if not has_unknowns(value) and not (isinstance(value, str) and USER_NAME.match(value)):
         bad("user_name", f"must be 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit; "
                          f"got {value!r}")
     value = props.get("endpoint")
-    if not _unknown(value) and not (isinstance(value, str) and _ENDPOINT.match(value)):
+    if not has_unknowns(value) and not (isinstance(value, str) and _ENDPOINT.match(value)):
         bad("endpoint", f"must be http(s)://host[:port] without a path, got {value!r}")
     value = props.get("bucket")
-    if not _unknown(value) and not (isinstance(value, str) and _BUCKET.match(value)):
+    if not has_unknowns(value) and not (isinstance(value, str) and _BUCKET.match(value)):
         bad("bucket", f"must be a 3-63 character S3 bucket name, got {value!r}")
     value = props.get("prefix")
-    if not _unknown(value) and not (isinstance(value, str) and _PREFIX.match(value)):
+    if not has_unknowns(value) and not (isinstance(value, str) and _PREFIX.match(value)):
         bad("prefix", f"must be a non-empty path without wildcards or leading/trailing '/', e.g. "
                       f"'photos-restic'; got {value!r} (an empty prefix would grant the whole bucket)")
     value = props.get("access")
-    if not _unknown(value) and value not in ACCESS:
+    if not has_unknowns(value) and value not in ACCESS:
         bad("access", f"must be 'write' (backup tool) or 'read' (check and drill jobs), got {value!r}")
     value = props.get("ca_file")
-    if value is not None and not _unknown(value) and not (isinstance(value, str) and value):
+    if value is not None and not has_unknowns(value) and not (isinstance(value, str) and value):
         bad("ca_file", f"must be the path of a PEM bundle or null, got {value!r}")
     creds = props.get("credentials")
-    if not _unknown(creds):
+    if not has_unknowns(creds):
         if not isinstance(creds, Mapping):
             bad("credentials", "must be the destination's admin key {access_key_id, secret_access_key}")
         else:
             missing = [k for k in ("access_key_id", "secret_access_key")
-                       if not _unknown(creds.get(k)) and not (isinstance(creds.get(k), str) and creds.get(k))]
+                       if not has_unknowns(creds.get(k)) and not (isinstance(creds.get(k), str) and creds.get(k))]
             bad("credentials", f"needs a non-empty {' and '.join(missing)}" if missing else None)
-            if (not missing and not _unknown(value := props.get("user_name")) and not _unknown(creds)
+            if (not missing and not has_unknowns(value := props.get("user_name")) and not has_unknowns(creds)
                     and value == creds.get("access_key_id")):
                 bad("user_name", "equals the admin access key: a tool identity must be a separate user")
     return failures
@@ -259,9 +247,9 @@ class MinioUserProvider(ResourceProvider):
         return CheckResult(inputs, check_inputs(inputs))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in REPLACE_KEYS if _unknown(news.get(k)) or news.get(k) != olds.get(k)]
+        replaces = [k for k in REPLACE_KEYS if differs(olds.get(k), news.get(k))]
         changed = [k for k in INPUT_KEYS if k not in REPLACE_KEYS
-                   and (_unknown(news.get(k)) or news.get(k) != olds.get(k))]
+                   and (differs(olds.get(k), news.get(k)))]
         if olds.get("status") not in (None, "enabled") or olds.get("access") == "drifted":
             changed.append("access")
         if olds.get("attached_policies") is not None and olds.get("user_name") and \
