@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from manifests.verification import S3_PROVIDERS
+from runbook.diagram import mermaid, svg, three_two_one
 from runbook.outputs import secret_at, secrets_shown
 from runbook.pgbackrest import conf_text
 
@@ -30,6 +31,7 @@ GLOSSARY = [
     ("RTO", "how long the service may be down while you restore"),
 ]
 OVERVIEW = "README.md"
+DIAGRAM = "estate.svg"
 LEVEL_ORDER = ("hourly", "daily", "weekly", "monthly", "yearly")
 
 
@@ -60,13 +62,6 @@ def _days(days: int) -> str:
 def _rto(rto: Mapping[str, int]) -> str:
     site = f"{rto['site_loss']} h after losing the site" if "site_loss" in rto else "no site-loss target (re-download)"
     return f"{rto['local']} h from the nearest copy; {site}"
-
-
-def three_two_one(ds: Mapping[str, Any]) -> tuple[bool, str]:
-    """Tier 1's rule: at least 3 copies (primary included) on 2 kinds of media, 1 of them offsite."""
-    copies, media, offsite = ds["copies_total"], len(ds["media"]), ds["offsite_copies"]
-    ok = copies >= 3 and media >= 2 and offsite >= 1
-    return ok, f"{copies} copies, {media} media, {offsite} offsite"
 
 
 def _where(copy: Mapping[str, Any]) -> str:
@@ -368,6 +363,11 @@ def overview(runbook: Mapping[str, Any], stack: str | None) -> str:
          f"{_days(s['verify_every_days'])} / {_days(s['drill_every_days'])}",
          sum(1 for d in datasets.values() if str(d["tier"]) == t))
         for t, s in sorted(runbook["tiers"].items())))
+    lines += ["", "## The estate at a glance", "",
+              "Each dataset (coloured by tier), its copies (thick outline: offsite; \"locked N d\": object lock) and "
+              "where they go. A Tier 1 dataset that misses 3-2-1 has a red dashed outline. "
+              f"Also as [{DIAGRAM}]({DIAGRAM}).",
+              "", "```mermaid", mermaid(runbook).rstrip("\n"), "```"]
     lines += ["", "## Datasets", ""]
     lines += _table(("dataset", "tier", "source", "copies", "offsite", "RPO planned / target", "runbook"), (
         (n, datasets[n]["tier"], datasets[n]["source"], datasets[n]["copies_total"], datasets[n]["offsite_copies"],
@@ -392,9 +392,10 @@ def overview(runbook: Mapping[str, Any], stack: str | None) -> str:
 
 
 def render(outputs: Mapping[str, Any], stack: str | None = None, show_secrets: bool = False) -> dict[str, str]:
-    """File name -> Markdown: the overview and one runbook per dataset."""
+    """File name -> text: the overview (Markdown), its diagram (SVG) and one runbook per dataset (Markdown)."""
     runbook = outputs["runbook"]
-    files = {OVERVIEW: overview(runbook, stack)}
+    title = f"Backup estate ({stack} stack)" if stack else "Backup estate"
+    files = {OVERVIEW: overview(runbook, stack), DIAGRAM: svg(runbook, title)}
     for name in sorted(runbook["datasets"]):
         files[f"{name}.md"] = dataset_runbook(name, runbook["datasets"][name], outputs, show_secrets)
     return files
