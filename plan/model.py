@@ -84,6 +84,10 @@ class CopyPlan:
     checksum_env: bool
     healthcheck_slug: str
     pgbackrest: PgBackRestSchedule | None = None
+    restore_mbps: float = 0.0
+    """Bandwidth a restore from this copy gets (plan/restore.py)."""
+    restore_hours: float = 0.0
+    """Estimated time to restore the dataset's size from this copy."""
 
     @property
     def key(self) -> str:
@@ -129,6 +133,7 @@ class DatasetPlan:
     alerts: tuple[str, ...] = ()
     media: tuple[str, ...] = ()
     """Distinct media holding the data, primary included."""
+    size_gb: float = 0.0
 
     @property
     def copy_count(self) -> int:
