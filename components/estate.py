@@ -59,7 +59,7 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             lambda c: c["api_key"]))
     for ds in inventory.datasets:
         dp = plan.dataset(ds.name)
-        owner = ProtectedDataset(ds)
+        owner = ProtectedDataset(ds, {c.destination: c.restore_mbps for c in dp.copies})
         children = pulumi.ResourceOptions(parent=owner)
         # An export writes only to the NAS; its offsite copies are its target dataset's writer.
         creds = _writer_credentials(estate, ds, dp) if ds.source.kind != "export" else {}

@@ -38,6 +38,8 @@ class _Destination(Strict):
     """Storage price used by the cost estimate."""
     bucket_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")] | None = None
     """Buckets are named `<bucket_prefix>-tier<N>`; defaults to `hlb-<name>`."""
+    restore_mbps: Annotated[float, Field(gt=0, le=100_000)] | None = None
+    """Bandwidth a restore from here gets, Mbit/s; default per kind in plan/restore.py."""
 
     @property
     def media(self) -> str:

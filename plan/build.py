@@ -29,6 +29,7 @@ from plan.model import (
     SnapshotLevel,
     Writer,
 )
+from plan.restore import restore_hours, restore_mbps
 from plan.stagger import JobRequest, assign
 from plan.zones import utc_offsets, utc_window
 
@@ -155,6 +156,7 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
         fulls, diffs = pgbackrest_retention(retention, cron.interval_hours, lock)
         pg = PgBackRestSchedule(full=full or cron, diff=cron, retention_full=fulls, retention_diff=diffs)
     nfs = isinstance(dest, NfsDestination)
+    mbps = restore_mbps(dest.kind, dest.offsite, dest.restore_mbps)
     return CopyPlan(
         dataset=ds.name,
         destination=dest.name,
@@ -173,6 +175,8 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
         healthcheck_slug=f"backup-{ds.name}-{dest.name}",
         pgbackrest=pg,
         private_ca=bool(getattr(dest, "ca_file", None)),
+        restore_mbps=mbps,
+        restore_hours=restore_hours(ds.size_gb, mbps, tool),
     )
 
 
@@ -224,6 +228,7 @@ def _dataset_plan(
         alerts=tier.alerts,
         media=tuple(sorted({primary} | {c.media for c in copies})),
         nas_utc_offset_minutes=nas_utc_offset(inv) if isinstance(source, TruenasSource) else 0,
+        size_gb=ds.size_gb,
     )
 
 
@@ -252,9 +257,14 @@ def _with_export_copies(datasets: list[DatasetPlan]) -> list[DatasetPlan]:
             tool=export.engine, bucket="", endpoint="", region="", repository=export.target_path,
             schedule=export.schedule, retention=Retention(daily=export.keep), lock_days=0, checksum_env=False,
             healthcheck_slug=f"backup-{plan.name}-export",
+            restore_mbps=restore_mbps("truenas-dataset", False),
+            restore_hours=restore_hours(plan.size_gb, restore_mbps("truenas-dataset", False), export.engine),
         )
+        # Carried copies hold only this export's folder: their estimate is for its size, not the target's.
         carried = tuple(replace(c, dataset=plan.name, repository=f"{c.repository}/{plan.name}",
-                                healthcheck_slug=c.healthcheck_slug) for c in target.copies)
+                                healthcheck_slug=c.healthcheck_slug,
+                                restore_hours=restore_hours(plan.size_gb, c.restore_mbps, c.tool))
+                        for c in target.copies)
         copies = (dump, *carried)
         result.append(replace(
             plan, copies=copies,

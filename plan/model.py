@@ -86,6 +86,10 @@ class CopyPlan:
     pgbackrest: PgBackRestSchedule | None = None
     private_ca: bool = False
     """The destination's certificate chains to a private CA (`ca_file`): movers trust it from a ConfigMap."""
+    restore_mbps: float = 0.0
+    """Bandwidth a restore from this copy gets (plan/restore.py)."""
+    restore_hours: float = 0.0
+    """Estimated time to restore the dataset's size from this copy."""
 
     @property
     def key(self) -> str:
@@ -133,6 +137,7 @@ class DatasetPlan:
     """Distinct media holding the data, primary included."""
     nas_utc_offset_minutes: int = 0
     """NAS datasets: how far the NAS's clock is ahead of UTC; its tasks get the copies' UTC times shifted by this."""
+    size_gb: float = 0.0
 
     @property
     def copy_count(self) -> int:

@@ -6,11 +6,15 @@
   drill --dataset NAME [--stack S] [--from outputs.json] [--destination D] [--scratch DIR] [--project-dir DIR]
       Restores the newest restic snapshot of one copy into a scratch directory, read-only on the repository;
       exit status 0 = passed, 1 = failed, 2 = could not start (bad arguments or outputs).
+  status [--stack S] [--from outputs.json] [--healthchecks-url URL] [--json]
+      Per dataset and copy: last success (Healthchecks API, key in HLB_HEALTHCHECKS_API_KEY) against the RPO and
+      stored size (read-only object listing) against the plan; exit 1 when a Tier 1 copy is late or never ran.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -18,6 +22,7 @@ from pathlib import Path
 from runbook.drill import DEFAULT_SUBSET, DrillError, DrillUsageError, run_drill
 from runbook.outputs import OutputsError, read_outputs, secrets_shown, validate
 from runbook.render import render
+from runbook.status import StatusError, as_json, as_text, estate_status, failing, fetch_checks
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     drill.add_argument("--scratch", type=Path, help="keep the restored files here (default: a temporary directory)")
     drill.add_argument("--read-data-subset", default=DEFAULT_SUBSET, help="share of data restic check reads back")
     drill.add_argument("--nfs-root", type=Path, help="where the NAS export of an NFS copy is mounted")
+    status = sub.add_parser("status", help="last success and stored size of every copy against the plan")
+    status.add_argument("--stack")
+    status.add_argument("--from", dest="source", type=Path, help="read outputs from this JSON file instead")
+    status.add_argument("--project-dir", type=Path, help="the Pulumi project (default: the current directory)")
+    status.add_argument("--healthchecks-url", default="https://healthchecks.io",
+                        help="the Healthchecks instance (default: https://healthchecks.io)")
+    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+    status.add_argument("--now", help=argparse.SUPPRESS)  # tests: an ISO time instead of the clock
     return parser
 
 
@@ -88,10 +101,30 @@ def _drill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    outputs = read_outputs(args.stack, args.source, show_secrets=False, project_dir=args.project_dir)
+    validate(outputs)
+    api_key = os.environ.get("HLB_HEALTHCHECKS_API_KEY", "")
+    if not api_key:
+        print("error: set HLB_HEALTHCHECKS_API_KEY to a Healthchecks API key of the project (a read-only key is "
+              "enough: Project Settings > API Access)", file=sys.stderr)
+        return 2
+    now = dt.datetime.fromisoformat(args.now) if args.now else dt.datetime.now(dt.UTC)
+    try:
+        checks = fetch_checks(args.healthchecks_url, api_key)
+    except StatusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = estate_status(outputs["runbook"], checks, now)
+    print(as_json(rows, now) if args.json else as_text(rows), end="" if not args.json else "\n")
+    return 1 if failing(rows) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"generate": _generate, "drill": _drill, "status": _status}
     try:
-        return _generate(args) if args.command == "generate" else _drill(args)
+        return commands[args.command](args)
     except OutputsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

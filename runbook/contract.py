@@ -240,6 +240,8 @@ def _copy(ds: Dataset, copy: CopyPlan, index: int, ping_base: str | None,
         "schedule": {"cron": copy.schedule.five_field(), "human": f"{copy.schedule.human()} UTC"},
         "retention": copy.retention.levels(),
         "lock_days": copy.lock_days,
+        "restore_mbps": copy.restore_mbps,
+        "restore_estimate_hours": copy.restore_hours,
     }
     escrow, healthcheck = _escrow(copy, repo_index, owner or ds.name), _healthcheck(copy, ping_base)
     if escrow is not None:

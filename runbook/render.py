@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from manifests.verification import S3_PROVIDERS
+from runbook.diagram import mermaid, svg, three_two_one
 from runbook.outputs import secret_at, secrets_shown
 from runbook.pgbackrest import conf_text
 
@@ -30,6 +31,7 @@ GLOSSARY = [
     ("RTO", "how long the service may be down while you restore"),
 ]
 OVERVIEW = "README.md"
+DIAGRAM = "estate.svg"
 LEVEL_ORDER = ("hourly", "daily", "weekly", "monthly", "yearly")
 
 
@@ -62,11 +64,41 @@ def _rto(rto: Mapping[str, int]) -> str:
     return f"{rto['local']} h from the nearest copy; {site}"
 
 
-def three_two_one(ds: Mapping[str, Any]) -> tuple[bool, str]:
-    """Tier 1's rule: at least 3 copies (primary included) on 2 kinds of media, 1 of them offsite."""
-    copies, media, offsite = ds["copies_total"], len(ds["media"]), ds["offsite_copies"]
-    ok = copies >= 3 and media >= 2 and offsite >= 1
-    return ok, f"{copies} copies, {media} media, {offsite} offsite"
+def _duration(hours: float) -> str:
+    if hours < 1:
+        return f"{max(1, round(hours * 60))} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    return f"{hours / 24:.1f} days"
+
+
+def restore_estimates(ds: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """The copy that restores fastest, and the fastest that survives losing the site (offsite); None when absent.
+    Copies from outputs without estimates (older stacks) are skipped."""
+    timed = [c for c in ds["copies"] if "restore_estimate_hours" in c]
+    fastest = min(timed, key=lambda c: c["restore_estimate_hours"], default=None)
+    site = min((c for c in timed if c["offsite"]), key=lambda c: c["restore_estimate_hours"], default=None)
+    return fastest, site
+
+
+def _estimate(copy: Mapping[str, Any] | None, target: int | None) -> str:
+    if copy is None:
+        return "no copy" if target is not None else "-"
+    verdict = "" if target is None else (" (within)" if copy["restore_estimate_hours"] <= target else " (MISSES it)")
+    return f"{_duration(copy['restore_estimate_hours'])} from {copy['destination']}{verdict}"
+
+
+def _restore_vs_rto(ds: Mapping[str, Any]) -> str:
+    fastest, site = restore_estimates(ds)
+    if fastest is None:
+        return "-"
+    rto = ds["rto_target_hours"]
+    # A NAS dataset's own snapshots roll back in place, faster than any copy.
+    nearest = "a NAS snapshot (rollback in place, minutes)" if ds["snapshots"] else _estimate(fastest, rto["local"])
+    text = f"nearest: {nearest}"
+    if "site_loss" in rto:
+        text += f"; after losing the site: {_estimate(site, rto['site_loss'])}"
+    return text
 
 
 def _where(copy: Mapping[str, Any]) -> str:
@@ -107,10 +139,13 @@ def _copies_section(ds: Mapping[str, Any]) -> list[str]:
     rows = []
     for n, c in enumerate(ds["copies"], start=2):
         lock = f"{c['lock_days']} d" if c["lock_days"] else "-"
+        estimate = (f"{_duration(c['restore_estimate_hours'])} at {c['restore_mbps']:g} Mbit/s"
+                    if "restore_estimate_hours" in c else "-")
         rows.append((n, c["destination"], c["tool"], "yes" if c["offsite"] else "no", _where(c),
-                     c["schedule"]["human"], _retention(c["retention"]), lock))
+                     c["schedule"]["human"], _retention(c["retention"]), lock, estimate))
     lines = ["## Copies", "", "Copy 1 is the live data. Every other copy is listed here, nearest first.", ""]
-    lines += _table(("#", "destination", "tool", "offsite", "where", "schedule", "keeps", "locked"), rows)
+    lines += _table(("#", "destination", "tool", "offsite", "where", "schedule", "keeps", "locked", "restore takes"),
+                    rows)
     if ds["snapshots"]:
         lines += ["", "NAS snapshots (fast to restore, but on the same disks as the data, so not counted as copies):",
                   ""]
@@ -310,7 +345,7 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     lines += ["", "## Targets", ""]
     lines += _table(("", "target", "as planned"), [
         ("RPO", f"{ds['rpo_target_hours']} h", f"a copy at least every {ds['rpo_hours']} h"),
-        ("RTO", _rto(ds["rto_target_hours"]), "-"),
+        ("RTO", _rto(ds["rto_target_hours"]), f"estimated restore, {_restore_vs_rto(ds)}"),
         ("size", f"{ds['size_gb']} GB", "-"),
     ])
     lines += [""] + _copies_section(ds) + ["", "## Restore", ""]
@@ -368,10 +403,23 @@ def overview(runbook: Mapping[str, Any], stack: str | None) -> str:
          f"{_days(s['verify_every_days'])} / {_days(s['drill_every_days'])}",
          sum(1 for d in datasets.values() if str(d["tier"]) == t))
         for t, s in sorted(runbook["tiers"].items())))
+    lines += ["", "## The estate at a glance", "",
+              "Each dataset (coloured by tier), its copies (thick outline: offsite; \"locked N d\": object lock) and "
+              "where they go. A Tier 1 dataset that misses 3-2-1 has a red dashed outline. "
+              f"Also as [{DIAGRAM}]({DIAGRAM}).",
+              "", "```mermaid", mermaid(runbook).rstrip("\n"), "```"]
     lines += ["", "## Datasets", ""]
     lines += _table(("dataset", "tier", "source", "copies", "offsite", "RPO planned / target", "runbook"), (
         (n, datasets[n]["tier"], datasets[n]["source"], datasets[n]["copies_total"], datasets[n]["offsite_copies"],
          f"{datasets[n]['rpo_hours']} h / {datasets[n]['rpo_target_hours']} h", f"[{n}.md]({n}.md)") for n in order))
+    lines += ["", "## Restore time against the RTO", "",
+              "Estimated from each dataset's size and the restore bandwidth of its copies' destinations (declared as "
+              "`restore_mbps`, or the kind's default: LAN for the NAS, a home downlink for cloud buckets), plus the "
+              "tool's own time measured by the restore drills. It leaves out fetching the escrow and rebuilding "
+              "machines.", ""]
+    lines += _table(("dataset", "tier", "size", "RTO", "estimated restore"), (
+        (n, datasets[n]["tier"], f"{datasets[n]['size_gb']:g} GB", _rto(datasets[n]["rto_target_hours"]),
+         _restore_vs_rto(datasets[n])) for n in order))
     tier1 = [n for n in order if datasets[n]["tier"] == 1]
     lines += ["", "## 3-2-1 status of Tier 1", "",
               "Tier 1 data needs 3 copies (the live data included) on 2 kinds of media, with 1 offsite.", ""]
@@ -392,9 +440,10 @@ def overview(runbook: Mapping[str, Any], stack: str | None) -> str:
 
 
 def render(outputs: Mapping[str, Any], stack: str | None = None, show_secrets: bool = False) -> dict[str, str]:
-    """File name -> Markdown: the overview and one runbook per dataset."""
+    """File name -> text: the overview (Markdown), its diagram (SVG) and one runbook per dataset (Markdown)."""
     runbook = outputs["runbook"]
-    files = {OVERVIEW: overview(runbook, stack)}
+    title = f"Backup estate ({stack} stack)" if stack else "Backup estate"
+    files = {OVERVIEW: overview(runbook, stack), DIAGRAM: svg(runbook, title)}
     for name in sorted(runbook["datasets"]):
         files[f"{name}.md"] = dataset_runbook(name, runbook["datasets"][name], outputs, show_secrets)
     return files

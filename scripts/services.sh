@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Backup tools the restore drills run for real: restic, pgBackRest, PostgreSQL and rclone, from the distribution.
+# Backup tools the restore drills run for real: restic, pgBackRest, PostgreSQL and rclone, from the distribution,
+# and Chromium, which renders the runbook's estate diagram headless in its test.
 #
 #   scripts/services.sh install   install what is missing (idempotent; apt-get update only when needed)
 #   scripts/services.sh status    print which tools are present and their versions
@@ -10,7 +11,7 @@ set -euo pipefail
 log() { printf '[services] %s\n' "$*" >&2; }
 
 # Debian package -> a command it provides (how we tell whether it is present).
-packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone)
+packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone chromium:chromium)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -33,7 +34,7 @@ install() {
   local todo
   mapfile -t todo < <(missing)
   if [ "${#todo[@]}" -eq 0 ]; then
-    log "restic, pgbackrest, postgresql and rclone are present"
+    log "restic, pgbackrest, postgresql, rclone and chromium are present"
     return 0
   fi
   if ! command -v apt-get >/dev/null 2>&1; then

@@ -24,7 +24,7 @@ ALERT_KINDS = ("out-of-sync", "missed-run", "never-ran")
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "1": {
         "minCopies": 3, "minMedia": 2, "minLocalCopies": 0, "minOffsiteCopies": 1, "maxOffsiteCopies": None,
-        "maxRpoHours": 12,
+        "maxRpoHours": 12, "maxSiteLossRestoreHours": 8,
         "minRetention": {"local": {"hourly": 24, "daily": 14, "monthly": 3}, "offsite": {"daily": 14, "monthly": 6}},
         "lockRequired": True, "drillEveryDays": 31, "checkEveryDays": 7, "alerts": list(ALERT_KINDS),
     },
@@ -59,6 +59,9 @@ _TIER_SCHEMA = {
         "maxOffsiteCopies": {"type": ["integer", "null"], "minimum": 0,
                              "description": "Offsite copies allowed without offsite_override_reason; null = any."},
         "maxRpoHours": {"type": "number", "exclusiveMinimum": 0},
+        "maxSiteLossRestoreHours": {"type": "number", "exclusiveMinimum": 0,
+                                    "description": "RTO after losing the site: the fastest offsite copy must restore "
+                                                   "the dataset's size within it (absent: not checked)."},
         "minRetention": {"type": "object", "additionalProperties": False,
                          "properties": {"local": _RETENTION_SCHEMA, "offsite": _RETENTION_SCHEMA}},
         "lockRequired": {"type": "boolean", "description": "Offsite buckets of this tier need object lock."},
@@ -86,6 +89,9 @@ DEFAULTS: dict[str, Any] = {
         "s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:PutObjectLegalHold", "s3:PutObjectAcl",
         "s3:PutObjectVersionAcl", "iam:*", "sts:*", "kms:*",
     ],
+    "restoreMbps": {},
+    "kindRestoreMbps": {"nfs": 1000.0, "s3-compatible": 100.0, "b2": 100.0, "r2": 100.0, "s3": 100.0},
+    "restoreOverheadHours": 0.005,
     "slotMinutes": 5,
     "healthchecksMarkers": ["hc-ping.com", "/ping/"],
     "healthchecksCovers": list(ALERT_KINDS),
@@ -110,6 +116,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "b2ManagementCapabilities": {"type": "array", "items": {"type": "string"}},
     "s3ManagementActions": {"type": "array", "items": {"type": "string"},
                             "description": "IAM action patterns (fnmatch) a backup writer must not hold."},
+    "restoreMbps": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+                    "description": "Restore bandwidth (Mbit/s) per destination name, when the dataset declares none."},
+    "kindRestoreMbps": {"type": "object", "additionalProperties": {"type": "number", "exclusiveMinimum": 0},
+                        "description": "Fallback restore bandwidth per kind (offsite copies: a home downlink)."},
+    "restoreOverheadHours": {"type": "number", "minimum": 0,
+                             "description": "The restore tool's own time, added to the transfer (drills: <= 16 s)."},
     "slotMinutes": {"type": "integer", "minimum": 1, "maximum": 60},
     "healthchecksMarkers": {"type": "array", "items": {"type": "string"},
                             "description": "Substrings that identify a Healthchecks ping URL in a task script."},
@@ -149,6 +161,7 @@ class TierRequirements:
     min_offsite: int
     max_offsite: int | None
     max_rpo_hours: float
+    max_site_loss_restore_hours: float | None
     min_retention: dict[str, dict[str, int]]
     lock_required: bool
     drill_every_days: int
@@ -170,6 +183,8 @@ def tier_requirements(values: Mapping[str, Any], tier: int) -> TierRequirements 
         min_offsite=int(raw.get("minOffsiteCopies", 0)),
         max_offsite=None if raw.get("maxOffsiteCopies") is None else int(raw["maxOffsiteCopies"]),
         max_rpo_hours=float(raw.get("maxRpoHours", 24 * 365)),
+        max_site_loss_restore_hours=None if raw.get("maxSiteLossRestoreHours") is None
+        else float(raw["maxSiteLossRestoreHours"]),
         min_retention={side: {k: int(v) for k, v in (retention.get(side) or {}).items() if v}
                        for side in ("local", "offsite")},
         lock_required=bool(raw.get("lockRequired", False)),

@@ -114,8 +114,24 @@ def test_config_relaxes_a_bound_and_lowers_a_level(engine):
               "dataset-enforce-rpo": {"enforcementLevel": "advisory"}}
     analysis = engine.analyze("configured", estate_deployment(estate), config)
     assert analysis.returncode == 0, analysis.describe()
+    # dataset-enforce-restore-time is advisory by design (photos: 500 GB over 100 Mbit/s); tested below.
     assert [(e["policyName"], e["enforcementLevel"]) for e in analysis.events
-            if e["policyName"] != "dataset-missing-integrity-check"] == [("dataset-enforce-rpo", "advisory")]
+            if e["policyName"] not in ("dataset-missing-integrity-check", "dataset-enforce-restore-time")] == [
+        ("dataset-enforce-rpo", "advisory")]
+
+
+def test_a_slow_site_loss_restore_is_reported_without_blocking(engine):
+    estate = fixtures.Estate()
+    analysis = engine.analyze("restore-time", estate_deployment(estate))
+    assert analysis.returncode == 0, analysis.describe() + analysis.stderr
+    (event,) = [e for e in analysis.events if e["policyName"] == "dataset-enforce-restore-time"]
+    assert event["enforcementLevel"] == "advisory"
+    assert "\ndataset photos (tier 1): after losing the site its fastest copy" in event["message"]
+    assert "11.1 h to restore 500 GB at 100 Mbit/s; tier 1 allows 8 h" in event["message"]
+    # What the program declares on the dataset component (the destination's restore_mbps) is what counts.
+    estate.photos.props["restore_mbps"] = {"b2": 1000.0, "r2": 100.0}
+    faster = engine.analyze("restore-time-declared", estate_deployment(estate))
+    assert not [e for e in faster.events if e["policyName"] == "dataset-enforce-restore-time"], faster.describe()
 
 
 def test_secret_values_reach_the_pack_as_secrets(engine):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from runbook.__main__ import main
-from runbook.render import OVERVIEW, render, three_two_one
+from runbook.render import DIAGRAM, OVERVIEW, render, three_two_one
 from tests.components.harness import ROOT
 from tests.drills.estate import load_stack_inventory
 from tests.drills.runbook_text import OUTSIDE, fill_in_table, placeholders, section, shell_blocks
@@ -45,7 +45,7 @@ def _generate(tmp_path: Path, outputs: dict[str, Any], *extra: str) -> tuple[int
 def test_every_prod_dataset_has_a_restore_procedure_that_explains_each_step(prod_outputs: dict[str, Any]) -> None:
     inventory = load_stack_inventory(ROOT / "Pulumi.prod.yaml")
     files = render(prod_outputs)
-    assert set(files) == {OVERVIEW} | {f"{d.name}.md" for d in inventory.datasets}
+    assert set(files) == {OVERVIEW, DIAGRAM} | {f"{d.name}.md" for d in inventory.datasets}
     for ds in inventory.datasets:
         text = files[f"{ds.name}.md"]
         steps = prod_outputs["runbook"]["datasets"][ds.name]["restore"]

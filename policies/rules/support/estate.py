@@ -181,6 +181,8 @@ class Dataset:
     export_target: str | None = None
     label_tiers: dict[int, str] = field(default_factory=dict)
     """Tier labels found below the dataset -> one URN carrying each."""
+    restore_mbps: dict[str, float] = field(default_factory=dict)
+    """Restore bandwidth per destination, as the component declares it (absent: the pack's defaults)."""
 
     @property
     def label(self) -> str:
@@ -288,6 +290,10 @@ class Estate:
                 name=name, urn=r.urn, tier=int(tier) if tier is not None else None, declared_tier=declared,
                 source=source if isinstance(source, str) else None, size_gb=number(props.get("size_gb")),
                 override_reason=reason if isinstance(reason, str) and reason.strip() else None)
+            declared_mbps = props.get("restore_mbps")
+            if isinstance(declared_mbps, Mapping):
+                readable = {str(k): number(v) for k, v in declared_mbps.items()}
+                dataset.restore_mbps = {k: v for k, v in readable.items() if v is not None and v > 0}
             self.datasets[name] = dataset
             self._by_urn_dataset[r.urn] = dataset
 
