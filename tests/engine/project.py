@@ -72,20 +72,24 @@ class EngineProject:
             env["HLB_WIRE_CAPTURE"] = str(self.capture)
         return env | self.identity_env() | self.extra_env
 
-    def identity_env(self, stack: str = "local") -> dict[str, str]:
+    def identity_env(self) -> dict[str, str]:
         """Stand-in tool keys for the writers of destinations whose keys the user supplies (the loopback server
-        accepts any key), read from the copy's current stack file; {} when its inventory is invalid."""
+        accepts any key), for every stack file in the copy (a test may select any of them); a stack whose
+        inventory is invalid adds none (the program says why)."""
         from inventory import InventoryError, load_inventory
         from tests.components.harness import identity_env_for
 
-        raw = yaml.safe_load((self.dir / f"Pulumi.{stack}.yaml").read_text()).get("config") or {}
-        sections = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("homelab-backups:")}
-        if "budget_usd_per_month" in sections:
-            sections["budget_usd_per_month"] = float(sections["budget_usd_per_month"])
-        try:
-            return identity_env_for(load_inventory(sections))
-        except InventoryError:
-            return {}
+        env: dict[str, str] = {}
+        for stack_file in sorted(self.dir.glob("Pulumi.*.yaml")):
+            raw = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+            sections = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("homelab-backups:")}
+            if "budget_usd_per_month" in sections:
+                sections["budget_usd_per_month"] = float(sections["budget_usd_per_month"])
+            try:
+                env |= identity_env_for(load_inventory(sections))
+            except InventoryError:
+                continue
+        return env
 
     def run(self, *args: str, check: bool = True, timeout: int = 300,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -89,7 +89,8 @@ def test_b2_estate_empty_preview_passes_the_pack(b2_preview):
     assert set(b2_preview.planned("preview-empty-b2")) == {"create"}
     types = b2_preview.planned_types("preview-empty-b2")
     assert types["pulumi-python:dynamic/b2:Bucket"] == 2  # tier 1 and tier 2
-    assert types["pulumi-python:dynamic/b2:ApplicationKey"] == 3  # vaultwarden, app-db, documents write to B2
+    # vaultwarden, app-db and documents write to B2, each with a key and a read-only twin for checks and drills
+    assert types["pulumi-python:dynamic/b2:ApplicationKey"] == 6
     assert types["pulumi-python:dynamic/truenas:CloudSyncTask"] == 3
     assert b2_preview.policy_findings("preview-empty-b2") == NAS_ADVISORIES
 
