@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +112,26 @@ def pg_resolve(secret: str, key: str) -> str:
             pg_manifests.KEY_CIPHER_PASS: PASSWORD}[key]
 
 
+_SHAPES = ((re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),
+           (re.compile(r"\b[0-9A-F]{24}(-[0-9a-f]{40})?(\.\w+)?\b"), "<wal>"),
+           (re.compile(r"\b\d{8}-\d{6}F(_\d{8}-\d{6}[DI])?\b"), "<label>"))
+"""Names that differ per run (restic ids, WAL segments, pgBackRest backup labels) -> a placeholder."""
+
+
+def refused_summary(refused: list[tuple[str, str, str]]) -> str:
+    """`DeleteObject locks/<id> x22`: which kinds of object the lock rule kept the tool from changing."""
+    counts: Counter[str] = Counter()
+    for operation, _, key in refused:
+        shape = key.split("/", 3)[-1] if key.startswith(("volsync/", "pgbackrest/")) else key
+        for pattern, placeholder in _SHAPES:
+            shape = pattern.sub(placeholder, shape)
+        shape = re.sub(r"/<label>/.*", "/<label>/...", shape)
+        counts[f"{operation} {shape}"] += 1
+    parts = [f"{what} x{n}" if n > 1 else what for what, n in counts.most_common(3)]
+    more = len(counts) - 3
+    return ", ".join(parts) + (f" (+{more} kinds)" if more > 0 else "")
+
+
 @dataclass(frozen=True)
 class Step:
     """One tool command under one lock design, and what R2 mode did to it."""
@@ -134,13 +156,17 @@ class DrillRun:
     steps: list[Step] = field(default_factory=list)
 
     def run(self, name: str, command: Callable[[], subprocess.CompletedProcess[str]],
-            denials: Callable[[], int]) -> Step:
-        before = denials()
+            refused: Callable[[], list[tuple[str, str, str]]]) -> Step:
+        before = len(refused())
         result = command()
+        new = refused()[before:]
         text = (result.stderr or "") + (result.stdout or "")
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        notable = [line for line in lines if "ObjectLockedByBucketPolicy" in line or "rror" in line]
-        step = Step(name, result.returncode, denials() - before, (notable or lines or [""])[0][:160])
+        notable = [line for line in lines if "unable" in line or "rror" in line or "Fatal" in line]
+        said = (notable or lines or [""])[0]
+        if new:
+            said = f"refused {refused_summary(new)}; {said}"
+        step = Step(name, result.returncode, len(new), said[:200])
         self.steps.append(step)
         return step
 

@@ -91,21 +91,21 @@ def restic_life(drill: R2Drill, design: str) -> tuple[DrillRun, bool]:
     source.mkdir(parents=True)
     env, planned_flags = restic_env(drill.estate, drill.server.endpoint, bucket, home)
     life = DrillRun("restic", design)
-    denials = drill.server.denials
-    life.run("init", lambda: _restic(env, "init"), denials)
+    refused = drill.server.refused
+    life.run("init", lambda: _restic(env, "init"), refused)
     write_generation(source, 0)
-    life.run("backup 1", lambda: _restic(env, "backup", "--host", "drill", ".", cwd=source), denials)
+    life.run("backup 1", lambda: _restic(env, "backup", "--host", "drill", ".", cwd=source), refused)
     write_generation(source, 1)
-    life.run("backup 2", lambda: _restic(env, "backup", "--host", "drill", ".", cwd=source), denials)
-    life.run(f"forget {' '.join(planned_flags)}", lambda: _restic(env, "forget", *planned_flags), denials)
-    life.run("forget --keep-last 1", lambda: _restic(env, "forget", "--keep-last", "1"), denials)
-    life.run("prune", lambda: _restic(env, "prune"), denials)
+    life.run("backup 2", lambda: _restic(env, "backup", "--host", "drill", ".", cwd=source), refused)
+    life.run(f"forget {' '.join(planned_flags)}", lambda: _restic(env, "forget", *planned_flags), refused)
+    life.run("forget --keep-last 1", lambda: _restic(env, "forget", "--keep-last", "1"), refused)
+    life.run("prune", lambda: _restic(env, "prune"), refused)
     drill.server.advance(AGE_PAST_LOCK)
     write_generation(source, 2)
-    life.run("[+15 d] backup 3", lambda: _restic(env, "backup", "--host", "drill", ".", cwd=source), denials)
-    life.run("[+15 d] forget --keep-last 1", lambda: _restic(env, "forget", "--keep-last", "1"), denials)
-    life.run("[+15 d] prune", lambda: _restic(env, "prune"), denials)
-    life.run("check", lambda: _restic(env, "check"), denials)
+    life.run("[+15 d] backup 3", lambda: _restic(env, "backup", "--host", "drill", ".", cwd=source), refused)
+    life.run("[+15 d] forget --keep-last 1", lambda: _restic(env, "forget", "--keep-last", "1"), refused)
+    life.run("[+15 d] prune", lambda: _restic(env, "prune"), refused)
+    life.run("check", lambda: _restic(env, "check"), refused)
     target = home / "restored"
     restored = _restic(env, "restore", "latest", "--target", str(target))
     return life, restored.returncode == 0 and tree_digest(target) == tree_digest(source)
@@ -137,30 +137,30 @@ def pgbackrest_life(drill: R2Drill, design: str) -> tuple[DrillRun, list[str]]:
 
     primary = PgCluster(base, "primary", port)
     life = DrillRun("pgBackRest", design)
-    denials = drill.server.denials
+    refused = drill.server.refused
     try:
         primary.initdb({"wal_level": "replica", "archive_mode": "on", "fsync": "off",
                         "checkpoint_completion_target": "0",
                         "archive_command": f"'pgbackrest --config={conf} --stanza={mapped.stanza} archive-push %p'"})
         primary.start()
         primary.sql("create table drill (id bigint primary key, payload text not null)")
-        life.run("stanza-create", lambda: pgbackrest("stanza-create"), denials)
-        life.run("check (archive-push)", lambda: pgbackrest("check"), denials)
+        life.run("stanza-create", lambda: pgbackrest("stanza-create"), refused)
+        life.run("check (archive-push)", lambda: pgbackrest("check"), refused)
         _insert(primary, 1, 20_000)
-        life.run("backup 1 (full)", lambda: pgbackrest("backup", "--repo=1", "--type=full"), denials)
+        life.run("backup 1 (full)", lambda: pgbackrest("backup", "--repo=1", "--type=full"), refused)
         _insert(primary, 20_001, 30_000)
-        life.run("backup 2 (diff)", lambda: pgbackrest("backup", "--repo=1", "--type=diff"), denials)
-        life.run("backup 3 (full)", lambda: pgbackrest("backup", "--repo=1", "--type=full"), denials)
+        life.run("backup 2 (diff)", lambda: pgbackrest("backup", "--repo=1", "--type=diff"), refused)
+        life.run("backup 3 (full)", lambda: pgbackrest("backup", "--repo=1", "--type=full"), refused)
         full = stanza["spec"]["stanzaConfiguration"]["s3Repositories"][0]["retentionPolicy"]["full"]
-        life.run(f"expire (planned: {full} fulls)", lambda: pgbackrest("expire", "--repo=1"), denials)
+        life.run(f"expire (planned: {full} fulls)", lambda: pgbackrest("expire", "--repo=1"), refused)
         life.run("expire --repo1-retention-full=1",
-                 lambda: pgbackrest("expire", "--repo=1", "--repo1-retention-full=1"), denials)
+                 lambda: pgbackrest("expire", "--repo=1", "--repo1-retention-full=1"), refused)
         drill.server.advance(AGE_PAST_LOCK)
         _insert(primary, 30_001, 40_000)
-        life.run("[+15 d] backup 4 (full)", lambda: pgbackrest("backup", "--repo=1", "--type=full"), denials)
+        life.run("[+15 d] backup 4 (full)", lambda: pgbackrest("backup", "--repo=1", "--type=full"), refused)
         life.run("[+15 d] expire --repo1-retention-full=1",
-                 lambda: pgbackrest("expire", "--repo=1", "--repo1-retention-full=1"), denials)
-        life.run("verify", lambda: pgbackrest("verify", "--repo=1"), denials)
+                 lambda: pgbackrest("expire", "--repo=1", "--repo1-retention-full=1"), refused)
+        life.run("verify", lambda: pgbackrest("verify", "--repo=1"), refused)
         info = pgbackrest("info", "--output=json")
         backups = [b["type"] for b in json.loads(info.stdout)[0]["backup"]] if info.returncode == 0 else []
         return life, backups

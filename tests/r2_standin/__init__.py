@@ -337,7 +337,10 @@ class R2Mode:
             if not isinstance(self.clock, Clock):
                 return self._json(start_response, "409 Conflict", {"error": "the clock was injected in-process"})
             self.clock.offset += float(seconds)
-        return self._json(start_response, "200 OK", {"now": self.clock(), "denials": len(self.denials)})
+        with self._mutex:
+            refused = [list(d) for d in self.denials]
+        return self._json(start_response, "200 OK", {"now": self.clock(), "denials": len(refused),
+                                                      "refused": refused})
 
     @staticmethod
     def _json(start_response: StartResponse, status: str, document: Any) -> list[bytes]:

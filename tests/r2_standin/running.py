@@ -73,6 +73,10 @@ class RunningR2:
         """How many mutations lock rules have refused so far."""
         return self._call("GET", "/_r2/clock")[1]["denials"]
 
+    def refused(self) -> list[tuple[str, str, str]]:
+        """Every (operation, bucket, key) lock rules have refused so far, oldest first."""
+        return [tuple(r) for r in self._call("GET", "/_r2/clock")[1]["refused"]]
+
 
 def _script(action: str, port: int) -> None:
     subprocess.run(["bash", str(ROOT / "scripts" / "s3-server.sh"), action], check=True, timeout=120,
