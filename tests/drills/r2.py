@@ -125,7 +125,9 @@ def refused_summary(refused: list[tuple[str, str, str]]) -> str:
         shape = key.split("/", 3)[-1] if key.startswith(("volsync/", "pgbackrest/")) else key
         for pattern, placeholder in _SHAPES:
             shape = pattern.sub(placeholder, shape)
-        shape = re.sub(r"/<label>/.*", "/<label>/...", shape)
+        # Inside a backup, name pgBackRest's own metadata files; data files collapse into one kind.
+        shape = re.sub(r"/<label>/(?:.*/)?(?!backup\.)[^/]*$", "/<label>/<data file>", shape)
+        shape = re.sub(r"/<label>/.*/(backup\.[^/]*)$", r"/<label>/\1", shape)
         counts[f"{operation} {shape}"] += 1
     parts = [f"{what} x{n}" if n > 1 else what for what, n in counts.most_common(3)]
     more = len(counts) - 3
