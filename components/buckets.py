@@ -1,5 +1,9 @@
 """Offsite buckets: one per (destination, tier), private, encrypted, lifecycle and lock from the plan.
 
+Locks only where the bucket is versioned (B2, AWS S3, S3-compatible servers with object lock): a delete or an
+overwrite by the tools leaves the locked version behind. R2 buckets get none (no versioning; its lock rules refuse
+the tools' own deletes and overwrites), nor do servers without object lock (Garage).
+
 Every kind gives the same interface: bucket name, endpoint, region, and per writer (one tool instance
 writing one prefix) two credentials limited to that prefix, as secret Outputs of {access_key_id,
 secret_access_key}: the tool's read-write key, and a read-only key for its check and drill jobs. Neither is
@@ -176,10 +180,8 @@ def _r2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
         "abort_multipart_uploads_transition": {"condition": {"type": "Age",
                                                              "max_age": plan.lifecycle.abort_multipart_days * 86400}},
     }] if plan.lifecycle else [], opts=after)
-    if plan.lock_days:
-        cloudflare.R2BucketLock(f"{name}-lock", bucket_name=plan.name, **where, rules=[{
-            "id": "retain-backups", "enabled": True, "prefix": "",
-            "condition": {"type": "Age", "max_age_seconds": plan.lock_days * 86400}}], opts=after)
+    # No R2BucketLock: R2 locks refuse overwriting and deleting young objects, and the R2 lock drill saw restic and
+    # pgBackRest fail under them. A Tier 1 dataset's locked copy lives on a versioned, object-locked destination.
     groups = cloudflare.get_account_api_token_permission_groups_list_output(account_id=account)
     scope = json.dumps({r2_token_scope(account, args.jurisdiction, plan.name): "*"})
     creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}

@@ -481,6 +481,8 @@ def _copy_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
         fix = (f"add one of {available} to its destinations" if available
                else "declare an offsite destination (b2, r2, s3 or s3-compatible)")
         problems.append((("destinations",), f"tier 1 needs at least one offsite copy; {fix}"))
+    if ds.tier == 1 and offsite and not problems and TIER_BOUNDS[ds.tier].require_lock:
+        problems += _locked_copy_problems(inv, ds, dests)
     if ds.tier == 1 and not problems:
         media = sorted({_primary_media(source)} | {d.media for d in dests})
         if len(dests) + 1 < 3 or len(media) < 2:
@@ -490,6 +492,26 @@ def _copy_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
         problems.append((("destinations",), f"tier 3 data is re-downloadable and stays local; remove {offsite} or "
                          "set offsite_override_reason"))
     return problems
+
+
+def _locked_copy_problems(inv: Inventory, ds: Dataset, dests: tuple[Destination, ...]) -> list[tuple[Location, str]]:
+    """A tier whose offsite copies must be locked needs one on a destination where a lock works (one rule, shared
+    with the plan, the components and the pack's dataset-enforce-offsite-copy)."""
+    from plan.capabilities import LOCKED_COPY_KINDS, can_hold_locked_copy, lockable_flavours, why_no_locked_copy
+
+    def lockable(d: Destination) -> bool:
+        return d.offsite and can_hold_locked_copy(d.kind, getattr(d, "flavour", None))
+
+    if any(lockable(d) for d in dests):
+        return []
+    unlocked = "; ".join(f"{d.name!r}: {why_no_locked_copy(d.kind, getattr(d, 'flavour', None))}"
+                         for d in dests if d.offsite)
+    available = [d.name for d in inv.destinations if lockable(d)]
+    fix = (f"add one of {available} to its destinations" if available
+           else f"declare an offsite destination of kind {LOCKED_COPY_KINDS} (flavour "
+                f"{', '.join(f for f in lockable_flavours() if f != 'moto')}) and add it to its destinations")
+    return [(("destinations",), f"dataset {ds.name!r} is tier 1, whose offsite copies must be locked against early "
+             f"deletion, but none of its offsite destinations can hold a locked copy ({unlocked}); {fix}")]
 
 
 def _tier_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:

@@ -11,6 +11,8 @@ class Capabilities:
     lifecycle: bool
     """Noncurrent-version expiry and abort-incomplete-multipart rules."""
     object_lock: bool
+    """An object lock the backup tools survive: versions keep what a delete or overwrite replaces, and the lock
+    holds those versions. Only then can a bucket hold a Tier 1 dataset's locked offsite copy."""
     checksum_env: bool
     """Needs AWS_REQUEST_CHECKSUM_CALCULATION / AWS_RESPONSE_CHECKSUM_VALIDATION=when_required (non-AWS S3)."""
 
@@ -19,8 +21,11 @@ KIND_CAPABILITIES: dict[str, Capabilities] = {
     "s3": Capabilities(versioning=True, lifecycle=True, object_lock=True, checksum_env=False),
     # B2 keeps every version natively ("hidden" files) and expires them with daysFromHidingToDeleting.
     "b2": Capabilities(versioning=True, lifecycle=True, object_lock=True, checksum_env=True),
-    # R2 has no versioning: lifecycle only aborts uploads; locks are age-based bucket rules.
-    "r2": Capabilities(versioning=False, lifecycle=True, object_lock=True, checksum_env=True),
+    # R2 has no versioning: lifecycle only aborts uploads. Its bucket lock rules refuse overwriting and deleting
+    # young objects, which restic (lock files, prune) and pgBackRest (backup.info on every backup, expire) do in
+    # normal operation: the R2 lock drill (tests/drills/test_r2_lock_drill.py) saw every pgBackRest backup and
+    # every restic forget/prune fail under the rule. So no lock on R2 repository buckets.
+    "r2": Capabilities(versioning=False, lifecycle=True, object_lock=False, checksum_env=True),
     "nfs": Capabilities(versioning=False, lifecycle=False, object_lock=False, checksum_env=False),
 }
 
@@ -50,6 +55,33 @@ def identities_of(kind: str, flavour: str | None = None) -> str:
     if kind == "s3-compatible":
         return FLAVOUR_IDENTITIES.get(flavour or "generic", "supplied")
     return "none" if kind == "nfs" else "program"
+
+
+LOCKED_COPY_KINDS = "b2, s3, or s3-compatible on a server with versioning and object lock"
+"""Where a Tier 1 dataset's locked offsite copy can live, for messages."""
+
+
+def lockable_flavours() -> list[str]:
+    """S3-compatible flavours whose buckets can hold a locked copy."""
+    return sorted(name for name, caps in FLAVOUR_CAPABILITIES.items() if caps.versioning and caps.object_lock)
+
+
+def can_hold_locked_copy(kind: str, flavour: str | None = None) -> bool:
+    """Whether a destination's buckets can be versioned and object-locked in a way the backup tools survive."""
+    caps = capabilities_of(kind, flavour)
+    return caps.versioning and caps.object_lock
+
+
+def why_no_locked_copy(kind: str, flavour: str | None = None) -> str:
+    """Why a destination cannot hold a locked copy (for messages); empty when it can."""
+    if can_hold_locked_copy(kind, flavour):
+        return ""
+    if kind == "r2":
+        return "R2 has no versioning and its bucket locks refuse the overwrites and deletes restic and pgBackRest make"
+    if kind == "nfs":
+        return "an NFS share has no object lock"
+    missing = "object lock" if capabilities_of(kind, flavour).versioning else "versioning or object lock"
+    return f"a {flavour or 'generic'} server has no {missing}"
 
 
 def capabilities_of(kind: str, flavour: str | None = None) -> Capabilities:

@@ -156,6 +156,8 @@ def _copies_section(ds: Mapping[str, Any]) -> list[str]:
     if ds["tier"] == 1:
         ok, counts = three_two_one(ds)
         lines += ["", f"3-2-1 rule: {'met' if ok else 'NOT MET'} ({counts}; needs 3, 2 and 1)."]
+        locked = locked_offsite(ds)
+        lines += ["", f"Locked offsite copy: {'on ' + ', '.join(locked) if locked else 'NONE'}. {LOCK_RULE}"]
     return lines
 
 
@@ -390,6 +392,18 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+LOCK_RULE = ("Tier 1 keeps at least one offsite copy in a versioned, object-locked bucket (B2, AWS S3, or an "
+             "S3-compatible server with object lock), so a stolen key or ransomware cannot delete it early. R2 buckets "
+             "carry no lock rule: R2 has no versioning and its lock rules refuse the overwrites and deletes restic and "
+             "pgBackRest make. Servers without object lock (Garage) hold unlocked copies only.")
+"""The one lock rule, as the runbook states it (the inventory, plan and pack enforce the same)."""
+
+
+def locked_offsite(ds: Mapping[str, Any]) -> list[str]:
+    """Destinations holding an offsite copy of the dataset in a locked bucket."""
+    return sorted({c["destination"] for c in ds["copies"] if c["offsite"] and c["lock_days"]})
+
+
 def overview(runbook: Mapping[str, Any], stack: str | None) -> str:
     """The estate at a glance: tiers, datasets, 3-2-1 status of Tier 1, cost per destination, buckets."""
     datasets = runbook["datasets"]
@@ -423,9 +437,11 @@ def overview(runbook: Mapping[str, Any], stack: str | None) -> str:
     tier1 = [n for n in order if datasets[n]["tier"] == 1]
     lines += ["", "## 3-2-1 status of Tier 1", "",
               "Tier 1 data needs 3 copies (the live data included) on 2 kinds of media, with 1 offsite.", ""]
-    lines += _table(("dataset", "copies", "media", "offsite", "status"), (
+    lines += _table(("dataset", "copies", "media", "offsite", "locked offsite", "status"), (
         (n, datasets[n]["copies_total"], ", ".join(datasets[n]["media"]), datasets[n]["offsite_copies"],
-         "met" if three_two_one(datasets[n])[0] else "NOT MET") for n in tier1))
+         ", ".join(locked_offsite(datasets[n])) or "NONE",
+         "met" if three_two_one(datasets[n])[0] and locked_offsite(datasets[n]) else "NOT MET") for n in tier1))
+    lines += ["", LOCK_RULE]
     costs = runbook["monthly_cost_usd"]
     lines += ["", "## Monthly cost per destination", ""]
     lines += _table(("destination", "USD / month"), [*((d, f"{costs[d]:.2f}") for d in sorted(costs)),

@@ -7,6 +7,8 @@
 #
 #   scripts/s3-server.sh start|stop|status|restart
 #   HLB_S3_PORT (default 9400)   HLB_S3_START_TIMEOUT seconds (default 30)
+#   HLB_S3_MODE=r2: the same server behind tests/r2_standin, answering as Cloudflare R2 documents (no
+#   versioning or S3 Object Lock API, R2 bucket lock rules that refuse overwrites and deletes of young objects).
 #
 # Pid and log live in .run/ (gitignored), one pair per port, so tests can run their own server
 # beside the local stack's.
@@ -16,6 +18,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 host=127.0.0.1
 port=${HLB_S3_PORT:-9400}
 start_timeout=${HLB_S3_START_TIMEOUT:-30}
+mode=${HLB_S3_MODE:-s3}
 python="$here/.venv/bin/python"
 run_dir="$here/.run"
 pid_file="$run_dir/s3-server-$port.pid"
@@ -27,10 +30,15 @@ log() { printf '[s3-server] %s\n' "$*" >&2; }
 case "$port" in
   '' | *[!0-9]*) log "HLB_S3_PORT must be a port number, got '$port'"; exit 2 ;;
 esac
+case "$mode" in
+  s3) server_module=moto.server ;;
+  r2) server_module=tests.r2_standin ;;
+  *) log "HLB_S3_MODE must be s3 or r2, got '$mode'"; exit 2 ;;
+esac
 
 port_answers() { (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; }
 
-# The pid only counts if it is still our moto server on this port (pids get reused).
+# The pid only counts if it is still our moto server (either mode) on this port (pids get reused).
 running_pid() {
   [ -f "$pid_file" ] || return 1
   local pid
@@ -39,7 +47,8 @@ running_pid() {
   [ -r "/proc/$pid/cmdline" ] || return 1
   local cmd
   cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline")
-  case "$cmd" in *moto.server*"-p $port "*) printf '%s\n' "$pid" ;; *) return 1 ;; esac
+  case "$cmd" in *moto.server*"-p $port "* | *tests.r2_standin*"-p $port "*) printf '%s\n' "$pid" ;;
+    *) return 1 ;; esac
 }
 
 start() {
@@ -59,7 +68,8 @@ start() {
   fi
   # setsid: its own session, so stopping it never signals the caller's process group; 9>&- so it
   # does not inherit (and hold forever) the lock below.
-  setsid "$python" -m moto.server -H "$host" -p "$port" </dev/null >"$log_file" 2>&1 9>&- &
+  PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" \
+    setsid "$python" -m "$server_module" -H "$host" -p "$port" </dev/null >"$log_file" 2>&1 9>&- &
   pid=$!
   printf '%s\n' "$pid" > "$pid_file"
   local deadline=$((SECONDS + start_timeout))
@@ -77,7 +87,7 @@ start() {
     fi
     sleep 0.2
   done
-  log "started (pid $pid) at $endpoint; log $log_file"
+  log "started (pid $pid, $mode mode) at $endpoint; log $log_file"
 }
 
 stop() {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,21 @@ class DrillRecord:
 class Records:
     drills: list[DrillRecord] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    lock_runs: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    """R2 lock drill rows: (tool, lock design, step, outcome, first notable line of the tool's output)."""
+
+    def add_lock_run(self, run: Any, summary: str) -> None:
+        """Record every step of one tool's life under one R2 lock design (a tests.drills.r2.DrillRun)."""
+        for step in run.steps:
+            self.lock_runs.append((run.tool, run.design, step.name, step.outcome, step.detail))
+        self.lock_runs.append((run.tool, run.design, "result", summary, ""))
+
+    def lock_table(self) -> list[str]:
+        header = f"{'tool':<10} {'R2 lock design':<20} {'step':<41} {'outcome':<30} what happened"
+        lines = [header, "-" * len(header)]
+        for tool, design, step, outcome, detail in self.lock_runs:
+            lines.append(f"{tool:<10} {design:<20} {step:<41} {outcome:<30} {detail[:150]}")
+        return lines
 
     def table(self) -> list[str]:
         header = f"{'drill':<42} {'tool':<24} {'restore s':>9} {'restored MiB':>12} {'files':>6}  note"

@@ -53,6 +53,36 @@ def test_tier1_explicitly_local_only(estate):
                                  "tier 1 needs at least one offsite copy; add one of ['b2', 'r2'] to its destinations")]
 
 
+def test_tier1_offsite_only_on_r2(estate):
+    estate["datasets"][0]["destinations"] = ["nas", "r2"]
+    assert problems(estate) == [("datasets[0].destinations", "rule",
+                                 "dataset 'vaultwarden' is tier 1, whose offsite copies must be locked against early "
+                                 "deletion, but none of its offsite destinations can hold a locked copy ('r2': R2 has "
+                                 "no versioning and its bucket locks refuse the overwrites and deletes restic and "
+                                 "pgBackRest make); add one of ['b2'] to its destinations")]
+
+
+def test_tier1_offsite_only_on_garage_without_a_lockable_destination(estate):
+    estate["destinations"] = [d for d in estate["destinations"] if d["kind"] not in ("b2", "r2")] + [
+        {"name": "garage", "kind": "s3-compatible", "endpoint": "https://garage.friend.example", "flavour": "garage"}]
+    estate["datasets"] = [estate["datasets"][0]]
+    estate["datasets"][0].pop("destinations", None)
+    assert problems(estate) == [("datasets[0].destinations", "rule",
+                                 "dataset 'vaultwarden' is tier 1, whose offsite copies must be locked against early "
+                                 "deletion, but none of its offsite destinations can hold a locked copy ('garage': a "
+                                 "garage server has no versioning or object lock); declare an offsite destination of "
+                                 "kind b2, s3, or s3-compatible on a server with versioning and object lock (flavour "
+                                 "ceph, idrive-e2, minio, storj, wasabi) and add it to its destinations")]
+
+
+def test_tier1_with_r2_and_garage_beside_a_locked_copy_loads(estate):
+    estate["destinations"].append({"name": "garage", "kind": "s3-compatible", "endpoint": "https://garage.example",
+                                   "flavour": "garage"})
+    estate["datasets"][0]["destinations"] = ["nas", "b2", "r2", "garage"]
+    assert [d.name for d in load_inventory(estate).destinations_of(load_inventory(estate).datasets[0])] == [
+        "nas", "b2", "r2", "garage"]
+
+
 def test_tier1_two_copies_only(estate):
     estate["datasets"][0]["destinations"] = ["b2"]
     assert problems(estate) == [("datasets[0].destinations", "rule",

@@ -29,7 +29,8 @@ def test_iam_user_name_is_never_cut_to_64(estate):
 
 def test_joined_names_collide(estate):
     estate["destinations"] += [{"name": "x", "kind": "s3-compatible", "endpoint": "https://x.example"},
-                               {"name": "b2-x", "kind": "s3-compatible", "endpoint": "https://y.example"}]
+                               {"name": "b2-x", "kind": "s3-compatible", "flavour": "minio",
+                                "endpoint": "https://y.example"}]
     estate["datasets"][0]["destinations"] = ["nas", "b2-x"]
     estate["datasets"].append({"name": "vaultwarden-b2", "tier": 2, "size_gb": 1, "destinations": ["nas", "x"],
                                "source": {"kind": "pvc", "namespace": "vaultwarden", "claim": "other",

@@ -75,3 +75,7 @@ def test_buckets_per_destination_and_tier_with_one_writer_per_tool_instance(plan
     b2 = plan.bucket("b2", 1)
     assert [w.key for w in b2.writers] == ["vaultwarden-restic", "immich-db-pgbackrest", "photos-cloudsync"]
     assert b2.lock_days == 14 and b2.lifecycle.noncurrent_days == 15
+    r2 = plan.bucket("r2", 1)
+    # R2 lock rules refuse the tools' overwrites and deletes (tests/drills/test_r2_lock_drill.py): no lock on R2.
+    assert (r2.lock_days, r2.versioning, r2.lifecycle.noncurrent_days) == (0, False, None)
+    assert all(c.lock_days == 0 for d in plan.datasets for c in d.copies if c.kind == "r2")

@@ -193,6 +193,7 @@ def r2_lifecycle() -> dict[str, Any]:
 
 
 def r2_lock() -> dict[str, Any]:
+    """The lock rule the program declared on R2 buckets before the R2 lock drill; now a violation."""
     return {"accountId": ACCOUNT, "bucketName": "hlb-r2-tier1", "rules": [{
         "id": "retain-backups", "enabled": True, "prefix": "",
         "condition": {"type": "Age", "maxAgeSeconds": 14 * 86400.0}}]}
@@ -402,10 +403,9 @@ class Estate:
         b2 = self.b2_component = self.add("homelab-backups:buckets:B2Bucket", "hlb-b2-tier1", {})
         self.b2_bucket = self.add(kinds.B2_BUCKET, "hlb-b2-tier1-bucket", b2_bucket(), b2)
         r2 = self.r2_component = self.add("homelab-backups:buckets:R2Bucket", "hlb-r2-tier1",
-                                          {"bucket": "hlb-r2-tier1", "labels": bucket_labels(1, "r2", True, 14)})
+                                          {"bucket": "hlb-r2-tier1", "labels": bucket_labels(1, "r2", True, 0)})
         self.r2_bucket = self.add(kinds.R2_BUCKET, "hlb-r2-tier1-bucket", r2_bucket(), r2)
         self.r2_lifecycle = self.add(kinds.R2_LIFECYCLE, "hlb-r2-tier1-lifecycle", r2_lifecycle(), r2)
-        self.r2_lock = self.add(kinds.R2_LOCK, "hlb-r2-tier1-lock", r2_lock(), r2)
 
         self.vaultwarden = self.dataset("vaultwarden", 1, "pvc", 1.0)
         volsync = self.add("homelab-backups:volsync:VolSyncBackup", "vaultwarden", {}, self.vaultwarden)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from runbook.__main__ import main
-from runbook.render import DIAGRAM, OVERVIEW, render, three_two_one
+from runbook.render import DIAGRAM, OVERVIEW, locked_offsite, render, three_two_one
 from tests.components.harness import ROOT
 from tests.drills.estate import load_stack_inventory
 from tests.drills.runbook_text import OUTSIDE, fill_in_table, placeholders, section, shell_blocks
@@ -125,11 +125,24 @@ def test_overview_has_tiers_copies_cost_and_the_3_2_1_status_of_tier_1(prod_outp
     tier1 = [n for n, d in runbook["datasets"].items() if d["tier"] == 1]
     assert tier1 and all(re.search(rf"^\| {re.escape(n)} \|.*\| met \|$", section, re.M) for n in tier1)
     assert all(three_two_one(runbook["datasets"][n])[0] for n in tier1)
+    assert all(re.search(rf"^\| {re.escape(n)} \|.*\| b2[^|]* \| met \|$", section, re.M) for n in tier1), section
+    assert "R2 buckets carry no lock rule" in section
+    assert all("Locked offsite copy: on b2" in page for name, page in render(prod_outputs).items()
+               if name.removesuffix(".md") in tier1)
     for destination, cost in runbook["monthly_cost_usd"].items():
         assert f"| {destination} | {cost:.2f} |" in overview
     assert f"**{runbook['monthly_cost_total_usd']:.2f}**" in overview
     for tier in runbook["tiers"]:
         assert f"| {tier} (" in overview
+
+
+def test_a_tier_1_dataset_without_a_locked_offsite_copy_is_reported() -> None:
+    ds = {"copies": [{"destination": "r2", "offsite": True, "lock_days": 0},
+                     {"destination": "b2", "offsite": True, "lock_days": 0},
+                     {"destination": "nas", "offsite": False, "lock_days": 14}]}
+    assert locked_offsite(ds) == []
+    ds["copies"][1]["lock_days"] = 14
+    assert locked_offsite(ds) == ["b2"]
 
 
 def test_three_two_one_reports_a_dataset_that_falls_short() -> None:

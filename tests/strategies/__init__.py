@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 OFFSITE_KINDS = ("b2", "r2", "s3", "s3-compatible")
 BUDGET_USD = 1000
 """Above what drawn estates cost; the pack is configured with the same budget when it judges them."""
+LOCKABLE_KINDS = ("b2", "s3", "s3-compatible")
+"""Offsite kinds (as drawn here: s3-compatible is MinIO) whose buckets can hold a Tier 1 locked copy."""
 
 
 def _destination(kind: str, index: int) -> dict[str, Any]:
@@ -55,13 +57,17 @@ def datasets(draw, tier: int | None = None, index: int = 0) -> dict[str, Any]:
 
 @st.composite
 def inventories(draw, max_datasets: int = 12) -> dict[str, Any]:
-    """A valid inventory: Tier 1 postgres/truenas datasets get two offsite copies so 3-2-1 holds."""
+    """A valid inventory: Tier 1 postgres/truenas datasets get two offsite copies so 3-2-1 holds, and every Tier 1
+    dataset an offsite destination that can hold its locked copy (R2 cannot)."""
     dests = draw(destinations())
     count = draw(st.integers(1, max_datasets))
     items = [draw(datasets(index=i)) for i in range(count)]
     offsite = [d["name"] for d in dests if d["kind"] != "nfs" and d.get("offsite", True)]
+    lockable = [d["name"] for d in dests if d["kind"] in LOCKABLE_KINDS and d.get("offsite", True)]
     for item in items:
         if item["source"]["kind"] in ("postgres", "truenas") and item["tier"] == 1 and len(offsite) < 2:
+            item["tier"] = 2
+        if item["tier"] == 1 and not lockable:
             item["tier"] = 2
     window = draw(st.sampled_from([("00:30", "05:00"), ("22:00", "02:00"), ("01:00", "01:30")]))
     return {"destinations": dests, "datasets": items, "truenas": {"host": "nas.internal"},

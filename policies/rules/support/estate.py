@@ -333,6 +333,7 @@ class Estate:
                     bucket.lock_supported = truthy(capabilities.get("object_lock")) is not False
             else:
                 bucket.lock_days = 0.0
+                bucket.lock_supported = kind not in kinds.UNLOCKABLE_KINDS
             self.buckets.append(bucket)
             by_group[r.parent].append(bucket)
         by_name = {b.name: b for b in self.buckets if isinstance(b.name, str)}

@@ -40,6 +40,10 @@ CF_ACCOUNT_TOKEN = "cloudflare:index/accountToken:AccountToken"
 
 BUCKETS = {B2_BUCKET: "b2", S3C_BUCKET: "s3-compatible", AWS_BUCKET: "s3", AWS_BUCKET_V2: "s3", R2_BUCKET: "r2"}
 """Bucket resource type -> destination kind."""
+UNLOCKABLE_KINDS = {"r2": "R2 lock rules refuse the overwrites and deletes restic and pgBackRest make"}
+"""Kinds whose buckets cannot hold a locked backup copy, with the reason. R2 has no versioning; its bucket lock
+rules refuse overwriting and deleting young objects, and the R2 lock drill saw every pgBackRest backup and every
+restic forget/prune fail under them."""
 
 _K8S = "kubernetes:"
 REPLICATION_SOURCE = "kubernetes:volsync.backube/v1alpha1:ReplicationSource"

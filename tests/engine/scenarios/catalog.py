@@ -122,8 +122,18 @@ def unsafe_lifecycle(estate: f.Estate) -> None:
 
 
 def unlocked_tier1_bucket(estate: f.Estate) -> None:
-    """R2's lock rule is removed."""
-    estate.remove(estate.r2_lock)
+    """B2's lock is switched off."""
+    estate.b2_bucket.props["lock_days"] = 0.0
+
+
+def r2_bucket_lock(estate: f.Estate) -> None:
+    """R2 gets the lock rule the program declared before the R2 lock drill showed the tools fail under it."""
+    estate.add(kinds.R2_LOCK, "hlb-r2-tier1-lock", f.r2_lock(), estate.r2_component)
+
+
+def tier1_locked_copy_only_on_r2(estate: f.Estate) -> None:
+    """The PVC's B2 copy is dropped: its only offsite copy is on R2, which cannot be locked."""
+    estate.remove(estate.vw_b2)
 
 
 def short_retention(estate: f.Estate) -> None:
@@ -205,7 +215,11 @@ SCENARIOS = (
              ("(bucket 'hlb-r2-tier1') rule 'abort-incomplete-multipart' expires current objects after 30 days",
               "remove delete_objects_transition")),
     Scenario("unlocked-tier1-bucket", unlocked_tier1_bucket, "bucket-enforce-object-lock",
-             ("bucket hlb-r2-tier1 (tier 1, offsite) has no object lock", "add an R2BucketLock")),
+             ("bucket hlb-b2-tier1 (tier 1, offsite) has no object lock", "set lock_days")),
+    Scenario("r2-bucket-lock", r2_bucket_lock, "bucket-enforce-object-lock",
+             ("bucket hlb-r2-tier1 has an R2 bucket lock rule", "remove the R2BucketLock")),
+    Scenario("tier1-locked-copy-only-on-r2", tier1_locked_copy_only_on_r2, "dataset-enforce-offsite-copy",
+             ("dataset vaultwarden (tier 1) has no offsite copy in a locked bucket", "add a b2 or s3 destination")),
     Scenario("short-retention", short_retention, "dataset-enforce-minimum-retention",
              ("dataset vaultwarden (tier 1): copy b2 (restic) keeps daily history for 7 days",
               "raise spec.restic.retain.daily to 14")),
