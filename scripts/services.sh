@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Backup tools the restore drills run for real: restic, pgBackRest and PostgreSQL, from the distribution.
+# Tools the tests run for real, from the distribution: restic, pgBackRest and PostgreSQL for the restore
+# drills, and etcd for the Kubernetes API server the apply-mode tests start (kube-apiserver itself is built by
+# scripts/kube-apiserver.sh).
 #
 #   scripts/services.sh install   install what is missing (idempotent; apt-get update only when needed)
 #   scripts/services.sh status    print which tools are present and their versions
 #
-# Nothing is started here: the drills start their own PostgreSQL and S3 servers on loopback and stop them.
+# Nothing is started here: the tests start their own PostgreSQL, S3, etcd and API servers on loopback and stop them.
 set -euo pipefail
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
 # Debian package -> a command it provides (how we tell whether it is present).
-packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb)
+packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb etcd-server:etcd)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -33,7 +35,7 @@ install() {
   local todo
   mapfile -t todo < <(missing)
   if [ "${#todo[@]}" -eq 0 ]; then
-    log "restic, pgbackrest and postgresql are present"
+    log "${packages[*]%%:*} are present"
     return 0
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -48,10 +50,10 @@ install() {
   done
   if [ "$refresh" = true ]; then
     log "apt-get update (no install candidate for some of: ${todo[*]})"
-    sudo_if_needed apt-get update -q
+    sudo_if_needed apt-get -o DPkg::Lock::Timeout=900 update -q
   fi
   log "installing ${todo[*]}"
-  sudo_if_needed apt-get install -y -q --no-install-recommends "${todo[@]}"
+  sudo_if_needed apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends "${todo[@]}"
   mapfile -t todo < <(missing)
   if [ "${#todo[@]}" -ne 0 ]; then
     log "still missing after install: ${todo[*]}"

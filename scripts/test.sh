@@ -5,6 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/bootstrap.sh
-bash scripts/services.sh install   # restic, pgBackRest, PostgreSQL for the restore drills
+bash scripts/services.sh install   # restic, pgBackRest, PostgreSQL (restore drills) and etcd
+bash scripts/kube-apiserver.sh     # the real Kubernetes API server of tests/kubernetes (cached Go build)
 .venv/bin/ruff check .
 .venv/bin/pytest "$@"
