@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import jsonschema
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("HLB_SHARED_DIR") or REPO.parent / "shared")
+"""The shared reference data; `HLB_SHARED_DIR` points elsewhere (e.g. from a git worktree)."""
 CRD_DIR = SHARED / "crds"
 
 UPSTREAM_VOLSYNC = "volsync"
