@@ -12,9 +12,10 @@ import contextlib
 import json
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,8 @@ class ApiServer:
     port: int
     processes: list[subprocess.Popen[bytes]]
     volsync: str = "volsync"
+    gc_errors: list[str] = field(default_factory=list)
+    """What the stand-in garbage collector could not do (see `collecting_garbage`)."""
 
     @property
     def url(self) -> str:
@@ -210,6 +213,59 @@ class ApiServer:
         if variant != self.volsync:
             self.install_crds(sorted((CRD_DIR / variant).glob("*.yaml")))
             self.volsync = variant
+
+    # -- what kube-controller-manager would do -----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def collecting_garbage(self, interval: float = 0.5) -> Iterator[None]:
+        """Finish deletions the way the controllers of a real cluster would, while the block runs.
+
+        No kube-controller-manager runs here, so two finalizers would hold deleted objects forever: the garbage
+        collector's `foregroundDeletion` (clients such as Pulumi delete in the foreground; nothing here has
+        dependents) and the PVC protection controller's `kubernetes.io/pvc-protection` (no pod uses any claim).
+        """
+        stop = threading.Event()
+        worker = threading.Thread(target=self._collect, args=(stop, interval), name="kube-gc", daemon=True)
+        worker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            worker.join(30)
+
+    _CONTROLLER_FINALIZERS = frozenset({"foregroundDeletion", "orphan", "kubernetes.io/pvc-protection"})
+
+    def _collect(self, stop: threading.Event, interval: float) -> None:
+        while not stop.wait(interval):
+            try:
+                collections = self._collections()
+            except Exception as error:  # noqa: BLE001 (kept for the test to report; the sweep must go on)
+                self.gc_errors.append(f"listing CRDs: {error!r}")
+                continue
+            for collection in collections:
+                try:
+                    self._finish_deletions(collection)
+                except Exception as error:  # noqa: BLE001 (same)
+                    self.gc_errors.append(f"{collection}: {error!r}")
+
+    def _finish_deletions(self, collection: str) -> None:
+        for item in self.get(collection).get("items", ()):
+            meta = item["metadata"]
+            finalizers = set(meta.get("finalizers", ()))
+            if meta.get("deletionTimestamp") and finalizers and finalizers <= self._CONTROLLER_FINALIZERS:
+                base, plural = collection.rsplit("/", 1)
+                where = f"/namespaces/{meta['namespace']}" if meta.get("namespace") else ""
+                self.request("PATCH", f"{base}{where}/{plural}/{meta['name']}", {"metadata": {"finalizers": None}},
+                             "application/merge-patch+json", ok=(200, 404, 409))
+
+    def _collections(self) -> list[str]:
+        paths = ["/api/v1/persistentvolumeclaims", "/api/v1/secrets", "/apis/batch/v1/cronjobs",
+                 "/apis/batch/v1/jobs"]
+        for crd in self.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")["items"]:
+            spec = crd["spec"]
+            version = next(v["name"] for v in spec["versions"] if v.get("storage"))
+            paths.append(f"/apis/{spec['group']}/{version}/{spec['names']['plural']}")
+        return paths
 
     # -- lifecycle --------------------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ def local_render(tmp_path_factory):
 @pytest.mark.slow
 def test_every_object_the_local_stack_renders_is_accepted_by_the_server(kube, local_render):
     objects = rendered_objects(local_render)
-    kinds = {o["kind"] for o in objects}
+    kinds = {m.obj["kind"] for m in objects}
     assert {"ReplicationSource", "ReplicationDestination", "KopiaMaintenance", "ExternalSecret",
             "PrometheusRule", "CronJob"} <= kinds, kinds
     report = dry_run(kube, objects, tally="local stack, rendered by the engine")

@@ -8,6 +8,7 @@ tests also prove the dry runs of test_flux_dry_run.py are not a rubber stamp: th
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import pytest
@@ -119,3 +120,18 @@ def test_the_server_fills_defaults_the_program_leaves_out(kube):
     returned = kube.apply(backup, FIELD_MANAGER, dry_run=True)["spec"]
     assert returned["method"] == "plugin", "the CRD default (barmanObjectStore) must not win"
     assert returned["backupOwnerReference"] == "self"
+
+
+def test_the_stand_in_garbage_collector_finishes_foreground_deletions(kube):
+    """Without it a foreground delete (what Pulumi sends) would wait forever: no controller-manager runs here."""
+    kube.ensure_namespace("gc-check")
+    path = "/api/v1/namespaces/gc-check/secrets/doomed"
+    kube.create("/api/v1/namespaces/gc-check/secrets",
+                {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "doomed"}, "stringData": {"a": "b"}})
+    kube.request("DELETE", path, {"propagationPolicy": "Foreground"})
+    assert kube.get(path)["metadata"]["finalizers"] == ["foregroundDeletion"]
+    with kube.collecting_garbage(interval=0.1):
+        deadline = time.monotonic() + 30
+        while kube.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert not kube.exists(path), kube.gc_errors
