@@ -78,14 +78,35 @@ class PgBackRestBackup(pulumi.ComponentResource):
                 args.target.declare(f"{name}-{role}-{i}", obj, parent=self)
 
     def _patch_cluster(self, name: str, args: PgBackRestArgs) -> None:
-        """Apply mode: add the plugin entry to the user's Cluster by server-side apply, owning only that field."""
+        """Apply mode: put the plugin entry in the user's Cluster by server-side apply, owning only `spec.plugins`.
+
+        The list is atomic (one owner, replaced whole), so the live Cluster is read first and the patch carries
+        every plugin it already lists, with ours added or updated.
+        """
         source = args.dataset.source
         assert isinstance(source, PostgresSource)
         snippet = pgbackrest.cluster_plugin_snippet(args.dataset, pgbackrest.stanza_name(args.dataset))
+        provider = args.target.provider(source.namespace)
+        live = _LiveCluster(f"{name}-cluster", source.namespace, source.cluster,
+                            pulumi.ResourceOptions(parent=self, provider=provider))
+        plugins = live.spec.apply(lambda spec: pgbackrest.merged_plugins((spec or {}).get("plugins"), snippet))
         k8s.apiextensions.CustomResourcePatch(
             f"{name}-cluster-plugin", api_version="postgresql.cnpg.io/v1", kind="Cluster",
             metadata={"name": source.cluster, "namespace": source.namespace,
                       # The Cluster belongs to the GitOps repository; take over only the fields patched here.
                       "annotations": {"pulumi.com/patchForce": "true"}},
-            spec={"plugins": [snippet]},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.target.provider(source.namespace)))
+            spec={"plugins": plugins},
+            opts=pulumi.ResourceOptions(parent=self, provider=provider))
+
+
+class _LiveCluster(pulumi.CustomResource):
+    """The user's CNPG Cluster as the API server holds it: read on every run, never created, changed or deleted."""
+
+    spec: pulumi.Output[dict]
+
+    def __init__(self, name: str, namespace: str, cluster: str, opts: pulumi.ResourceOptions) -> None:
+        # A read (`id` given) of the provider's own Cluster type; the properties are listed so their values come
+        # back. No apiVersion/kind inputs: with them the provider would not take the name from the id.
+        props = {"apiVersion": None, "kind": None, "metadata": None, "spec": None}
+        super().__init__("kubernetes:postgresql.cnpg.io/v1:Cluster", name, props,
+                         pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=f"{namespace}/{cluster}")))

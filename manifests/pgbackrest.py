@@ -250,3 +250,17 @@ def cluster_plugin_snippet(ds: Dataset, stanza_name: str) -> dict[str, Any]:
         "isWALArchiver": True,
         "parameters": {"stanzaRef": stanza_name, "pluginConfigRef": plugin_config_name(ds)},
     }
+
+
+def merged_plugins(existing: Sequence[dict[str, Any]] | None, snippet: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Cluster's `spec.plugins` with our entry in it: others kept as they are, in their order.
+
+    CNPG declares `spec.plugins` an atomic list, so a server-side apply replaces it whole: applying only our entry
+    would drop every plugin the user already lists. Our entry replaces the one of the same name, else is appended.
+    """
+    plugins = [dict(p) for p in existing or ()]
+    for index, plugin in enumerate(plugins):
+        if plugin.get("name") == snippet["name"]:
+            plugins[index] = snippet
+            return plugins
+    return [*plugins, snippet]

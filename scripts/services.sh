@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Backup tools the restore drills run for real: restic, pgBackRest, PostgreSQL and rclone, from the distribution,
-# and Chromium, which renders the runbook's estate diagram headless in its test.
+# Tools the tests run for real, from the distribution: restic, pgBackRest, PostgreSQL and rclone for the
+# restore drills, Chromium, which renders the runbook's estate diagram headless in its test, and etcd for
+# the Kubernetes API server the apply-mode tests start (kube-apiserver itself is built by
+# scripts/kube-apiserver.sh).
 #
 #   scripts/services.sh install   install what is missing (idempotent; apt-get update only when needed)
 #   scripts/services.sh status    print which tools are present and their versions
 #
-# Nothing is started here: the drills start their own PostgreSQL and S3 servers on loopback and stop them.
+# Nothing is started here: the tests start their own PostgreSQL, S3, etcd and API servers on loopback and stop them.
 set -euo pipefail
 
 log() { printf '[services] %s\n' "$*" >&2; }
 
 # Debian package -> a command it provides (how we tell whether it is present).
-packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone chromium:chromium)
+packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone chromium:chromium etcd-server:etcd)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -34,7 +36,7 @@ install() {
   local todo
   mapfile -t todo < <(missing)
   if [ "${#todo[@]}" -eq 0 ]; then
-    log "restic, pgbackrest, postgresql, rclone and chromium are present"
+    log "${packages[*]%%:*} are present"
     return 0
   fi
   if ! command -v apt-get >/dev/null 2>&1; then

@@ -18,8 +18,8 @@ import jsonschema
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("HOMELAB_BACKUPS_SHARED", REPO.parent / "shared"))
-"""The shared reference data; worktrees outside the main checkout point HOMELAB_BACKUPS_SHARED at it."""
+SHARED = Path(os.environ.get("HLB_SHARED_DIR") or os.environ.get("HOMELAB_BACKUPS_SHARED") or REPO.parent / "shared")
+"""The shared reference data; `HLB_SHARED_DIR` points elsewhere (e.g. from a git worktree)."""
 CRD_DIR = SHARED / "crds"
 
 UPSTREAM_VOLSYNC = "volsync"

@@ -145,6 +145,17 @@ def test_cluster_plugin_snippet_fits_the_cluster_crd() -> None:
     assert estate.rendered().plugin_snippets == [snippet]
 
 
+def test_merged_plugins_keeps_the_users_plugins_and_updates_ours_in_place() -> None:
+    ds, _ = _postgres()
+    ours = pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds))
+    barman = {"name": "barman-cloud.cloudnative-pg.io", "parameters": {"barmanObjectName": "store"}}
+    stale = {**ours, "parameters": {"stanzaRef": "old"}}
+    assert pgbackrest.merged_plugins(None, ours) == [ours]
+    assert pgbackrest.merged_plugins([barman], ours) == [barman, ours]
+    assert pgbackrest.merged_plugins([stale, barman], ours) == [ours, barman]
+    assert pgbackrest.merged_plugins([barman, ours], ours) == [barman, ours]
+
+
 def test_non_postgres_datasets_and_foreign_copies_are_refused() -> None:
     ds, dp = _postgres()
     pvc, pvc_plan = estate.dataset("vaultwarden")
