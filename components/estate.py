@@ -10,7 +10,7 @@ from components.alerts import AlertsArgs, BackupAlerts
 from components.buckets import OffsiteBucket, OffsiteBucketArgs
 from components.dataset import ProtectedDataset
 from components.exports import ExportArgs, ExportJob
-from components.healthchecks import ping_base
+from components.healthchecks import PingBase, ping_base
 from components.kubernetes import KubernetesTarget
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.stack_config import ROLES, destination_credentials, read_ca_bundle, supplied_identity
@@ -19,6 +19,7 @@ from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Dataset, Inventory
 from plan.capabilities import identities_of
 from plan.model import BucketPlan, DatasetPlan, Plan
+from runbook.contract import PING_BASE_SECRET
 
 ADMIN_FIELDS = {"s3-compatible": ("access_key_id", "secret_access_key"), "b2": ("key_id", "key")}
 """Destination kinds whose admin credential the program passes to a dynamic provider (others use their
@@ -38,6 +39,15 @@ class Estate:
     """Dataset -> destination -> secret Output of the read-only key its check and drill jobs use."""
     cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
+    ping: PingBase | None = None
+    """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
+
+    def secrets(self) -> dict[str, pulumi.Output]:
+        """The `secrets` output: escrow per dataset, and the Healthchecks ping base (never in `runbook`)."""
+        result = dict(self.escrow)
+        if self.ping is not None:
+            result[PING_BASE_SECRET] = self.ping.base_url()
+        return result
 
 
 def build_estate(inventory: Inventory, plan: Plan) -> Estate:
@@ -52,7 +62,7 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             bucket_plan, admin, account=getattr(dest, "account_id", None), ca_file=getattr(dest, "ca_file", None),
             jurisdiction=getattr(dest, "jurisdiction", "default"), supplied=_supplied_identities(bucket_plan, admin)))
 
-    ping = ping_base(inventory)
+    ping = estate.ping = ping_base(inventory)
     nas_link = None
     if inventory.truenas is not None and any(d.source.kind == "truenas" for d in inventory.datasets):
         nas_link = nas_connection(inventory.truenas, destination_credentials("truenas", ("api_key",)).apply(

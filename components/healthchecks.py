@@ -19,7 +19,8 @@ from inventory.models import Dataset, Inventory
 from manifests.healthchecks import PING_KEY, ping_secrets
 
 CREDENTIAL = ("healthchecks", ("ping_key",))
-"""The project ping key: `credentials.healthchecks.ping_key` or HLB_HEALTHCHECKS_PING_KEY."""
+"""The project ping key when `monitoring.healthchecks.ping_base` is an endpoint alone: `credentials.healthchecks.
+ping_key` or HLB_HEALTHCHECKS_PING_KEY."""
 KEY_PATH = "credentials.healthchecks.ping_key"
 
 
@@ -31,6 +32,10 @@ class PingBase:
     """The non-secret part, e.g. `https://hc-ping.com/` or `https://hc.example.com/ping/`."""
     key: pulumi.Output[str]
     """Secret: the project ping key."""
+
+    def base_url(self) -> pulumi.Output[str]:
+        """Secret: `<endpoint><key>/`, escrowed in the `secrets` output for runbooks and drills."""
+        return pulumi.Output.secret(pulumi.Output.concat(self.endpoint, self.key, "/"))
 
     def url(self, slug: str) -> pulumi.Output[str]:
         """Secret: the ping URL of the check `slug`."""
