@@ -126,9 +126,10 @@ def _ping_base_problems(inv: Inventory) -> list[tuple[Location, str]]:
 
 
 def _shown(base: str) -> str:
-    """The ping base as messages may print it: a ping key it carries is masked, since it is a credential."""
-    endpoint, key = split_ping_base(base)
-    return base if key is None else f"{endpoint}<ping-key>/"
+    """The ping base as messages may print it: every path segment but `ping` is masked, since one may be the key."""
+    parts = urlsplit(base)
+    segments = [s if s == "ping" else "<hidden>" for s in parts.path.split("/") if s]
+    return f"{parts.scheme}://{parts.netloc}/" + "".join(f"{s}/" for s in segments)
 
 
 def _kopia_lock_problems(inv: Inventory) -> list[tuple[Location, str]]:
