@@ -66,8 +66,8 @@ def test_sqlite_path_naming_a_folder(estate):
 def test_ping_base_with_a_quote(estate):
     estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc.example/ping/it's/"
     assert problems(estate) == [("monitoring.healthchecks.ping_base", "rule",
-                                 "'https://hc.example/ping/<hidden>/' contains [\"'\"]; jobs pass it to curl in a shell, "
-                                 "so use the plain ping endpoint from the project's settings page, e.g. "
+                                 "'https://hc.example/ping/<hidden>/' contains [\"'\"]; jobs pass it to curl in a "
+                                 "shell, so use the plain ping endpoint from the project's settings page, e.g. "
                                  "`https://hc-ping.com/`")]
 
 
@@ -80,8 +80,8 @@ def test_ping_key_never_shown_in_a_ping_base_problem(estate):
 def test_hosted_ping_base_with_a_slug_in_it(estate):
     estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc-ping.com/key0123456789/backup/"
     assert problems(estate) == [("monitoring.healthchecks.ping_base", "rule",
-                                 "'https://hc-ping.com/<hidden>/<hidden>/' is not a ping endpoint: hosted Healthchecks slug "
-                                 "URLs are `https://hc-ping.com/<ping-key>/<slug>`; write `https://hc-ping.com/` and "
+                                 "'https://hc-ping.com/<hidden>/<hidden>/' is not a ping endpoint: hosted Healthchecks "
+                                 "slug URLs are `https://hc-ping.com/<ping-key>/<slug>`; write `https://hc-ping.com/` and "
                                  "set the key with `pulumi config set --secret --path 'credentials.healthchecks."
                                  "ping_key' <ping-key>`")]
 
