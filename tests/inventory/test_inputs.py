@@ -81,8 +81,8 @@ def test_hosted_ping_base_with_a_slug_in_it(estate):
     estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc-ping.com/key0123456789/backup/"
     assert problems(estate) == [("monitoring.healthchecks.ping_base", "rule",
                                  "'https://hc-ping.com/<hidden>/<hidden>/' is not a ping endpoint: hosted Healthchecks "
-                                 "slug URLs are `https://hc-ping.com/<ping-key>/<slug>`; write `https://hc-ping.com/` and "
-                                 "set the key with `pulumi config set --secret --path 'credentials.healthchecks."
+                                 "slug URLs are `https://hc-ping.com/<ping-key>/<slug>`; write `https://hc-ping.com/` "
+                                 "and set the key with `pulumi config set --secret --path 'credentials.healthchecks."
                                  "ping_key' <ping-key>`")]
 
 
