@@ -16,7 +16,7 @@ require_credentials(inventory, plan)
 estate = build_estate(inventory, plan)
 
 pulumi.export("runbook", runbook_contract(inventory, plan))
-pulumi.export("secrets", pulumi.Output.secret(estate.escrow))
+pulumi.export("secrets", pulumi.Output.secret(estate.secrets()))
 pulumi.export("credentials", pulumi.Output.secret(estate.credentials))
 pulumi.export("reader_credentials", pulumi.Output.secret(estate.reader_credentials))
 pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)

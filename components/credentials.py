@@ -11,13 +11,16 @@ import os
 import pulumi
 
 from components.estate import ADMIN_FIELDS
+from components.healthchecks import CREDENTIAL as PING_KEY_CREDENTIAL
 from components.stack_config import IDENTITY_FIELDS, PROJECT, ROLES, MissingCredentialsError, env_prefix, identity_env
+from inventory.inputs import split_ping_base
 from inventory.models import Inventory
 from plan.capabilities import identities_of
 from plan.model import Plan
 
 NAS_CREDENTIAL = ("truenas", ("api_key",))
 """The NAS API key: `credentials.truenas.api_key` or HLB_TRUENAS_API_KEY."""
+
 
 
 def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tuple[str, ...]]]:
@@ -29,6 +32,9 @@ def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tu
             needed[bucket.destination] = fields
     if inventory.truenas is not None and any(d.source.kind == "truenas" for d in inventory.datasets):
         needed[NAS_CREDENTIAL[0]] = NAS_CREDENTIAL[1]
+    checks = inventory.monitoring.healthchecks
+    if checks is not None and split_ping_base(checks.ping_base)[1] is None:
+        needed[PING_KEY_CREDENTIAL[0]] = PING_KEY_CREDENTIAL[1]
     return sorted(needed.items())
 
 
@@ -80,10 +86,18 @@ def require_credentials(inventory: Inventory, plan: Plan, config: pulumi.Config 
     """Stop before anything is registered when a credential is missing, naming each and how to set it."""
     missing = missing_credentials(inventory, plan, config)
     identities = missing_identities(plan, config)
-    if not missing and not identities:
+    conflict = _ping_key_conflict(inventory, config)
+    if not missing and not identities and not conflict:
         return
-    lines = []
+    lines = [conflict] if conflict else []
     for entry, fields in missing:
+        if (entry, tuple(fields)) == PING_KEY_CREDENTIAL:
+            base = inventory.monitoring.healthchecks.ping_base if inventory.monitoring.healthchecks else ""
+            lines.append(f"  - monitoring.healthchecks.ping_base {base!r} is a ping endpoint without the project ping "
+                         "key, so every slug ping would answer 404: copy the key from the project's Settings page and "
+                         "run pulumi config set --secret --path 'credentials.healthchecks.ping_key' <ping-key> (or "
+                         "export HLB_HEALTHCHECKS_PING_KEY)")
+            continue
         commands = "; ".join(f"pulumi config set --secret --path 'credentials.{entry}.{f}' ..." for f in fields)
         names = ", ".join(env_prefix(entry) + f.upper() for f in fields)
         lines.append(f"  - {entry!r} has no {fields}: run {commands} (or export {names})")
@@ -92,4 +106,21 @@ def require_credentials(inventory: Inventory, plan: Plan, config: pulumi.Config 
         lines.append(f"  - {path} (a key the program cannot create; README, 'Keys per writer') has no {fields}: "
                      f"run {commands} (or export {', '.join(names)})")
     raise MissingCredentialsError(
-        f"{len(missing) + len(identities)} credential(s) missing; nothing was changed:\n" + "\n".join(lines))
+        f"{len(lines)} credential(s) {'missing' if not conflict else 'missing or in conflict'}; nothing was "
+        "changed:\n" + "\n".join(lines))
+
+
+def _ping_key_conflict(inventory: Inventory, config: pulumi.Config | None) -> str | None:
+    """Two ping keys (one inside ping_base, one as a credential): which one pings is a guess, so refuse."""
+    checks = inventory.monitoring.healthchecks
+    if checks is None:
+        return None
+    endpoint, key = split_ping_base(checks.ping_base)
+    if key is None:
+        return None
+    stored = (config or pulumi.Config(PROJECT)).get_object("credentials") or {}
+    entry = stored.get(PING_KEY_CREDENTIAL[0]) if isinstance(stored, dict) else None
+    if not (isinstance(entry, dict) and entry.get("ping_key")) and not os.environ.get("HLB_HEALTHCHECKS_PING_KEY"):
+        return None
+    return (f"  - monitoring.healthchecks.ping_base carries a ping key and credentials.healthchecks.ping_key (or "
+            f"HLB_HEALTHCHECKS_PING_KEY) sets one too: keep the credential and write ping_base as `{endpoint}`")

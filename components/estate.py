@@ -10,6 +10,7 @@ from components.alerts import AlertsArgs, BackupAlerts
 from components.buckets import OffsiteBucket, OffsiteBucketArgs
 from components.dataset import ProtectedDataset
 from components.exports import ExportArgs, ExportJob
+from components.healthchecks import PingBase, ping_base
 from components.kubernetes import KubernetesTarget
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.stack_config import ROLES, destination_credentials, read_ca_bundle, supplied_identity
@@ -18,6 +19,7 @@ from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Dataset, Inventory
 from plan.capabilities import identities_of
 from plan.model import BucketPlan, DatasetPlan, Plan
+from runbook.contract import PING_BASE_SECRET
 
 ADMIN_FIELDS = {"s3-compatible": ("access_key_id", "secret_access_key"), "b2": ("key_id", "key")}
 """Destination kinds whose admin credential the program passes to a dynamic provider (others use their
@@ -37,6 +39,15 @@ class Estate:
     """Dataset -> destination -> secret Output of the read-only key its check and drill jobs use."""
     cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
+    ping: PingBase | None = None
+    """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
+
+    def secrets(self) -> dict[str, pulumi.Output]:
+        """The `secrets` output: escrow per dataset, and the Healthchecks ping base (never in `runbook`)."""
+        result = dict(self.escrow)
+        if self.ping is not None:
+            result[PING_BASE_SECRET] = self.ping.base_url()
+        return result
 
 
 def build_estate(inventory: Inventory, plan: Plan) -> Estate:
@@ -51,8 +62,7 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             bucket_plan, admin, account=getattr(dest, "account_id", None), ca_file=getattr(dest, "ca_file", None),
             jurisdiction=getattr(dest, "jurisdiction", "default"), supplied=_supplied_identities(bucket_plan, admin)))
 
-    healthchecks = inventory.monitoring.healthchecks
-    ping_base = healthchecks.ping_base if healthchecks else None
+    ping = estate.ping = ping_base(inventory)
     nas_link = None
     if inventory.truenas is not None and any(d.source.kind == "truenas" for d in inventory.datasets):
         nas_link = nas_connection(inventory.truenas, destination_credentials("truenas", ("api_key",)).apply(
@@ -69,25 +79,25 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             estate.reader_credentials[ds.name] = readers
         if ds.source.kind == "pvc":
             backup = VolSyncBackup(
-                ds.name, VolSyncArgs(ds, dp, creds, target, ping_base, reader_credentials=readers,
+                ds.name, VolSyncArgs(ds, dp, creds, target, ping, reader_credentials=readers,
                                         ca_bundles=_ca_bundles(inventory, dp)), children)
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
             pg = PgBackRestBackup(
-                ds.name, PgBackRestArgs(ds, dp, creds, target, ping_base, reader_credentials=readers), children)
+                ds.name, PgBackRestArgs(ds, dp, creds, target, ping, reader_credentials=readers), children)
             estate.escrow[ds.name] = pg.cipher_passphrases
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
         elif ds.source.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
             protection = TruenasProtection(
-                ds.name, TruenasArgs(ds, dp, nas_link, creds, ping_base, target=target,
+                ds.name, TruenasArgs(ds, dp, nas_link, creds, ping, target=target,
                                      drill_namespace=inventory.monitoring.namespace, reader_credentials=readers),
                 children)
             estate.escrow[ds.name] = protection.encryption
         elif ds.source.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
-            ExportJob(ds.name, ExportArgs(ds, dp, nas, target, ping_base), children)
+            ExportJob(ds.name, ExportArgs(ds, dp, nas, target, ping), children)
     if inventory.monitoring.prometheus_rules:
         alerting = [(ds, plan.dataset(ds.name)) for ds in inventory.datasets if plan.dataset(ds.name).alerts]
         if alerting:

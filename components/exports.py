@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, Truenas
 from manifests import exports, verification
@@ -18,7 +19,8 @@ class ExportArgs:
     plan: DatasetPlan
     nas: Truenas
     target: KubernetesTarget
-    healthchecks_base: str | None = None
+    healthchecks: PingBase | None = None
+    """Where its jobs report; None: no pings."""
 
 
 class ExportJob(pulumi.ComponentResource):
@@ -27,10 +29,12 @@ class ExportJob(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:exports:ExportJob", name, None, opts)
-        job = exports.export_cronjob(args.dataset, args.plan, nas=args.nas, healthchecks_base=args.healthchecks_base)
+        pings = args.healthchecks is not None
+        job = exports.export_cronjob(args.dataset, args.plan, nas=args.nas, pings=pings)
         args.target.declare(f"{name}-dump", job, parent=self)
-        if args.plan.drill_every_days:
-            drills = verification.restore_drills(args.dataset, args.plan, args.healthchecks_base, nas=args.nas)
-            for i, obj in enumerate(drills):
-                args.target.declare(f"{name}-drill-{i}", obj, parent=self)
+        drills = verification.restore_drills(args.dataset, args.plan, pings, nas=args.nas) \
+            if args.plan.drill_every_days else []
+        for i, obj in enumerate(drills):
+            args.target.declare(f"{name}-drill-{i}", obj, parent=self)
+        declare_ping_secrets(name, args.dataset, [job, *drills], args.healthchecks, args.target, self)
         self.register_outputs({})

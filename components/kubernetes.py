@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inventory.models import Kubernetes
-from manifests.secrets import SecretRef, SecretSpec, external_secret
+from manifests.secrets import SecretRef, SecretSpec, SecretTemplate, external_secret
 
 REMOTE_KEY_PREFIX = "homelab-backups/"
 """External store items are named `homelab-backups/<secret name>` (README: escrow)."""
@@ -90,13 +90,17 @@ class KubernetesTarget:
                        parent: pulumi.Resource) -> pulumi.Resource:
         """A Secret in apply mode; in render mode an ExternalSecret, so nothing secret is written for git.
 
-        `values` maps each SecretRef name to its (secret) value.
+        `values` maps each SecretRef name (also those inside a SecretTemplate) to its (secret) value.
         """
         if self.settings.secret_delivery == "external-secret":
             obj = external_secret(spec, self.settings.external_secret_store, REMOTE_KEY_PREFIX)
             return self.declare(name, obj, parent)
-        data = {k: (pulumi.Output.secret(values[v.name]) if isinstance(v, SecretRef) else v)
-                for k, v in spec.data.items()}
+        def value(v: str | SecretRef | SecretTemplate) -> pulumi.Input[str]:
+            if isinstance(v, SecretTemplate):
+                return pulumi.Output.secret(pulumi.Output.concat(v.before, values[v.ref.name], v.after))
+            return pulumi.Output.secret(values[v.name]) if isinstance(v, SecretRef) else v
+
+        data = {k: value(v) for k, v in spec.data.items()}
         return k8s.core.v1.Secret(
             name, metadata=self._owned({"name": spec.name, "namespace": spec.namespace, "labels": spec.labels}),
             string_data=data, opts=pulumi.ResourceOptions(parent=parent, provider=self.provider(spec.namespace)))

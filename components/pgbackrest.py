@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, PostgresSource
 from manifests import pgbackrest, verification
@@ -23,7 +24,8 @@ class PgBackRestArgs:
     credentials: Mapping[str, pulumi.Output]
     """Per destination name: secret Output of {access_key_id, secret_access_key} for this cluster's writer."""
     target: KubernetesTarget
-    healthchecks_base: str | None = None
+    healthchecks: PingBase | None = None
+    """Where its check and drill jobs report; None: no pings."""
     """Ping base URL for the check and drill jobs; None = they only fail their Job."""
     reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
     """Per destination name: secret Output of the read-only key the check and drill jobs use."""
@@ -70,12 +72,13 @@ class PgBackRestBackup(pulumi.ComponentResource):
 
     def _declare_verification(self, name: str, args: PgBackRestArgs) -> None:
         """`pgbackrest verify` of each repository and a restore drill of the first, when the tier asks for them."""
-        plan, base = args.plan, args.healthchecks_base
-        checks = verification.integrity_checks(args.dataset, plan, base) if plan.verify_every_days else []
-        drills = verification.restore_drills(args.dataset, plan, base) if plan.drill_every_days else []
+        plan, pings = args.plan, args.healthchecks is not None
+        checks = verification.integrity_checks(args.dataset, plan, pings) if plan.verify_every_days else []
+        drills = verification.restore_drills(args.dataset, plan, pings) if plan.drill_every_days else []
         for role, objects in (("check", checks), ("drill", drills)):
             for i, obj in enumerate(objects):
                 args.target.declare(f"{name}-{role}-{i}", obj, parent=self)
+        declare_ping_secrets(name, args.dataset, [*checks, *drills], args.healthchecks, args.target, self)
 
     def _patch_cluster(self, name: str, args: PgBackRestArgs) -> None:
         """Apply mode: put the plugin entry in the user's Cluster by server-side apply, owning only `spec.plugins`.

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, Truenas, TruenasSource
 from manifests import verification
@@ -46,7 +47,8 @@ class TruenasArgs:
     """Secret Output of the NAS connection settings (see `nas_connection`)."""
     credentials: Mapping[str, pulumi.Output]
     """Per destination name: secret Output of {access_key_id, secret_access_key} scoped to this writer."""
-    healthchecks_base: str | None = None
+    healthchecks: PingBase | None = None
+    """Where its tasks and drill report; None: no pings."""
     target: KubernetesTarget | None = None
     """Where the restore drill's Secret and CronJob go; None declares no drill."""
     drill_namespace: str | None = None
@@ -92,7 +94,8 @@ class TruenasProtection(pulumi.ComponentResource):
         asks."""
         if args.target is None or args.drill_namespace is None:
             return
-        drill = verification.nas_restore_drill(args.dataset, args.plan, args.drill_namespace, args.healthchecks_base)
+        drill = verification.nas_restore_drill(args.dataset, args.plan, args.drill_namespace,
+                                               args.healthchecks is not None)
         if drill is None:
             return
         child = f"{name}-{drill.copy.destination}"
@@ -103,6 +106,7 @@ class TruenasProtection(pulumi.ComponentResource):
                   "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}
         args.target.declare_secret(f"{child}-drill-credentials", drill.secret, values, parent=self)
         args.target.declare(f"{child}-drill", drill.cronjob, parent=self)
+        declare_ping_secrets(child, args.dataset, [drill.cronjob], args.healthchecks, args.target, self)
 
     def _cloud_sync(self, name: str, args: TruenasArgs, copy: CopyPlan,
                     path: str) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
@@ -117,9 +121,13 @@ class TruenasProtection(pulumi.ComponentResource):
             f"{child}-credential", connection=args.connection, name=f"hlb-{child}",
             provider=args.credentials[copy.destination].apply(lambda creds: cloud_provider(copy, creds)),
             context=name, opts=pulumi.ResourceOptions(parent=self))
-        scripts: tuple[str | None, str | None] = (None, None)
-        if args.healthchecks_base:
-            scripts = truenas.healthchecks_scripts(f"{args.healthchecks_base}{copy.healthcheck_slug}")
+        pre: pulumi.Input[str] | None = None
+        post: pulumi.Input[str] | None = None
+        if args.healthchecks is not None:
+            # The NAS stores the scripts, so the URL is in them; here it stays a secret input end to end.
+            scripts = args.healthchecks.url(copy.healthcheck_slug).apply(truenas.healthchecks_scripts)
+            pre = pulumi.Output.secret(scripts.apply(lambda s: s[0]))
+            post = pulumi.Output.secret(scripts.apply(lambda s: s[1]))
         truenas.CloudSyncTask(
             f"{child}-sync", connection=args.connection, path=path, credentials=credential.id,
             attributes={"bucket": copy.bucket, "folder": copy.repository},
@@ -127,6 +135,6 @@ class TruenasProtection(pulumi.ComponentResource):
             direction="PUSH", transfer_mode=TRANSFER_MODE[args.plan.tier], description=f"homelab-backups {child}",
             encryption=copy.offsite, filename_encryption=copy.offsite,
             encryption_password=password.value if copy.offsite else None,
-            encryption_salt=salt.value if copy.offsite else None, snapshot=True, pre_script=scripts[0],
-            post_script=scripts[1], offsite=copy.offsite, context=name, opts=pulumi.ResourceOptions(parent=self))
+            encryption_salt=salt.value if copy.offsite else None, snapshot=True, pre_script=pre,
+            post_script=post, offsite=copy.offsite, context=name, opts=pulumi.ResourceOptions(parent=self))
         return password.value, salt.value

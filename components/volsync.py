@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, PvcSource
 from manifests import verification, volsync
@@ -21,7 +22,8 @@ class VolSyncArgs:
     credentials: Mapping[str, pulumi.Output]
     """Per destination name: secret Output of {access_key_id, secret_access_key} scoped to this writer."""
     target: KubernetesTarget
-    healthchecks_base: str | None = None
+    healthchecks: PingBase | None = None
+    """Where its drill and check jobs report; None: no pings."""
     reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
     """Per destination name: secret Output of the read-only key for this writer's prefix (integrity checks)."""
     ca_bundles: Mapping[str, str] = field(default_factory=dict)
@@ -65,12 +67,14 @@ class VolSyncBackup(pulumi.ComponentResource):
                 target.declare(f"{child}-maintenance", volsync.kopia_maintenance(ds, copy), parent=self)
             # Paused until a runbook arms it: an armed manual trigger would overwrite the live claim at once.
             target.declare(f"{child}-restore", volsync.replication_destination_restore(ds, copy), parent=self)
-        if args.plan.drill_every_days:
-            # Drill the first copy (local when there is one): restores people actually run come from there.
-            for i, obj in enumerate(volsync.drill_objects(ds, args.plan.copies[0], args.healthchecks_base, args.plan)):
-                target.declare(f"{name}-drill-{i}", obj, parent=self)
-        if args.plan.verify_every_days:
-            for i, obj in enumerate(verification.integrity_checks(ds, args.plan, args.healthchecks_base)):
-                target.declare(f"{name}-check-{i}", obj, parent=self)
+        pings = args.healthchecks is not None
+        # Drill the first copy (local when there is one): restores people actually run come from there.
+        drills = volsync.drill_objects(ds, args.plan.copies[0], pings, args.plan) if args.plan.drill_every_days else []
+        for i, obj in enumerate(drills):
+            target.declare(f"{name}-drill-{i}", obj, parent=self)
+        checks = verification.integrity_checks(ds, args.plan, pings) if args.plan.verify_every_days else []
+        for i, obj in enumerate(checks):
+            target.declare(f"{name}-check-{i}", obj, parent=self)
+        declare_ping_secrets(name, ds, [*drills, *checks], args.healthchecks, target, self)
         self.repository_passwords = pulumi.Output.secret(passwords)
         self.register_outputs({"repository_passwords": self.repository_passwords})

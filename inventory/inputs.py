@@ -16,6 +16,8 @@ SHELL_UNSAFE = re.compile(r"[\s'\"`$\\;&|<>(){}]")
 """Characters a ping URL may not carry: the jobs and the NAS's cloud sync scripts pass it to curl in a shell."""
 SQLITE_UNSAFE = "'\"?#$`\\"
 """Characters the dump script cannot quote safely in a sqlite path."""
+PING_KEY = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+"""A Healthchecks project ping key: 22 URL-safe base64 characters today; bounded, and never a path or a query."""
 HOSTED_PING_HOSTS = ("hc-ping.com",)
 """Hosted Healthchecks: slug URLs exist only under a project ping key, `https://hc-ping.com/<ping-key>/<slug>`."""
 ZFS_COMPONENT = re.compile(r"^[A-Za-z0-9_.: -]+$")
@@ -76,6 +78,28 @@ def zfs_dataset_problem(name: str) -> str | None:
     return None
 
 
+def split_ping_base(base: str) -> tuple[str, str | None]:
+    """`https://hc-ping.com/<key>/` -> (`https://hc-ping.com/`, `<key>`): the endpoint and the ping key it carries.
+
+    The key is the last path segment, unless the path is empty or ends at `/ping/` (a self-hosted endpoint); then
+    the base is an endpoint alone and the key comes from `credentials.healthchecks.ping_key`.
+    """
+    parts = urlsplit(base)
+    segments = [s for s in parts.path.split("/") if s]
+    if not segments or segments[-1] == "ping":
+        return base, None
+    endpoint = f"{parts.scheme}://{parts.netloc}/" + "".join(f"{s}/" for s in segments[:-1])
+    return endpoint, segments[-1]
+
+
+def ping_key_problem(key: str) -> str | None:
+    """Why a Healthchecks ping key cannot be put between the endpoint and a slug, or None (never echoes the key)."""
+    if not PING_KEY.match(key):
+        return ("is not a Healthchecks project ping key (letters, digits, '-' and '_'); copy it from the "
+                "project's Settings page, section 'Ping key'")
+    return None
+
+
 def _ping_base_problems(inv: Inventory) -> list[tuple[Location, str]]:
     checks = inv.monitoring.healthchecks
     if checks is None:
@@ -84,20 +108,28 @@ def _ping_base_problems(inv: Inventory) -> list[tuple[Location, str]]:
     loc: Location = ("monitoring", "healthchecks", "ping_base")
     bad = sorted(set(SHELL_UNSAFE.findall(base)))
     if bad:
-        return [(loc, f"{base!r} contains {bad}; jobs pass it to curl in a shell, so use the plain URL from the "
-                      "project's settings page, e.g. `https://hc-ping.com/<ping-key>/`")]
+        return [(loc, f"{_shown(base)!r} contains {bad}; jobs pass it to curl in a shell, so use the plain ping "
+                      "endpoint from the project's settings page, e.g. `https://hc-ping.com/`")]
     parts = urlsplit(base)
     segments = [s for s in parts.path.split("/") if s]
     if parts.query or parts.fragment:
-        return [(loc, f"{base!r} has a query or fragment; slugs are appended to it, so use "
-                      "`<ping endpoint>/<ping-key>/`")]
-    if parts.hostname in HOSTED_PING_HOSTS and len(segments) != 1:
-        return [(loc, f"{base!r} has no project ping key, so every slug ping would answer 404; copy the ping key "
-                      f"from the project's Settings page and write `https://{parts.hostname}/<ping-key>/`")]
-    if not segments or segments[-1] == "ping":
-        return [(loc, f"{base!r} has no project ping key, so every slug ping would answer 404; append the key from "
-                      "the project's Settings page: `<ping endpoint>/<ping-key>/`")]
+        return [(loc, f"{_shown(base)!r} has a query or fragment; slugs are appended to it, so use the ping "
+                      "endpoint alone, e.g. `https://hc-ping.com/`")]
+    if parts.hostname in HOSTED_PING_HOSTS and len(segments) > 1:
+        return [(loc, f"{_shown(base)!r} is not a ping endpoint: hosted Healthchecks slug URLs are "
+                      f"`https://{parts.hostname}/<ping-key>/<slug>`; write `https://{parts.hostname}/` and set the "
+                      "key with `pulumi config set --secret --path 'credentials.healthchecks.ping_key' <ping-key>`")]
+    _, key = split_ping_base(base)
+    if key is not None and ping_key_problem(key):
+        return [(loc, f"{_shown(base)!r} ends in a segment that {ping_key_problem(key)}")]
     return []
+
+
+def _shown(base: str) -> str:
+    """The ping base as messages may print it: every path segment but `ping` is masked, since one may be the key."""
+    parts = urlsplit(base)
+    segments = [s if s == "ping" else "<hidden>" for s in parts.path.split("/") if s]
+    return f"{parts.scheme}://{parts.netloc}/" + "".join(f"{s}/" for s in segments)
 
 
 def _kopia_lock_problems(inv: Inventory) -> list[tuple[Location, str]]:

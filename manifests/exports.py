@@ -18,6 +18,7 @@ import posixpath
 from typing import Any
 
 from inventory.models import Dataset, ExportSource, Truenas
+from manifests.healthchecks import ping_env
 from manifests.meta import CRONJOB_NAME_LIMIT, labels, object_name
 from manifests.workloads import DUMP, PG_DUMP_IMAGE, PING_FUNCTION, SQLITE_IMAGE, container, cronjob, pod_security
 from plan.model import CopyPlan, DatasetPlan, ExportPlan
@@ -68,6 +69,11 @@ def _export(ds: Dataset, dataset_plan: DatasetPlan) -> tuple[ExportSource, Expor
     return source, dataset_plan.export
 
 
+def dump_slug(dataset_plan: DatasetPlan) -> str:
+    """The Healthchecks slug the dump job pings (its drill pings `<slug>-drill`)."""
+    return _dump_copy(dataset_plan).healthcheck_slug
+
+
 def _dump_copy(dataset_plan: DatasetPlan) -> CopyPlan:
     """The plan's record of the dump itself (the first copy, on the NAS), which owns the Healthchecks slug."""
     export = dataset_plan.export
@@ -99,7 +105,7 @@ def export_cronjob(
     dataset_plan: DatasetPlan,
     *,
     nas: Truenas,
-    healthchecks_base: str | None = None,
+    pings: bool = False,
     run_as_user: int = 1000,
     run_as_group: int = 1000,
 ) -> dict[str, Any]:
@@ -108,9 +114,9 @@ def export_cronjob(
     nfs_server = nfs_host(nas)
     dataset_root = posixpath.dirname(export.target_path)
     out = posixpath.join("/backup", posixpath.basename(export.target_path))
-    env = {"OUT": out, "PREFIX": ds.name, "KEEP": str(export.keep)}
-    if healthchecks_base:
-        env["HC_URL"] = f"{healthchecks_base}{_dump_copy(dataset_plan).healthcheck_slug}"
+    env: dict[str, Any] = {"OUT": out, "PREFIX": ds.name, "KEEP": str(export.keep)}
+    if pings:
+        env |= ping_env(ds, dump_slug(dataset_plan))
     mounts: list[dict[str, Any]] = [
         {"name": "backup", "mountPath": "/backup"},
         {"name": "work", "mountPath": "/work"},

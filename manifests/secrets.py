@@ -47,26 +47,52 @@ CIPHER_PASS = SecretRef("cipher_pass")
 
 
 @dataclass(frozen=True)
+class SecretTemplate:
+    """A value built around one secret: `before` + the referenced value + `after` (a ping URL around its key).
+
+    The parts outside the reference are not secret; the whole value is. The external store then holds only the
+    referenced value, and the ExternalSecret assembles the rest through its template.
+    """
+
+    before: str
+    ref: SecretRef
+    after: str = ""
+
+    def __post_init__(self) -> None:
+        if "{{" in self.before + self.after or "}}" in self.before + self.after:
+            raise ValueError(f"template around {self.ref.name!r} passes through the template engine; '{{{{' and "
+                             "'}}' not allowed")
+
+
+@dataclass(frozen=True)
 class SecretSpec:
     """An Opaque Secret described key by key, with sensitive values left as references."""
 
     name: str
     namespace: str
     labels: Mapping[str, str]
-    data: Mapping[str, str | SecretRef] = field(default_factory=dict)
+    data: Mapping[str, str | SecretRef | SecretTemplate] = field(default_factory=dict)
+    remote_item: str | None = None
+    """The external store item its references are read from; None: the item named after this Secret. Secrets
+    that share one value (the Healthchecks ping key) name one item, so the user stores it once."""
 
     def __post_init__(self) -> None:
         for key, value in self.data.items():
             if not _SECRET_KEY.match(key):
                 raise ValueError(f"{self.name}: {key!r} is not a valid Secret key")
-            if not isinstance(value, str | SecretRef):
-                raise TypeError(f"{self.name}.{key}: expected str or SecretRef, got {type(value).__name__}")
+            if not isinstance(value, str | SecretRef | SecretTemplate):
+                raise TypeError(f"{self.name}.{key}: expected str, SecretRef or SecretTemplate, "
+                                f"got {type(value).__name__}")
         object.__setattr__(self, "labels", MappingProxyType(dict(self.labels)))
         object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
 
     def refs(self) -> dict[str, SecretRef]:
         """Keys whose values the program must supply."""
         return {k: v for k, v in self.data.items() if isinstance(v, SecretRef)}
+
+    def templates(self) -> dict[str, SecretTemplate]:
+        """Keys whose values wrap a reference in known text."""
+        return {k: v for k, v in self.data.items() if isinstance(v, SecretTemplate)}
 
     def plain(self) -> dict[str, str]:
         """Keys whose values are known at render time and safe to show."""
@@ -75,7 +101,12 @@ class SecretSpec:
 
 def secret_manifest(spec: SecretSpec, resolve: Callable[[SecretRef], Any]) -> dict[str, Any]:
     """A v1 Secret with `stringData`; `resolve` maps each reference to its value (or a Pulumi Output of it)."""
-    string_data = {k: resolve(v) if isinstance(v, SecretRef) else v for k, v in spec.data.items()}
+    def value(v: str | SecretRef | SecretTemplate) -> Any:
+        if isinstance(v, SecretTemplate):
+            return v.before + resolve(v.ref) + v.after
+        return resolve(v) if isinstance(v, SecretRef) else v
+
+    string_data = {k: value(v) for k, v in spec.data.items()}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -88,9 +119,10 @@ def secret_manifest(spec: SecretSpec, resolve: Callable[[SecretRef], Any]) -> di
 def external_secret(spec: SecretSpec, store: str, remote_key_prefix: str) -> dict[str, Any]:
     """An external-secrets.io/v1 ExternalSecret that assembles the same Secret from a ClusterSecretStore.
 
-    Each reference is read from the remote item `<remote_key_prefix><secret name>`, field `<reference name>`
-    (1Password: one item per Secret, one field per reference). Plain values are rendered through the target
-    template and merged with the fetched keys, so the store only ever holds the sensitive ones.
+    Each reference is read from the remote item `<remote_key_prefix><secret name>` (or the spec's `remote_item`),
+    field `<reference name>` (1Password: one item per Secret, one field per reference). Plain values and the text
+    around templated references are rendered through the target template and merged with the fetched keys, so
+    the store only ever holds the sensitive ones.
     """
     plain = spec.plain()
     for key, value in plain.items():
@@ -101,8 +133,11 @@ def external_secret(spec: SecretSpec, store: str, remote_key_prefix: str) -> dic
         "mergePolicy": "Merge",
         "metadata": {"labels": dict(spec.labels)},
     }
-    if plain:
-        template["data"] = plain
+    templated = dict(plain)
+    templated |= {k: f"{t.before}{{{{ .{t.ref.name} }}}}{t.after}" for k, t in spec.templates().items()}
+    if templated:
+        template["data"] = templated
+    item = spec.remote_item or spec.name
     return {
         "apiVersion": "external-secrets.io/v1",
         "kind": "ExternalSecret",
@@ -118,8 +153,12 @@ def external_secret(spec: SecretSpec, store: str, remote_key_prefix: str) -> dic
                 "template": template,
             },
             "data": [
-                {"secretKey": key, "remoteRef": {"key": f"{remote_key_prefix}{spec.name}", "property": ref.name}}
+                {"secretKey": key, "remoteRef": {"key": f"{remote_key_prefix}{item}", "property": ref.name}}
                 for key, ref in sorted(spec.refs().items())
+            ] + [
+                # Read under the reference's own name, for the template; never a key the job reads.
+                {"secretKey": name, "remoteRef": {"key": f"{remote_key_prefix}{item}", "property": name}}
+                for name in sorted({t.ref.name for t in spec.templates().values()} - set(spec.data))
             ],
         },
     }

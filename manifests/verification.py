@@ -47,6 +47,7 @@ from typing import Any
 
 from inventory.models import Dataset, ExportSource, PostgresSource, PvcSource, Truenas, TruenasSource
 from manifests import exports, pgbackrest, volsync
+from manifests.healthchecks import ping_env
 from manifests.meta import CRONJOB_NAME_LIMIT, labels, object_name
 from manifests.secrets import READER_ACCESS_KEY_ID, READER_SECRET_ACCESS_KEY, SecretRef, SecretSpec
 from manifests.workloads import (
@@ -129,8 +130,8 @@ def _scratch_size(ds: Dataset) -> str:
     return f"{max(1, math.ceil(ds.size_gb * 2))}Gi"
 
 
-def _ping_env(healthchecks_base: str | None, slug: str, role: str) -> dict[str, str]:
-    return {"HC_URL": f"{healthchecks_base}{slug}-{role}"} if healthchecks_base else {}
+def _ping_env(ds: Dataset, pings: bool, slug: str, role: str) -> dict[str, Any]:
+    return ping_env(ds, f"{slug}-{role}") if pings else {}
 
 
 def _check_plan(ds: Dataset, dataset_plan: DatasetPlan) -> None:
@@ -277,7 +278,7 @@ def check_secret_name(ds: Dataset, copy: CopyPlan) -> str:
 
 
 def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: int,
-                   healthchecks_base: str | None) -> dict[str, Any]:
+                   pings: bool) -> dict[str, Any]:
     if copy.dataset != ds.name or copy.tool != source.mover:
         raise ValueError(f"copy {copy.key} ({copy.tool}) is not a {source.mover} copy of {ds.name!r}")
     env = {"READ_PERCENT": str(READ_PERCENT)}
@@ -294,7 +295,7 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
             "KOPIA_CACHE_DIRECTORY": "/tmp/kopia/cache",
             "KOPIA_CHECK_FOR_UPDATES": "false",
         }
-    env |= _ping_env(healthchecks_base, copy.healthcheck_slug, CHECK)
+    env |= _ping_env(ds, pings, copy.healthcheck_slug, CHECK)
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     # The mover's NFS volume at the mover's path, so the Secret's repository path resolves unchanged.
@@ -325,11 +326,11 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
 
 
 def _pgbackrest_job(ds: Dataset, source: PostgresSource, copy: CopyPlan, repo_index: int, role: str,
-                    script: str, schedule_text: str, healthchecks_base: str | None,
+                    script: str, schedule_text: str, pings: bool,
                     volumes: list[dict[str, Any]], mounts: list[dict[str, Any]]) -> dict[str, Any]:
     plain, secret_env = pgbackrest.repository_env(ds, copy, repo_index, pgbackrest.reader_secret_name(ds, copy))
     env = {"STANZA": pgbackrest.stanza_config_name(ds), "REPO": str(repo_index),
-           "PGBACKREST_LOG_LEVEL_FILE": "off", **plain, **_ping_env(healthchecks_base, copy.healthcheck_slug, role)}
+           "PGBACKREST_LOG_LEVEL_FILE": "off", **plain, **_ping_env(ds, pings, copy.healthcheck_slug, role)}
     parts = (ds.name, copy.destination, role) if role == CHECK else (ds.name, role)
     return cronjob(
         name=object_name(*parts, limit=CRONJOB_NAME_LIMIT),
@@ -343,7 +344,7 @@ def _pgbackrest_job(ds: Dataset, source: PostgresSource, copy: CopyPlan, repo_in
     )
 
 
-def integrity_checks(ds: Dataset, dataset_plan: DatasetPlan, healthchecks_base: str | None) -> list[dict[str, Any]]:
+def integrity_checks(ds: Dataset, dataset_plan: DatasetPlan, pings: bool) -> list[dict[str, Any]]:
     """One scheduled repository check per copy of a PVC or postgres dataset; none when the tier asks for none."""
     _check_plan(ds, dataset_plan)
     source = ds.source
@@ -354,12 +355,12 @@ def integrity_checks(ds: Dataset, dataset_plan: DatasetPlan, healthchecks_base: 
     if every < 1:
         return []
     if isinstance(source, PvcSource):
-        return [_volsync_check(ds, source, copy, every, healthchecks_base) for copy in dataset_plan.copies]
+        return [_volsync_check(ds, source, copy, every, pings) for copy in dataset_plan.copies]
     return [
         _pgbackrest_job(ds, source, copy, index, CHECK, _PGBACKREST_CHECK,
                         schedule(_slot_minute(copy.schedule, CHECK_OFFSET_MINUTES), every,
                                  f"{ds.name}/{copy.destination}/{CHECK}"),
-                        healthchecks_base, [], [])
+                        pings, [], [])
         for index, copy in enumerate(dataset_plan.copies, start=1)
     ]
 
@@ -369,7 +370,7 @@ def integrity_checks(ds: Dataset, dataset_plan: DatasetPlan, healthchecks_base: 
 
 
 def _pgbackrest_drill(ds: Dataset, source: PostgresSource, dataset_plan: DatasetPlan,
-                      healthchecks_base: str | None) -> dict[str, Any]:
+                      pings: bool) -> dict[str, Any]:
     if not dataset_plan.copies:
         raise ValueError(f"{ds.name}: nothing to drill; give the dataset a destination")
     first = dataset_plan.copies[0]
@@ -377,25 +378,24 @@ def _pgbackrest_drill(ds: Dataset, source: PostgresSource, dataset_plan: Dataset
         ds, source, first, 1, DRILL, _PGBACKREST_DRILL,
         schedule(_slot_minute(first.schedule, DRILL_OFFSET_MINUTES), dataset_plan.drill_every_days,
                  f"{ds.name}/{first.destination}/{DRILL}"),
-        healthchecks_base,
+        pings,
         [{"name": "scratch", "emptyDir": {"sizeLimit": _scratch_size(ds)}}],
         [{"name": "scratch", "mountPath": "/scratch"}],
     )
 
 
 def _export_drill(ds: Dataset, source: ExportSource, dataset_plan: DatasetPlan, nas: Truenas,
-                  healthchecks_base: str | None) -> dict[str, Any]:
+                  pings: bool) -> dict[str, Any]:
     """Reads the folder the export job writes, through its NFS volume and as its identity."""
     export = dataset_plan.export
     if export is None:
         raise ValueError(f"dataset plan {dataset_plan.name!r} has no export for {ds.name!r}")
-    job = exports.export_cronjob(ds, dataset_plan, nas=nas, healthchecks_base=healthchecks_base)
+    job = exports.export_cronjob(ds, dataset_plan, nas=nas, pings=pings)
     pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     export_env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     nfs = next(v["nfs"] for v in pod["volumes"] if v["name"] == "backup")
-    env = {"DUMPS": export_env["OUT"], "PREFIX": ds.name, "EXT": exports.EXTENSIONS[export.engine]}
-    if export_env.get("HC_URL"):
-        env["HC_URL"] = f"{export_env['HC_URL']}-{DRILL}"
+    env: dict[str, Any] = {"DUMPS": export_env["OUT"], "PREFIX": ds.name, "EXT": exports.EXTENSIONS[export.engine]}
+    env |= _ping_env(ds, pings, exports.dump_slug(dataset_plan), DRILL)
     image, script = (SQLITE_IMAGE, _SQLITE_DRILL) if export.engine == "sqlite" else (PG_DUMP_IMAGE, _PG_DUMP_DRILL)
     return cronjob(
         name=object_name(ds.name, DRILL, limit=CRONJOB_NAME_LIMIT),
@@ -460,7 +460,7 @@ def _rclone_env(copy: CopyPlan, secret: str) -> tuple[dict[str, str], list[dict[
 
 
 def nas_restore_drill(ds: Dataset, dataset_plan: DatasetPlan, namespace: str,
-                      healthchecks_base: str | None) -> NasDrill | None:
+                      pings: bool) -> NasDrill | None:
     """The scheduled restore drill of a TrueNAS dataset's first offsite copy, run in `namespace` (NAS datasets
     have no app namespace); None when the tier asks for none or no copy is offsite (the pack then reports it)."""
     _check_plan(ds, dataset_plan)
@@ -487,7 +487,7 @@ def nas_restore_drill(ds: Dataset, dataset_plan: DatasetPlan, namespace: str,
         "SAMPLE_FILES": str(NAS_SAMPLE_FILES),
         "MAX_SIZE": f"{NAS_SAMPLE_MAX_MIB}M",
         "LIST_DEPTH": str(NAS_LIST_DEPTH),
-        **_ping_env(healthchecks_base, copy.healthcheck_slug, DRILL),
+        **_ping_env(ds, pings, copy.healthcheck_slug, DRILL),
     }
     job = cronjob(
         name=object_name(ds.name, copy.destination, DRILL, limit=CRONJOB_NAME_LIMIT),
@@ -504,7 +504,7 @@ def nas_restore_drill(ds: Dataset, dataset_plan: DatasetPlan, namespace: str,
     return NasDrill(copy, secret, job)
 
 
-def restore_drills(ds: Dataset, dataset_plan: DatasetPlan, healthchecks_base: str | None, *,
+def restore_drills(ds: Dataset, dataset_plan: DatasetPlan, pings: bool, *,
                    nas: Truenas | None = None) -> list[dict[str, Any]]:
     """The scheduled restore drill of a postgres or export dataset (`nas`: required for exports); none when the
     tier asks for none. PVC drills are `volsync.drill_objects`, NAS drills `nas_restore_drill`."""
@@ -519,8 +519,8 @@ def restore_drills(ds: Dataset, dataset_plan: DatasetPlan, healthchecks_base: st
     if dataset_plan.drill_every_days < 1:
         return []
     if isinstance(source, PostgresSource):
-        return [_pgbackrest_drill(ds, source, dataset_plan, healthchecks_base)]
+        return [_pgbackrest_drill(ds, source, dataset_plan, pings)]
     if nas is None:
         raise ValueError(f"{ds.name}: an export drill reads the dumps over NFS; pass the inventory's truenas")
-    return [_export_drill(ds, source, dataset_plan, nas, healthchecks_base)]
+    return [_export_drill(ds, source, dataset_plan, nas, pings)]
 

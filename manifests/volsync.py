@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from inventory.models import Dataset, Kubernetes, PvcSource
 from inventory.tiers import Retention
+from manifests.healthchecks import ping_env
 from manifests.meta import CRONJOB_NAME_LIMIT, LABEL_STORAGE_CLASS, labels, metadata, object_name
 from manifests.secrets import (
     ACCESS_KEY_ID,
@@ -388,7 +389,7 @@ echo "$msg" >&2; ping /fail "$msg"; exit 1
 
 
 def drill_objects(
-    ds: Dataset, copy: CopyPlan, healthchecks_base: str | None, dataset_plan: DatasetPlan
+    ds: Dataset, copy: CopyPlan, pings: bool, dataset_plan: DatasetPlan
 ) -> list[dict[str, Any]]:
     """A scheduled scratch restore of one copy: throwaway PVC, ReplicationDestination and a read-only check.
 
@@ -421,9 +422,9 @@ def drill_objects(
         "metadata": metadata(name, source.namespace, object_labels),
         "spec": {"trigger": {"schedule": restore_cron}, source.mover: mover},
     }
-    env = {"WINDOW_MINUTES": str(DRILL_CHECK_DELAY_MINUTES + 60)}
-    if healthchecks_base:
-        env["HC_URL"] = f"{healthchecks_base}{copy.healthcheck_slug}-drill"
+    env: dict[str, Any] = {"WINDOW_MINUTES": str(DRILL_CHECK_DELAY_MINUTES + 60)}
+    if pings:
+        env |= ping_env(ds, f"{copy.healthcheck_slug}-drill")
     check = cronjob(
         name=drill_name(ds, copy, limit=CRONJOB_NAME_LIMIT),
         namespace=source.namespace,

@@ -39,8 +39,8 @@ PING_FUNCTION = (
     'ping() { [ -n "${HC_URL:-}" ] || return 0; '
     'if command -v curl >/dev/null 2>&1; then curl -fsS -m 10 --retry 5 -o /dev/null --data-raw "$2" "$HC_URL$1"; '
     'else wget -q -T 10 -O /dev/null --post-data "$2" "$HC_URL$1"; fi && return 0; '
-    'echo "Healthchecks ping${1:+ $1} failed: check monitoring.healthchecks.ping_base; failing this run so the '
-    'missing report is seen" >&2; exit 1; }'
+    'echo "Healthchecks ping${1:+ $1} failed: check monitoring.healthchecks.ping_base and the ping key; '
+    'failing this run so the missing report is seen" >&2; exit 1; }'
 )
 """`ping <suffix> <body>`: report to Healthchecks when HC_URL is set. A ping that fails (wrong ping key, server
 unreachable) ends the job with exit 1, so the Job shows failed instead of hiding that alerting is dead. The URL is
@@ -127,7 +127,7 @@ def container(
     name: str,
     image: str,
     script: str,
-    env: dict[str, str],
+    env: dict[str, Any],
     mounts: list[dict[str, Any]],
     resources: dict[str, Any],
     secret_env: list[dict[str, Any]] | None = None,
@@ -135,10 +135,12 @@ def container(
 ) -> dict[str, Any]:
     """A shell-script container with the restricted profile, `/tmp` as its only writable local path.
 
+    `env` values are strings, or a `{"valueFrom": ...}` source (a ping URL from its Secret).
     `env_from_secrets` names Secrets whose every key becomes a variable, so a job reads a repository Secret
     exactly as the mover that wrote the repository does, without this program knowing its values.
     """
-    env_list: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in env.items()]
+    env_list: list[dict[str, Any]] = [{"name": k, "value": v} if isinstance(v, str) else {"name": k, **v}
+                                      for k, v in env.items()]
     env_list += secret_env or []
     env_list.append({"name": "HOME", "value": "/tmp"})
     result: dict[str, Any] = {

@@ -1,6 +1,6 @@
-"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 1).
+"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 2).
 
-Pure data from the plan and the manifest builders; `docs/runbook-contract.v1.schema.json` describes it and
+Pure data from the plan and the manifest builders; `docs/runbook-contract.v2.schema.json` describes it and
 tests hold the two together. Secrets (repository passwords, cipher passphrases) are never here: the program
 exports them separately as the Pulumi secret `secrets`, at the path each copy's `escrow.path` names.
 """
@@ -14,8 +14,11 @@ from manifests import pgbackrest, volsync
 from plan.model import CopyPlan, DatasetPlan, Plan
 from runbook import pgbackrest as pgconf
 
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 SECRETS_OUTPUT = "secrets"
+PING_BASE_SECRET = "healthchecks_ping_base"
+"""Key of the Healthchecks ping base (`<endpoint><ping key>/`) in `secrets`: the key fakes success pings, so it is
+never in `runbook`. Underscored, so it never collides with a dataset name."""
 
 RTO_TARGET_HOURS: dict[int, tuple[int, int | None]] = {1: (1, 8), 2: (4, 24), 3: (24, None)}
 """Per tier (from the nearest copy, after losing the site). From the homelab notes' recovery scenarios: one
@@ -200,11 +203,15 @@ DRILLED_TOOLS = ("restic", "kopia", "pgbackrest", "cloudsync")
 offsite decrypt drills, `python -m runbook drill`)."""
 
 
-def _healthcheck(copy: CopyPlan, ping_base: str | None) -> dict[str, str] | None:
-    if ping_base is None:
+def _healthcheck(copy: CopyPlan, pings: bool) -> dict[str, Any] | None:
+    """The copy's check slugs; the ping URL is `<ping base><slug>`, the ping base escrowed in `secrets`."""
+    if not pings:
         return None
-    url = f"{ping_base}{copy.healthcheck_slug}"
-    return {"backup": url, "drill": f"{url}-drill"} if copy.tool in DRILLED_TOOLS else {"backup": url}
+    slug = copy.healthcheck_slug
+    entry: dict[str, Any] = {"backup": slug, "drill": f"{slug}-drill"} if copy.tool in DRILLED_TOOLS \
+        else {"backup": slug}
+    entry["ping_base"] = {"output": SECRETS_OUTPUT, "path": f"{SECRETS_OUTPUT}.{PING_BASE_SECRET}"}
+    return entry
 
 
 def _stanza_options(ds: Dataset, plan: DatasetPlan) -> pgconf.StanzaOptions:
@@ -224,7 +231,7 @@ def _pgbackrest_repository(ds: Dataset, copy: CopyPlan, index: int, stanza: pgco
     }
 
 
-def _copy(ds: Dataset, copy: CopyPlan, index: int, ping_base: str | None,
+def _copy(ds: Dataset, copy: CopyPlan, index: int, pings: bool,
           stanza: pgconf.StanzaOptions | None = None, owner: str | None = None) -> dict[str, Any]:
     repo_index = index if copy.tool == "pgbackrest" else None
     entry: dict[str, Any] = {
@@ -243,7 +250,7 @@ def _copy(ds: Dataset, copy: CopyPlan, index: int, ping_base: str | None,
         "restore_mbps": copy.restore_mbps,
         "restore_estimate_hours": copy.restore_hours,
     }
-    escrow, healthcheck = _escrow(copy, repo_index, owner or ds.name), _healthcheck(copy, ping_base)
+    escrow, healthcheck = _escrow(copy, repo_index, owner or ds.name), _healthcheck(copy, pings)
     if escrow is not None:
         entry["escrow"] = escrow
     if healthcheck is not None:
@@ -273,7 +280,7 @@ def _rto(tier: int) -> dict[str, int]:
 
 
 def _dataset(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> dict[str, Any]:
-    ping_base = inv.monitoring.healthchecks.ping_base if inv.monitoring.healthchecks else None
+    pings = inv.monitoring.healthchecks is not None
     stanza = _stanza_options(ds, dp) if isinstance(ds.source, PostgresSource) and dp.copies else None
     entry: dict[str, Any] = {
         "tier": ds.tier,
@@ -285,7 +292,7 @@ def _dataset(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> dict[str, Any]:
         "copies_total": dp.copy_count,
         "offsite_copies": dp.offsite_count,
         "media": list(dp.media),
-        "copies": [_copy(ds, c, i, ping_base, stanza, dp.export.target_dataset if dp.export else None)
+        "copies": [_copy(ds, c, i, pings, stanza, dp.export.target_dataset if dp.export else None)
                    for i, c in enumerate(dp.copies, start=1)],
         "snapshots": [{"level": s.level, "keep": f"{s.lifetime_value} {s.lifetime_unit}", "schedule": s.schedule}
                       for s in dp.snapshots],

@@ -107,16 +107,36 @@ def _restic(restic: str, env: Mapping[str, str], *args: str) -> str:
     return result.stdout
 
 
-def ping(url: str, body: str, timeout: float = 10.0) -> str | None:
-    """POST to a Healthchecks ping URL; returns the problem instead of raising (a ping never fails a drill)."""
+def ping(url: str, body: str, timeout: float = 10.0, name: str = "") -> str | None:
+    """POST to a Healthchecks ping URL; returns the problem instead of raising (a ping never fails a drill).
+
+    The problem names the check (`name`, its slug), never the URL: the URL carries the project ping key.
+    """
     request = urllib.request.Request(url, data=body.encode(), method="POST",
                                      headers={"Content-Type": "text/plain; charset=utf-8"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
     except (urllib.error.URLError, OSError) as exc:
-        return f"Healthchecks ping {url} failed: {exc}"
+        reason = getattr(exc, "reason", None) if isinstance(exc, urllib.error.URLError) else None
+        what = f"HTTP {exc.code}" if isinstance(exc, urllib.error.HTTPError) else type(reason or exc).__name__
+        return f"Healthchecks ping {name or 'of the drill'} failed: {what}"
     return None
+
+
+def _drill_ping_url(outputs: Mapping[str, Any], copy: Mapping[str, Any],
+                    log: Callable[[str], None]) -> tuple[str | None, str]:
+    """The drill check's ping URL (the escrowed ping base plus its slug) and its slug; None without Healthchecks."""
+    check = copy.get("healthcheck", {})
+    slug = check.get("drill")
+    if not slug:
+        return None, ""
+    try:
+        base = secret_at(dict(outputs), check["ping_base"]["path"])
+    except OutputsError as exc:
+        log(f"Healthchecks ping of {slug} skipped: {exc}")
+        return None, slug
+    return f"{base}{slug}", slug
 
 
 def _tree_size(root: Path) -> tuple[int, int]:
@@ -155,9 +175,9 @@ def run_drill(outputs: Mapping[str, Any], dataset: str, destination: str | None,
     environ = os.environ if environ is None else environ
     runbook = outputs["runbook"]
     copy = choose_copy(runbook, dataset, destination)
-    hc = copy.get("healthcheck", {}).get("drill")
+    hc, slug = _drill_ping_url(outputs, copy, log)
     if hc:
-        problem = ping(hc + "/start", f"restore drill of {dataset} from {copy['destination']} started")
+        problem = ping(hc + "/start", f"restore drill of {dataset} from {copy['destination']} started", name=slug)
         if problem:
             log(problem)
     root = scratch if scratch is not None else Path(tempfile.mkdtemp(prefix="hlb-drill-"))
@@ -167,7 +187,8 @@ def run_drill(outputs: Mapping[str, Any], dataset: str, destination: str | None,
         report = restore_latest(env, root, dataset, copy["destination"], subset, restic)
     except DrillError as exc:
         if hc:
-            problem = ping(hc + "/fail", f"restore drill of {dataset} from {copy['destination']} failed: {exc}")
+            problem = ping(hc + "/fail", f"restore drill of {dataset} from {copy['destination']} failed: {exc}",
+                           name=slug)
             if problem:
                 log(problem)
         raise
@@ -175,7 +196,7 @@ def run_drill(outputs: Mapping[str, Any], dataset: str, destination: str | None,
         if scratch is None:
             shutil.rmtree(root, ignore_errors=True)
     if hc:
-        problem = ping(hc, report.summary())
+        problem = ping(hc, report.summary(), name=slug)
         if problem:
             log(problem)
     return report

@@ -387,8 +387,12 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     lines.append(f"- alerts: {', '.join(ds['alerts'])}" if ds["alerts"] else "- alerts: none")
     pinged = [c for c in ds["copies"] if "healthcheck" in c]
     for c in pinged:
-        drill = f", drill {c['healthcheck']['drill']}" if "drill" in c["healthcheck"] else ""
-        lines.append(f"- Healthchecks ({c['destination']}): backup {c['healthcheck']['backup']}{drill}")
+        drill = f", drill `{c['healthcheck']['drill']}`" if "drill" in c["healthcheck"] else ""
+        lines.append(f"- Healthchecks ({c['destination']}): check slugs backup `{c['healthcheck']['backup']}`{drill}")
+    if pinged:
+        where = pinged[0]["healthcheck"]["ping_base"]["path"]
+        lines.append(f"- ping URL of a check: the ping base at `{where}` (a secret: it holds the project ping key) "
+                     "followed by the slug; the checks are listed by slug on the Healthchecks project page")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

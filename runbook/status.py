@@ -106,7 +106,7 @@ def _parse_time(value: str) -> dt.datetime:
 
 def copy_status(name: str, ds: Mapping[str, Any], copy: Mapping[str, Any], checks: Mapping[str, dict[str, Any]],
                 now: dt.datetime, sizer: Callable[[Mapping[str, Any]], tuple[int | None, str]]) -> CopyStatus:
-    slug = copy.get("healthcheck", {}).get("backup", "").rstrip("/").rsplit("/", 1)[-1]
+    slug = copy.get("healthcheck", {}).get("backup", "")  # contract v2: the slug itself, never a URL
     check = checks.get(slug) if slug else None
     last = check.get("last_ping") if check else None
     rpo = ds["rpo_target_hours"]
@@ -120,7 +120,7 @@ def copy_status(name: str, ds: Mapping[str, Any], copy: Mapping[str, Any], check
         dataset=name, tier=ds["tier"], destination=copy["destination"], tool=copy["tool"], state=state,
         last_success=last, age_hours=age, rpo_target_hours=rpo,
         stored_gb=None if size is None else round(size / 1e9, 3), expected_gb=ds["size_gb"], size_note=note,
-        check=slug if check else (f"no check with slug {slug!r}" if slug else "no Healthchecks URL in the outputs"))
+        check=slug if check else (f"no check with slug {slug!r}" if slug else "no Healthchecks check in the outputs"))
 
 
 def estate_status(runbook: Mapping[str, Any], checks: Mapping[str, dict[str, Any]], now: dt.datetime,

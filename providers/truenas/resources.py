@@ -1124,7 +1124,8 @@ class CloudSyncTask(_TrueNASResource, module="truenas", name="CloudSyncTask"):
     """A TrueNAS cloud sync task (`cloudsync`); `offsite=True` makes check insist on client-side encryption."""
 
     provider_class = CloudSyncTaskProvider
-    secret_outputs: ClassVar[tuple[str, ...]] = ("connection", "encryption_password", "encryption_salt")
+    secret_outputs: ClassVar[tuple[str, ...]] = ("connection", "encryption_password", "encryption_salt", "pre_script",
+                                                   "post_script")
 
     task_id: pulumi.Output[int]
     """TrueNAS id of the task; import with it."""

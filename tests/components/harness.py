@@ -155,7 +155,8 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
             def keep(role: str, creds: dict) -> None:
                 exported[role] = creds
 
-            for role, creds in (("credentials", estate.credentials), ("reader_credentials", estate.reader_credentials)):
+            for role, creds in (("credentials", estate.credentials), ("reader_credentials", estate.reader_credentials),
+                                ("secrets", estate.secrets())):
                 pulumi.Output.from_input(creds).apply(lambda v, role=role: keep(role, v))
             return pulumi.Output.all(*[b.bucket for b in estate.buckets.values()])
 

@@ -89,3 +89,47 @@ def test_keys_the_user_must_supply_are_checked_before_anything_is_registered():
         "'credentials.garage.writers.grafana-pgbackrest.secret_access_key' ... (or export "
         "HLB_GARAGE_WRITER_GRAFANA_PGBACKREST_ACCESS_KEY_ID, HLB_GARAGE_WRITER_GRAFANA_PGBACKREST_SECRET_ACCESS_KEY)")
     assert monitor.requests == []
+
+
+def _endpoint_only(extra: dict | None = None) -> dict[str, str]:
+    estate = json.loads(json.dumps(BASE_ESTATE))
+    estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc-ping.com/"
+    return {f"homelab-backups:{k}": json.dumps(v) for k, v in estate.items()} | (extra or {})
+
+
+def test_a_ping_endpoint_without_its_key_stops_before_anything_is_registered():
+    monitor = RecordingMonitor(EstateMocks())
+    with pytest.raises(MissingCredentialsError) as caught:
+        run_estate("test", config=_endpoint_only(), env=FULL_ENV, monitor=monitor)
+    assert str(caught.value) == (
+        "1 credential(s) missing; nothing was changed:\n"
+        "  - monitoring.healthchecks.ping_base 'https://hc-ping.com/' is a ping endpoint without the project ping key, "
+        "so every slug ping would answer 404: copy the key from the project's Settings page and run pulumi config set "
+        "--secret --path 'credentials.healthchecks.ping_key' <ping-key> (or export HLB_HEALTHCHECKS_PING_KEY)")
+    assert monitor.requests == []
+
+
+def test_the_ping_key_from_the_environment_completes_the_endpoint():
+    registered, _ = run_estate("test", config=_endpoint_only(),
+                               env={**FULL_ENV, "HLB_HEALTHCHECKS_PING_KEY": "SECRET-ping-key"})
+    tasks = [r for r in registered if r.typ.endswith("truenas:CloudSyncTask")]
+    assert tasks
+    for task in tasks:
+        assert "https://hc-ping.com/SECRET-ping-key/backup-" in task.inputs["post_script"]["value"], task.urn
+
+
+def test_a_malformed_ping_key_is_refused_without_being_echoed():
+    with pytest.raises(MissingCredentialsError) as caught:
+        run_estate("test", config=_endpoint_only(), env={**FULL_ENV, "HLB_HEALTHCHECKS_PING_KEY": "bad/key?x=1"})
+    assert "bad/key" not in str(caught.value)
+    assert str(caught.value).startswith("credentials.healthchecks.ping_key is not a Healthchecks project ping key")
+
+
+def test_two_ping_keys_are_refused():
+    stored = json.dumps({"healthchecks": {"ping_key": "SECRET-second"}})
+    with pytest.raises(MissingCredentialsError) as caught:
+        run_estate("test", config=_config({"homelab-backups:credentials": stored}), env=FULL_ENV)
+    assert str(caught.value) == (
+        "1 credential(s) missing or in conflict; nothing was changed:\n"
+        "  - monitoring.healthchecks.ping_base carries a ping key and credentials.healthchecks.ping_key (or "
+        "HLB_HEALTHCHECKS_PING_KEY) sets one too: keep the credential and write ping_base as `https://hc-ping.com/`")

@@ -17,7 +17,11 @@ PROD_ENV = {
     "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
     "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
     "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
+    "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc-ping-key",
 }
+PING_KEY = PROD_ENV["HLB_HEALTHCHECKS_PING_KEY"]
+SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+"""How the engine marks a secret value on the wire (pulumi.runtime.rpc)."""
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
@@ -152,8 +156,40 @@ def test_external_secrets_read_from_the_documented_store_items(prod):
     assert externals
     for ext in externals:
         name = ext.inputs["metadata"]["name"]
+        if name.endswith("-healthchecks"):
+            # Every ping Secret reads the one ping key, stored once (README: Healthchecks).
+            assert ext.inputs["spec"]["data"] == [{"secretKey": "ping_key", "remoteRef": {
+                "key": "homelab-backups/healthchecks", "property": "ping_key"}}], ext.urn
+            continue
         for entry in ext.inputs["spec"]["data"]:
             assert entry["remoteRef"]["key"] == f"homelab-backups/{name}", ext.urn
+
+
+def test_jobs_read_their_ping_url_from_a_declared_secret(prod):
+    registered, _ = prod
+    externals = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r for r in registered
+                 if r.typ == "kubernetes:external-secrets.io/v1:ExternalSecret"}
+    pinged = 0
+    for job in _of(registered, "batch/v1:CronJob"):
+        pod = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for entry in (e for c in pod["containers"] for e in c["env"] if e["name"] == "HC_URL"):
+            assert "value" not in entry, job.urn
+            ref = entry["valueFrom"]["secretKeyRef"]
+            ext = externals[(job.inputs["metadata"]["namespace"], ref["name"])]
+            template = ext.inputs["spec"]["target"]["template"]["data"][ref["key"]]
+            assert template == "https://hc-ping.com/{{ .ping_key }}/" + ref["key"], job.urn
+            pinged += 1
+    assert pinged >= 5
+
+
+def test_nas_task_scripts_are_secret_inputs_and_outputs(prod):
+    registered, exported = prod
+    tasks = _of(registered, "truenas:CloudSyncTask")
+    assert tasks
+    for task in tasks:
+        assert {"pre_script", "post_script"} <= set(task.secret_outputs), task.urn
+    assert exported["secrets"]["healthchecks_ping_base"] == f"https://hc-ping.com/{PING_KEY}/"
+    assert PING_KEY not in json.dumps(exported["runbook"])
 
 
 def test_truenas_snapshot_task_per_gfs_level_with_valid_naming(prod):
@@ -184,7 +220,12 @@ def test_offsite_cloud_sync_is_always_encrypted_with_escrowed_keys(prod):
         assert {"encryption_password", "encryption_salt"} <= set(sync.secret_outputs), sync.urn
     tier1 = [s for s in syncs if s.name.startswith("immich-photos-")]
     assert {s.inputs["transfer_mode"] for s in tier1} == {"COPY"}
-    assert "/start" in tier1[0].inputs["pre_script"]
+    for script in ("pre_script", "post_script"):
+        # A secret input (the engine's secret envelope): the script carries the ping URL, so the ping key.
+        wrapped = tier1[0].inputs[script]
+        assert wrapped.get(SECRET_SIG_KEY) == SECRET_SIG, tier1[0].urn
+        assert f"https://hc-ping.com/{PING_KEY}/backup-" in wrapped["value"]
+    assert tier1[0].inputs["pre_script"]["value"].rstrip().endswith("/start || true")
 
 
 def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
@@ -212,7 +253,7 @@ def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
             "encryption_password", "encryption_salt", "reader_access_key_id", "reader_secret_access_key"}, secret.urn
         (container,) = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
         refs = {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
-        assert refs == {name}, job.urn
+        assert refs == {name, f"{dp.name}-healthchecks"}, job.urn
         env = {e["name"]: e.get("value") for e in container["env"]}
         assert env["RCLONE_CONFIG_DRILL_REMOTE"] == f"offsite:{first.bucket}/{first.repository}", job.urn
 

@@ -25,7 +25,7 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 STACK_TYPE = "pulumi:pulumi:Stack"
 ENV = {"HLB_B2_KEY_ID": "x", "HLB_B2_KEY": "y", "HLB_STORJ_ACCESS_KEY_ID": "a", "HLB_STORJ_SECRET_ACCESS_KEY": "b",
        "HLB_LOCAL_S3_ACCESS_KEY_ID": "a", "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "b", "HLB_TRUENAS_API_KEY": "1-key",
-       "HLB_NAS_S3_ACCESS_KEY_ID": "a", "HLB_NAS_S3_SECRET_ACCESS_KEY": "b"}
+       "HLB_NAS_S3_ACCESS_KEY_ID": "a", "HLB_NAS_S3_SECRET_ACCESS_KEY": "b", "HLB_HEALTHCHECKS_PING_KEY": "ping-key"}
 """Credentials the program reads from the environment; any value works under mocks."""
 
 

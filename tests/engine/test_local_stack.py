@@ -16,6 +16,16 @@ from tests.engine.project import EngineProject, UserPath, free_port, s3_server
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 BUCKET = "hlb-local-s3-tier1"
+PING_KEY = "engine-ping-key-never-shared_0123"
+"""The Healthchecks project ping key, given as a user would (HLB_HEALTHCHECKS_PING_KEY): it fakes success pings."""
+
+
+def _with_healthchecks(project: EngineProject) -> None:
+    """The demo stack plus Healthchecks: the endpoint in the stack file, the key only in the environment."""
+    stack = project.dir / "Pulumi.local.yaml"
+    stack.write_text(stack.read_text() + '  homelab-backups:monitoring:\n'
+                     '    healthchecks: {ping_base: "https://hc-ping.com/"}\n')
+    project.extra_env["HLB_HEALTHCHECKS_PING_KEY"] = PING_KEY
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +36,7 @@ def path(tmp_path_factory):
         workdir = tmp_path_factory.mktemp("local-stack")
         project = EngineProject(workdir, s3_port=port)
         project.capture = workdir / "wire.jsonl"
+        _with_healthchecks(project)
         yield UserPath(project, "local").begin()
     finally:
         s3_server("stop", port)
@@ -45,11 +56,14 @@ def test_empty_stack_preview_with_the_pack_plans_only_creates(path):
 
 def test_up_exports_the_runbook_contract(path):
     runbook = path.project.outputs("local")["runbook"]
-    assert runbook["version"] == "1"
+    assert runbook["version"] == "2"
     vaultwarden = runbook["datasets"]["vaultwarden"]
     assert vaultwarden["tier"] == 1
     assert [c["destination"] for c in vaultwarden["copies"]] == ["nas", "local-s3"]
     s3_copy = vaultwarden["copies"][1]
+    assert s3_copy["healthcheck"] == {
+        "backup": "backup-vaultwarden-local-s3", "drill": "backup-vaultwarden-local-s3-drill",
+        "ping_base": {"output": "secrets", "path": "secrets.healthchecks_ping_base"}}
     assert s3_copy["bucket"] == BUCKET
     assert s3_copy["repository"] == "volsync/vaultwarden/vaultwarden-data"
 
@@ -84,8 +98,10 @@ def test_providers_received_the_stored_wire_forms(path):
 
 def test_rendered_manifests_one_folder_per_namespace_without_secret_values(path):
     secrets = path.project.outputs("local", show_secrets=True)["secrets"]
+    assert secrets.pop("healthchecks_ping_base") == f"https://hc-ping.com/{PING_KEY}/"
     values = [v for per_dataset in secrets.values() for v in per_dataset.values()]
     assert len(values) == 3 and all(len(v) >= 32 for v in values)
+    values.append(PING_KEY)
     rendered = path.project.dir / "rendered"
     assert sorted(p.name for p in rendered.iterdir()) == ["monitoring", "vaultwarden"]
     files = list(rendered.rglob("*.yaml"))
@@ -95,6 +111,9 @@ def test_rendered_manifests_one_folder_per_namespace_without_secret_values(path)
     assert "restic:" in text and "kopia:" in text and "kind: KopiaMaintenance" in text
     assert "kind: ReplicationDestination" in text and "kind: PrometheusRule" in text
     assert "kind: Secret\n" not in text
+    # Jobs read their ping URL from the dataset's ping Secret; its ExternalSecret fetches only the key.
+    assert "name: HC_URL\n" in text and "secretKeyRef:" in text and "{{ .ping_key }}" in text
+    assert "hc-ping.com/backup" not in text
     for value in values:
         assert value not in text
 
@@ -102,7 +121,8 @@ def test_rendered_manifests_one_folder_per_namespace_without_secret_values(path)
 def test_no_secret_in_outputs_previews_or_wire_captures(path):
     project = path.project
     secrets = project.outputs("local", show_secrets=True)["secrets"]
-    values = [v for per_dataset in secrets.values() for v in per_dataset.values()]
+    secrets.pop("healthchecks_ping_base")
+    values = [v for per_dataset in secrets.values() for v in per_dataset.values()] + [PING_KEY]
     plain_outputs = project.run("stack", "output", "--stack", "local", "--json").stdout
     shared = [plain_outputs, project.run("preview", "--stack", "local", "--json").stdout,
               *(r.stdout + r.stderr for r in path.steps.values())]

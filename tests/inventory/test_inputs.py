@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from inventory.inputs import split_ping_base
 from tests.inventory.test_load import problems
 
 TIER1 = {"rpo_hours": 12, "offsite_rpo_hours": 24, "lock_days": 1, "verify_every_days": 7,
@@ -65,31 +66,46 @@ def test_sqlite_path_naming_a_folder(estate):
 def test_ping_base_with_a_quote(estate):
     estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc.example/ping/it's/"
     assert problems(estate) == [("monitoring.healthchecks.ping_base", "rule",
-                                 "\"https://hc.example/ping/it's/\" contains [\"'\"]; jobs pass it to curl in a shell, "
-                                 "so use the plain URL from the project's settings page, e.g. "
-                                 "`https://hc-ping.com/<ping-key>/`")]
+                                 "'https://hc.example/ping/<hidden>/' contains [\"'\"]; jobs pass it to curl in a "
+                                 "shell, so use the plain ping endpoint from the project's settings page, e.g. "
+                                 "`https://hc-ping.com/`")]
 
 
-def test_hosted_ping_base_without_key(estate):
-    estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc-ping.com/"
+def test_ping_key_never_shown_in_a_ping_base_problem(estate):
+    estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc.lan/ping/s3cr3t-key-0123456789/?x=1/"
+    ((_, _, message),) = problems(estate)
+    assert "s3cr3t" not in message and "'https://hc.lan/ping/<hidden>/'" in message
+
+
+def test_hosted_ping_base_with_a_slug_in_it(estate):
+    estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc-ping.com/key0123456789/backup/"
     assert problems(estate) == [("monitoring.healthchecks.ping_base", "rule",
-                                 "'https://hc-ping.com/' has no project ping key, so every slug ping would answer 404; "
-                                 "copy the ping key from the project's Settings page and write "
-                                 "`https://hc-ping.com/<ping-key>/`")]
+                                 "'https://hc-ping.com/<hidden>/<hidden>/' is not a ping endpoint: hosted Healthchecks "
+                                 "slug URLs are `https://hc-ping.com/<ping-key>/<slug>`; write `https://hc-ping.com/` "
+                                 "and set the key with `pulumi config set --secret --path 'credentials.healthchecks."
+                                 "ping_key' <ping-key>`")]
 
 
-def test_self_hosted_ping_endpoint_without_key(estate):
-    estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc.lan/ping/"
-    assert problems(estate) == [("monitoring.healthchecks.ping_base", "rule",
-                                 "'https://hc.lan/ping/' has no project ping key, so every slug ping would answer 404; "
-                                 "append the key from the project's Settings page: `<ping endpoint>/<ping-key>/`")]
+@pytest.mark.parametrize("endpoint", ["https://hc-ping.com/", "https://hc.lan/ping/"])
+def test_ping_endpoint_without_key_loads(estate, endpoint):
+    # The key then comes from credentials.healthchecks.ping_key (a Pulumi secret), checked before anything runs.
+    from inventory import load_inventory
+
+    estate["monitoring"]["healthchecks"]["ping_base"] = endpoint
+    assert load_inventory(estate).monitoring.healthchecks.ping_base == endpoint
+    assert split_ping_base(endpoint) == (endpoint, None)
+
+
+def test_ping_base_splits_into_endpoint_and_key():
+    assert split_ping_base("https://hc-ping.com/abc_DEF-123/") == ("https://hc-ping.com/", "abc_DEF-123")
+    assert split_ping_base("https://hc.lan/ping/k3y/") == ("https://hc.lan/ping/", "k3y")
 
 
 def test_ping_base_with_query(estate):
     estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc.lan/ping/key/?create=1/"
     assert problems(estate) == [("monitoring.healthchecks.ping_base", "rule",
-                                 "'https://hc.lan/ping/key/?create=1/' has a query or fragment; slugs are appended to "
-                                 "it, so use `<ping endpoint>/<ping-key>/`")]
+                                 "'https://hc.lan/ping/<hidden>/' has a query or fragment; slugs are appended to "
+                                 "it, so use the ping endpoint alone, e.g. `https://hc-ping.com/`")]
 
 
 def test_self_hosted_ping_base_with_key_loads(estate):

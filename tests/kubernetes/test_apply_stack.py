@@ -21,6 +21,8 @@ from tests.engine.project import ROOT, EngineProject, free_port, s3_server
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
 STACK = "apply"
+PING_KEY = "apply-ping-key-never-shared_0123"
+"""The Healthchecks project ping key, only in the environment as the README says."""
 DATABASE_NS, CLUSTER = "database", "postgres18-immich"
 OTHER_PLUGIN = {"name": "barman-cloud.cloudnative-pg.io", "enabled": True, "isWALArchiver": False,
                 "parameters": {"barmanObjectName": "minio-store"}}
@@ -45,7 +47,7 @@ def _estate(endpoint: str) -> dict:
             {"name": "immich-db", "tier": 1, "size_gb": 2,
              "source": {"kind": "postgres", "namespace": DATABASE_NS, "cluster": CLUSTER}},
         ],
-        "homelab-backups:monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/ping-key/"}},
+        "homelab-backups:monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/"}},
         "homelab-backups:kubernetes": {"mode": "apply", "secret_delivery": "secret"},
         "homelab-backups:budget_usd_per_month": "5",
     }}
@@ -79,6 +81,7 @@ def stack(kube, tmp_path_factory):
                 "KUBECONFIG": str(kube.kubeconfig), "AWS_CA_BUNDLE": str(certs.ca),
                 **{f"HLB_{d}_{f}": f"engine-{d.lower()}-{f.lower()}" for d in ("NAS_S3", "OFFSITE_S3")
                    for f in ("ACCESS_KEY_ID", "SECRET_ACCESS_KEY")},
+                "HLB_HEALTHCHECKS_PING_KEY": PING_KEY,
             }
             project.run("stack", "init", STACK)
             project.kube = kube
@@ -128,6 +131,9 @@ def test_2_up_creates_the_objects_on_the_server(stack):
     assert _managed(kube, "/apis/monitoring.coreos.com/v1/prometheusrules")
     secrets = _managed(kube, "/api/v1/secrets")
     assert not _managed(kube, "/apis/external-secrets.io/v1/externalsecrets")
+    (pings,) = [s for s in secrets if s["metadata"]["name"] == "vaultwarden-healthchecks"]
+    urls = {k: base64.b64decode(v).decode() for k, v in pings["data"].items()}
+    assert urls and all(u == f"https://hc-ping.com/{PING_KEY}/{slug}" for slug, u in urls.items()), urls
     repository = next(s for s in secrets if s["metadata"]["name"] == sources["vaultwarden-nas"]["spec"]["restic"]
                       ["repository"])
     password = base64.b64decode(repository["data"]["RESTIC_PASSWORD"]).decode()

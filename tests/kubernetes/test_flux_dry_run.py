@@ -47,6 +47,8 @@ def test_every_object_of_the_prod_estate_is_accepted_by_the_server(kube):
     kinds = Counter(o["kind"] for o in objects)
     assert {"Stanza", "PluginConfig", "ScheduledBackup", "ReplicationSource", "KopiaMaintenance", "CronJob",
             "PersistentVolumeClaim", "ExternalSecret", "PrometheusRule"} <= set(kinds), kinds
+    pings = [o for o in objects if o["kind"] == "ExternalSecret" and o["metadata"]["name"].endswith("-healthchecks")]
+    assert pings, "prod pings Healthchecks: its jobs' ping ExternalSecrets must be among the dry-run objects"
     report = dry_run(kube, objects, tally="prod estate, under mocks")
     assert not report.rejections, report.summary()
     assert len(report.applied) >= len(objects)

@@ -18,6 +18,13 @@ from manifests.secrets import SecretSpec, external_secret
 from plan import DatasetPlan, Plan, build_plan
 
 HEALTHCHECKS = "https://hc-ping.com/ping-key/"
+"""The inventory's ping base (older form, key inside); builders only learn that pings are on (`PINGS`)."""
+PINGS = True
+
+
+def ping_ref(dataset: str, slug: str) -> dict[str, Any]:
+    """The `valueFrom` of a job's HC_URL: the dataset's ping Secret, key = the check's slug."""
+    return {"secretKeyRef": {"name": f"{dataset}-healthchecks", "key": slug}}
 NAS = "citadel.internal"
 STORE = "onepassword"
 REMOTE_PREFIX = "hlb-"
@@ -141,7 +148,7 @@ def rendered() -> Rendered:
                     out.volsync.append(volsync.kopia_maintenance(ds, copy))
                 out.volsync.append(volsync.replication_destination_restore(ds, copy))
                 if dp.drill_every_days:
-                    out.volsync.extend(volsync.drill_objects(ds, copy, HEALTHCHECKS, dp))
+                    out.volsync.extend(volsync.drill_objects(ds, copy, PINGS, dp))
         elif kind == "postgres":
             out.pgbackrest.append(pgbackrest.stanza(ds, dp, dp.copies))
             out.pgbackrest.append(pgbackrest.plugin_config(ds))
@@ -150,13 +157,13 @@ def rendered() -> Rendered:
                 out.pgbackrest.extend(pgbackrest.scheduled_backups(ds, copy, index))
             out.plugin_snippets.append(pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
         elif kind == "export":
-            out.exports.append(exports.export_cronjob(ds, dp, nas=inv.truenas, healthchecks_base=HEALTHCHECKS))
+            out.exports.append(exports.export_cronjob(ds, dp, nas=inv.truenas, pings=PINGS))
         if kind in ("pvc", "postgres"):
-            out.verification.extend(verification.integrity_checks(ds, dp, HEALTHCHECKS))
+            out.verification.extend(verification.integrity_checks(ds, dp, PINGS))
         if kind in ("postgres", "export"):
-            out.verification.extend(verification.restore_drills(ds, dp, HEALTHCHECKS, nas=inv.truenas))
+            out.verification.extend(verification.restore_drills(ds, dp, PINGS, nas=inv.truenas))
         if kind == "truenas":
-            nas_drill = verification.nas_restore_drill(ds, dp, inv.monitoring.namespace, HEALTHCHECKS)
+            nas_drill = verification.nas_restore_drill(ds, dp, inv.monitoring.namespace, PINGS)
             if nas_drill is not None:
                 out.verification.append(nas_drill.cronjob)
                 out.secrets.append(nas_drill.secret)

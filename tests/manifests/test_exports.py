@@ -27,7 +27,7 @@ def _env(job: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("name", ["grafana-db", "immich-dump"])
 def test_export_cronjob_is_valid_hardened_and_on_schedule(name: str) -> None:
     ds, dp = estate.dataset(name)
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, healthchecks_base=estate.HEALTHCHECKS)
+    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, pings=estate.PINGS)
     assert crd_schema.validate(job) == []
     spec = job["spec"]
     assert spec["schedule"] == dp.export.schedule.five_field() and len(spec["schedule"].split()) == 5
@@ -40,7 +40,7 @@ def test_export_cronjob_is_valid_hardened_and_on_schedule(name: str) -> None:
     assert {"name": "backup", "nfs": {"server": estate.NAS, "path": "/mnt/storage0/photos"}} in pod["volumes"]
     env = _env(job)
     assert env["OUT"] == f"/backup/{name}" and env["KEEP"] == str(dp.export.keep)
-    assert env["HC_URL"] == f"{estate.HEALTHCHECKS}backup-{name}-export"
+    assert env["HC_URL"] == estate.ping_ref(name, f"backup-{name}-export")
     assert job["metadata"]["labels"]["backup.homelab/destination"] == "photos"
 
 
@@ -104,7 +104,7 @@ else:
 
 def test_sqlite_script_backs_up_checks_and_keeps_the_newest(tmp_path: Path) -> None:
     ds, dp = estate.dataset("grafana-db")
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, healthchecks_base="http://hc/")
+    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, pings=True)
     script = _pod(job)["containers"][0]["command"][2]
     data, work, out = tmp_path / "data", tmp_path / "work", tmp_path / "backup" / "grafana-db"
     for directory in (data, work, out):
@@ -121,8 +121,8 @@ def test_sqlite_script_backs_up_checks_and_keeps_the_newest(tmp_path: Path) -> N
     (bin_dir / "curl").write_text(f'#!/bin/sh\nfor a; do last="$a"; done\necho "$last" >> {tmp_path}/hc.log\n')
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
-    env = {**{e["name"]: e["value"] for e in _pod(job)["containers"][0]["env"]},
-           "PATH": f"{bin_dir}:{os.environ['PATH']}", "OUT": str(out)}
+    env = {**{e["name"]: e["value"] for e in _pod(job)["containers"][0]["env"] if "value" in e},
+           "HC_URL": "http://hc/backup-grafana-db-export", "PATH": f"{bin_dir}:{os.environ['PATH']}", "OUT": str(out)}
     localized = script.replace("/work/", f"{work}/").replace("file:/data/", f"file:{data}/")
     result = subprocess.run(["/bin/sh", "-c", localized], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
@@ -136,7 +136,7 @@ def test_sqlite_script_backs_up_checks_and_keeps_the_newest(tmp_path: Path) -> N
 
 def test_pg_dump_script_verifies_the_archive_and_reports_failure(tmp_path: Path) -> None:
     ds, dp = estate.dataset("immich-dump")
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, healthchecks_base="http://hc/")
+    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, pings=True)
     script = _pod(job)["containers"][0]["command"][2]
     work, out = tmp_path / "work", tmp_path / "backup" / "immich-dump"
     work.mkdir()

@@ -105,7 +105,7 @@ def test_specs_are_immutable_and_checked() -> None:
         spec.data["RESTIC_PASSWORD"] = "plain"  # type: ignore[index]
     with pytest.raises(ValueError, match="not a valid Secret key"):
         SecretSpec("x", "ns", {}, {"BAD KEY": "v"})
-    with pytest.raises(TypeError, match="expected str or SecretRef"):
+    with pytest.raises(TypeError, match="expected str, SecretRef or SecretTemplate"):
         SecretSpec("x", "ns", {}, {"K": 1})  # type: ignore[dict-item]
     with pytest.raises(ValueError, match="snake_case"):
         SecretRef("Repository-Password")

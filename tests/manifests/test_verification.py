@@ -52,15 +52,15 @@ def _script(job: dict[str, Any]) -> str:
 
 def _checks(name: str) -> list[dict[str, Any]]:
     ds, dp = estate.dataset(name)
-    return verification.integrity_checks(ds, dp, estate.HEALTHCHECKS)
+    return verification.integrity_checks(ds, dp, estate.PINGS)
 
 
 def _drills(name: str) -> list[dict[str, Any]]:
     ds, dp = estate.dataset(name)
-    return verification.restore_drills(ds, dp, estate.HEALTHCHECKS, nas=estate.inventory().truenas)
+    return verification.restore_drills(ds, dp, estate.PINGS, nas=estate.inventory().truenas)
 
 
-def _nas_drill(name: str = "photos", healthchecks: str | None = estate.HEALTHCHECKS) -> verification.NasDrill:
+def _nas_drill(name: str = "photos", healthchecks: bool = estate.PINGS) -> verification.NasDrill:
     ds, dp = estate.dataset(name)
     drill = verification.nas_restore_drill(ds, dp, estate.inventory().monitoring.namespace, healthchecks)
     assert drill is not None
@@ -96,7 +96,10 @@ def test_every_job_is_labelled_hardened_and_pinned(job: dict[str, Any]) -> None:
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["resources"]["requests"] and container["resources"]["limits"]
     assert container["image"] in PINNED and not container["image"].endswith(":latest")
-    assert _env(job)["HC_URL"].startswith(estate.HEALTHCHECKS) and _env(job)["HC_URL"].endswith(f"-{role}")
+    ref = _env(job)["HC_URL"]["secretKeyRef"]
+    assert ref["name"] == f"{job['metadata']['labels'][meta.LABEL_DATASET]}-healthchecks"
+    assert ref["key"].endswith(f"-{role}")
+    assert all("value" not in e for e in _container(job)["env"] if e["name"] == "HC_URL"), "never a plaintext URL"
 
 
 def test_estate_renders_every_kind_of_check_and_drill() -> None:
@@ -162,7 +165,7 @@ def test_tier2_checks_monthly_and_drills_nothing() -> None:
 
 def test_tier3_and_zero_cadences_render_nothing() -> None:
     ds, dp = estate.dataset("sonarr")
-    assert verification.integrity_checks(ds, dp, estate.HEALTHCHECKS) == []
+    assert verification.integrity_checks(ds, dp, estate.PINGS) == []
     ds, dp = estate.dataset("immich-db")
     assert verification.integrity_checks(ds, replace(dp, verify_every_days=0), None) == []
     assert verification.restore_drills(ds, replace(dp, drill_every_days=0), None) == []
@@ -194,7 +197,7 @@ def test_pvc_checks_start_two_hours_after_repository_maintenance(ds: Any, dp: An
 
 @pytest.mark.parametrize(("ds", "dp", "copy"), _pvc_copies(), ids=lambda v: getattr(v, "key", ""))
 def test_pvc_check_reads_the_copys_repository_secret_and_nfs_export(ds: Any, dp: Any, copy: CopyPlan) -> None:
-    (job,) = [j for j in verification.integrity_checks(ds, dp, estate.HEALTHCHECKS)
+    (job,) = [j for j in verification.integrity_checks(ds, dp, estate.PINGS)
               if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
     read_only_key = ds.source.mover == "kopia" and copy.kind != "nfs"
     secret = volsync.reader_secret(ds, copy) if read_only_key else volsync.repository_secret(ds, copy)
@@ -208,7 +211,7 @@ def test_pvc_check_reads_the_copys_repository_secret_and_nfs_export(ds: Any, dp:
             {k: v for k, v in writer.items() if not k.startswith("AWS_")}
         assert secret.data["AWS_ACCESS_KEY_ID"].name == "reader_access_key_id"
         assert secret.data["AWS_SECRET_ACCESS_KEY"].name == "reader_secret_access_key"
-    assert _env(job)["HC_URL"] == f"{estate.HEALTHCHECKS}{copy.healthcheck_slug}-check"
+    assert _env(job)["HC_URL"] == estate.ping_ref(ds.name, f"{copy.healthcheck_slug}-check")
     assert container["name"] == ds.source.mover
     assert _pod(job)["securityContext"]["runAsUser"] == (ds.source.run_as_user or verification.NOBODY)
     source = volsync.replication_source(ds, copy, estate.inventory().kubernetes)
@@ -251,7 +254,7 @@ def test_pgbackrest_jobs_open_the_repository_as_the_stanza_describes_it(repo: in
     assert {ref.name for ref in secret.data.values() if not isinstance(ref, str)} == {
         "reader_access_key_id", "reader_secret_access_key", "cipher_pass"}
     referenced = {pgconf.env_option(k): (v["secretKeyRef"]["name"], v["secretKeyRef"]["key"])
-                  for k, v in env.items() if isinstance(v, dict)}
+                  for k, v in env.items() if isinstance(v, dict) and k != "HC_URL"}
     stanza_refs = {o: ref for o, ref in options.secret_options.items() if o.startswith(prefix)}
     assert referenced == {o: (secret.name, key) for o, (_, key) in stanza_refs.items()}
     assert {name for name, _ in referenced.values()} == {secret.name}
@@ -259,7 +262,7 @@ def test_pgbackrest_jobs_open_the_repository_as_the_stanza_describes_it(repo: in
     assert not any(k.startswith("PGBACKREST_REPO") and not k.startswith(f"PGBACKREST_REPO{repo}_") for k in env)
     assert _pod(job)["securityContext"]["runAsUser"] == workloads.PGBACKREST_UID
     slug = f"{copy.healthcheck_slug}-{job['metadata']['labels'][verification.LABEL_VERIFICATION]}"
-    assert env["HC_URL"] == estate.HEALTHCHECKS + slug
+    assert env["HC_URL"] == estate.ping_ref(ds.name, slug)
 
 
 def test_pgbackrest_repository_env_carries_a_non_default_port() -> None:
@@ -289,7 +292,7 @@ def test_export_drill_mounts_the_dump_folder_read_only_as_the_export_job(name: s
     assert {"name": "backup", "mountPath": "/backup", "readOnly": True} in _container(drill)["volumeMounts"]
     assert _pod(drill)["securityContext"] == _pod(export)["securityContext"]
     assert _env(drill)["DUMPS"] == _env(export)["OUT"] and _env(drill)["PREFIX"] == name
-    assert _env(drill)["HC_URL"] == _env(export)["HC_URL"] + "-drill"
+    assert _env(drill)["HC_URL"] == estate.ping_ref(name, _env(export)["HC_URL"]["secretKeyRef"]["key"] + "-drill")
     assert not any(v.get("persistentVolumeClaim") for v in _pod(drill)["volumes"]), "never mounts the app's claim"
 
 
@@ -513,12 +516,13 @@ def test_nas_drill_reads_the_first_offsite_copy_as_its_cloud_sync_task_wrote_it(
     assert env["RCLONE_CONFIG_DRILL_REMOTE"] == f"offsite:{first.bucket}/{first.repository}"
     assert env["RCLONE_CONFIG_DRILL_FILENAME_ENCRYPTION"] == "standard"
     assert env["RCLONE_CONFIG"] == "/dev/null", "configuration lives in memory: the root filesystem is read-only"
-    assert env["HC_URL"] == f"{estate.HEALTHCHECKS}{first.healthcheck_slug}-drill"
+    assert env["HC_URL"] == estate.ping_ref("photos", f"{first.healthcheck_slug}-drill")
     assert "RCLONE_CONFIG_DRILL_PASSWORD" not in env, "the job obscures the plain password itself"
     # B2 copies are written through TrueNAS's native B2 credential, so the drill reads them with rclone's b2 backend.
     assert first.kind == "b2" and env["RCLONE_CONFIG_OFFSITE_TYPE"] == "b2"
     referenced = {name: v["secretKeyRef"] for name, v in env.items() if isinstance(v, dict)}
     assert referenced == {
+        "HC_URL": estate.ping_ref("photos", f"{first.healthcheck_slug}-drill")["secretKeyRef"],
         "RCLONE_CONFIG_OFFSITE_ACCOUNT": {"name": drill.secret.name, "key": "ACCESS_KEY_ID"},
         "RCLONE_CONFIG_OFFSITE_KEY": {"name": drill.secret.name, "key": "SECRET_ACCESS_KEY"},
         "ENCRYPTION_PASSWORD": {"name": drill.secret.name, "key": "ENCRYPTION_PASSWORD"},
@@ -686,7 +690,7 @@ def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) ->
     ds, dp = estate.dataset(name)
     copy = replace(next(c for c in dp.copies if c.kind != "nfs"), private_ca=True)
     plan = replace(dp, copies=(copy,))
-    (job,) = verification.integrity_checks(ds, plan, estate.HEALTHCHECKS)
+    (job,) = verification.integrity_checks(ds, plan, estate.PINGS)
     assert _env(job)["CA_FILE"] == "/etc/homelab-backups/ca/ca.crt"
     assert {"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}} in _pod(job)["volumes"]
     assert {"name": "ca", "mountPath": "/etc/homelab-backups/ca", "readOnly": True} in _container(job)["volumeMounts"]
@@ -694,5 +698,5 @@ def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) ->
     flag = '--cacert="$CA_FILE"' if ds.source.mover == "restic" else '--root-ca-pem-path="$CA_FILE"'
     assert flag in script
     (plain,) = verification.integrity_checks(ds, replace(dp, copies=(replace(copy, private_ca=False),)),
-                                             estate.HEALTHCHECKS)
+                                             estate.PINGS)
     assert "CA_FILE" not in _env(plain)

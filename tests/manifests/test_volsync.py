@@ -263,7 +263,7 @@ def test_drills_follow_the_tier_cadence() -> None:
 
 @pytest.mark.parametrize(("ds", "dp", "copy"), _drilled(), ids=lambda v: getattr(v, "key", ""))
 def test_drill_objects(ds: Any, dp: Any, copy: CopyPlan) -> None:
-    pvc, destination, check = volsync.drill_objects(ds, copy, estate.HEALTHCHECKS, dp)
+    pvc, destination, check = volsync.drill_objects(ds, copy, estate.PINGS, dp)
     for obj in (pvc, destination, check):
         assert crd_schema.validate(obj) == []
     name = volsync.drill_name(ds, copy)
@@ -284,8 +284,8 @@ def test_drill_objects(ds: Any, dp: Any, copy: CopyPlan) -> None:
     assert {"name": "restored", "mountPath": "/restored", "readOnly": True} in container["volumeMounts"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container["resources"]["limits"] and container["securityContext"]["readOnlyRootFilesystem"]
-    env = {e["name"]: e["value"] for e in container["env"]}
-    assert env["HC_URL"] == f"{estate.HEALTHCHECKS}{copy.healthcheck_slug}-drill"
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
+    assert env["HC_URL"] == estate.ping_ref(ds.name, f"{copy.healthcheck_slug}-drill")
 
 
 def test_drill_without_healthchecks_only_exits_nonzero() -> None:

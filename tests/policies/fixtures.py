@@ -282,7 +282,7 @@ def stanza() -> dict[str, Any]:
                 stanza_repository("hlb-b2-tier1", "b2"), stanza_repository("hlb-r2-tier1", "r2")]}}}
 
 
-def cronjob(name: str, object_labels: dict[str, str], schedule: str, env: list[dict[str, str]] | None = None,
+def cronjob(name: str, object_labels: dict[str, str], schedule: str, env: list[dict[str, Any]] | None = None,
             namespace: str = "database") -> dict[str, Any]:
     container = {"name": "job", "image": "busybox", "command": ["true"], "env": env or []}
     return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": _meta("CronJob", name, namespace, object_labels),
@@ -292,7 +292,8 @@ def cronjob(name: str, object_labels: dict[str, str], schedule: str, env: list[d
 
 def export_cronjob() -> dict[str, Any]:
     return cronjob("db-dump-export", labels("db-dump", 2, "photos"), "30 4 * * *",
-                   env=[{"name": "HC_URL", "value": "https://hc-ping.com/key/backup-db-dump-export"}])
+                   env=[{"name": "HC_URL", "valueFrom": {"secretKeyRef": {
+                       "name": "db-dump-healthchecks", "key": "backup-db-dump-export"}}}])
 
 
 def prometheus_rule(datasets: Mapping[str, tuple[int, tuple[str, ...]]]) -> dict[str, Any]:

@@ -39,3 +39,42 @@ def test_without_prometheus_rules():
     messages = f.run_stack(POLICY, estate.nodes).messages
     assert [m.split(" raises ")[0] for m in messages] == [
         "dataset grafana (tier 2)", "dataset immich-db (tier 1)", "dataset vaultwarden (tier 1)"]
+
+
+def _without_other_alerting() -> f.Estate:
+    """No PrometheusRule and silent NAS tasks: the export's own ping is db-dump's only alerting."""
+    estate = f.Estate()
+    estate.remove(estate.alerts)
+    for task in (estate.sync_b2, estate.sync_r2):
+        task.props["pre_script"] = task.props["post_script"] = ""
+    return estate
+
+
+def _export_env(estate: f.Estate) -> list[dict]:
+    return estate.export.props["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]
+
+
+def test_export_pinging_from_a_secret_counts_as_alerting():
+    # The program hands HC_URL over as a secretKeyRef (the URL carries the ping key); the pack never sees the value.
+    messages = f.run_stack(POLICY, _without_other_alerting().nodes).messages
+    assert not any(m.startswith("dataset db-dump ") for m in messages), messages
+
+
+def test_export_with_a_plaintext_ping_url_still_counts():
+    estate = _without_other_alerting()
+    _export_env(estate)[:] = [{"name": "HC_URL", "value": "https://hc-ping.com/key/backup-db-dump-export"}]
+    assert not any(m.startswith("dataset db-dump ") for m in f.run_stack(POLICY, estate.nodes).messages)
+
+
+def test_export_without_ping_url_has_no_alerting():
+    estate = _without_other_alerting()
+    _export_env(estate)[:] = []
+    messages = f.run_stack(POLICY, estate.nodes).messages
+    assert "dataset db-dump (tier 2) raises no out-of-sync alert (has: none); tier 2 requires out-of-sync: enable " \
+        "monitoring.prometheus_rules, or ping Healthchecks from its tasks." in messages
+
+
+def test_export_with_an_incomplete_secret_ref_has_no_alerting():
+    estate = _without_other_alerting()
+    _export_env(estate)[:] = [{"name": "HC_URL", "valueFrom": {"secretKeyRef": {"name": "db-dump-healthchecks"}}}]
+    assert any(m.startswith("dataset db-dump ") for m in f.run_stack(POLICY, estate.nodes).messages)

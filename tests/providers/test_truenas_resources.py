@@ -743,8 +743,8 @@ def test_resources_register_their_own_types_and_keep_secrets_secret(mocked: Reco
         encryption=True,
         encryption_password=pulumi.Output.secret(PASSWORD),
         encryption_salt=pulumi.Output.secret(SALT),
-        pre_script=pre,
-        post_script=post,
+        pre_script=pulumi.Output.secret(pre),
+        post_script=pulumi.Output.secret(post),
         offsite=True,
     )
 
@@ -757,7 +757,8 @@ def test_resources_register_their_own_types_and_keep_secrets_secret(mocked: Reco
             "SnapshotTask.dataset": (snapshot.dataset, False),
             "CloudSyncTask.encryption_password": (sync.encryption_password, True),
             "CloudSyncTask.encryption_salt": (sync.encryption_salt, True),
-            "CloudSyncTask.post_script": (sync.post_script, False),
+            # The scripts carry the Healthchecks ping URL, so the project ping key: secret in the state.
+            "CloudSyncTask.post_script": (sync.post_script, True),
         }
         actual = {name: await output.is_secret() for name, (output, _) in expected.items()}
         assert actual == {name: secret for name, (_, secret) in expected.items()}
@@ -766,7 +767,7 @@ def test_resources_register_their_own_types_and_keep_secrets_secret(mocked: Reco
             "photos-daily": ("pulumi-python:dynamic/truenas:SnapshotTask", ["connection"]),
             "photos-b2": (
                 "pulumi-python:dynamic/truenas:CloudSyncTask",
-                ["connection", "encryption_password", "encryption_salt"],
+                ["connection", "encryption_password", "encryption_salt", "post_script", "pre_script"],
             ),
         }, f"registered types or secret outputs differ: {[await r.urn.future() for r in (credential, snapshot, sync)]}"
 
@@ -788,7 +789,7 @@ def test_get_reads_an_existing_object_by_id(mocked: RecordingMonitor) -> Any:
             "photos-b2": (
                 "pulumi-python:dynamic/truenas:CloudSyncTask",
                 "4",
-                ["connection", "encryption_password", "encryption_salt"],
+                ["connection", "encryption_password", "encryption_salt", "post_script", "pre_script"],
             ),
         }
 

@@ -8,8 +8,12 @@ from typing import Any
 
 import pytest
 
+from runbook.contract import PING_BASE_SECRET
 from tests.components.harness import run_estate
 from tests.components.test_prod_estate import PROD_ENV
+
+FAKE_PING_KEY = "FAKE-PING-KEY-0123456789"
+"""The escrowed ping key in `prod_outputs`: runbooks never show it, drills ping with it."""
 
 
 def fake_secrets(runbook: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -23,6 +27,8 @@ def fake_secrets(runbook: dict[str, Any]) -> dict[str, dict[str, Any]]:
             value = f"ESCROWED-{owner}-{destination}-0123456789"
             fields = c["escrow"].get("fields")
             secrets.setdefault(owner, {})[destination] = {f: f"{value}-{f}" for f in fields} if fields else value
+    if any("healthcheck" in c for ds in runbook["datasets"].values() for c in ds["copies"]):
+        secrets[PING_BASE_SECRET] = f"https://hc-ping.com/{FAKE_PING_KEY}/"  # type: ignore[assignment]
     return secrets
 
 

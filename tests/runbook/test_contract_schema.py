@@ -42,8 +42,8 @@ def test_drift_is_refused_with_its_location(prod_outputs: dict[str, Any], change
 
 
 def test_another_contract_version_is_refused_by_name(prod_outputs: dict[str, Any]) -> None:
-    prod_outputs["runbook"]["version"] = "2"
-    with pytest.raises(OutputsError, match="version '2'"):
+    prod_outputs["runbook"]["version"] = "1"
+    with pytest.raises(OutputsError, match="version '1'"):
         validate(prod_outputs)
 
 

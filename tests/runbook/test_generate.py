@@ -16,6 +16,7 @@ from runbook.render import DIAGRAM, OVERVIEW, locked_offsite, render, three_two_
 from tests.components.harness import ROOT
 from tests.drills.estate import load_stack_inventory
 from tests.drills.runbook_text import OUTSIDE, fill_in_table, placeholders, section, shell_blocks
+from tests.runbook.conftest import FAKE_PING_KEY
 
 
 def _reverse_keys(value: Any) -> Any:
@@ -30,6 +31,8 @@ def _reverse_keys(value: Any) -> Any:
 def _secret_values(secrets: dict[str, Any]) -> list[str]:
     values = []
     for per_dataset in secrets.values():
+        if isinstance(per_dataset, str):
+            continue  # the ping base: never in a runbook, even with --show-secrets (test_ping_key_never_in_a_runbook)
         for value in per_dataset.values():
             values += list(value.values()) if isinstance(value, dict) else [value]
     return values
@@ -190,3 +193,22 @@ def test_outputs_that_break_the_contract_are_refused_before_anything_is_written(
     status, out = _generate(tmp_path, prod_outputs)
     assert status == 2 and not out.exists()
     assert "runbook.datasets.vaultwarden.copies.0" in capsys.readouterr().err
+
+
+def test_ping_key_never_in_a_runbook(prod_outputs: dict[str, Any], tmp_path: Path) -> None:
+    for flags in ((), ("--show-secrets",)):
+        status, out = _generate(tmp_path / "-".join(flags or ("plain",)), prod_outputs, *flags)
+        assert status == 0
+        text = "".join(p.read_text() for p in out.iterdir())
+        assert FAKE_PING_KEY not in text, flags
+        copy = prod_outputs["runbook"]["datasets"]["vaultwarden"]["copies"][0]
+        assert f"backup `{copy['healthcheck']['backup']}`, drill `{copy['healthcheck']['backup']}-drill`" in text
+        assert "the ping base at `secrets.healthchecks_ping_base`" in text
+
+
+def test_runbook_output_holds_slugs_and_the_escrow_path_only(prod_outputs: dict[str, Any]) -> None:
+    for ds in prod_outputs["runbook"]["datasets"].values():
+        for c in ds["copies"]:
+            assert re.fullmatch(r"backup-[a-z0-9-]+", c["healthcheck"]["backup"]), c["healthcheck"]
+            assert "://" not in json.dumps(c["healthcheck"])
+            assert c["healthcheck"]["ping_base"] == {"output": "secrets", "path": "secrets.healthchecks_ping_base"}

@@ -57,7 +57,7 @@ def estate(prod_export: tuple[dict[str, Any], set[str]], s3_port: int, tmp_path:
 
 
 def _slug(c: dict[str, Any]) -> str:
-    return c["healthcheck"]["backup"].rsplit("/", 1)[-1]
+    return c["healthcheck"]["backup"]
 
 
 def _all_tier1_on_time(api: HealthchecksApi, runbook: dict[str, Any]) -> None:

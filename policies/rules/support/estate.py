@@ -512,8 +512,8 @@ class Estate:
         containers = get(r.props, "spec", "jobTemplate", "spec", "template", "spec", "containers", default=[])
         for container in containers if isinstance(containers, list) else []:
             env = container.get("env") if isinstance(container, Mapping) else None
-            values = [e.get("value") for e in env or [] if isinstance(e, Mapping) and e.get("name") == "HC_URL"]
-            if self._pings_healthchecks(*values):
+            pings = [e for e in env or [] if isinstance(e, Mapping) and e.get("name") == "HC_URL"]
+            if self._pings_healthchecks(*(e.get("value") for e in pings)) or any(map(_from_secret, pings)):
                 dataset.alerts |= self._covers
 
     def _verification(self, r: StackResource, dataset: Dataset, labels: Mapping[str, Any]) -> None:
@@ -625,3 +625,10 @@ def _pgbackrest_keeps(policy: Any, full_interval_days: float | None) -> list[Kee
     if policy.get("fullType") == "time":
         return [Keep("hourly", full)]
     return [Keep("hourly", full * (full_interval_days or 7.0))]
+
+
+def _from_secret(entry: Mapping[str, Any]) -> bool:
+    """An env entry read from a Secret key (`valueFrom.secretKeyRef`): how the program hands jobs a ping URL,
+    which carries the project ping key. The pack cannot see the value, only that a Secret supplies one."""
+    ref = get(entry, "valueFrom", "secretKeyRef")
+    return isinstance(ref, Mapping) and all(isinstance(ref.get(k), str) and ref.get(k) for k in ("name", "key"))

@@ -1,0 +1,27 @@
+"""The Healthchecks ping base as a credential: the key comes from a secret, or (older form) out of ping_base."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+
+from tests.components.harness import run_estate
+from tests.components.test_credentials import FULL_ENV, _config
+
+
+def test_a_key_inside_ping_base_still_works_and_the_warning_never_shows_it(monkeypatch):
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
+    registered, exported = run_estate("test", config=_config(), env=FULL_ENV)  # ping_base: https://hc-ping.com/ping-key/
+    (warning,) = [w for w in warnings if "ping_base" in w]
+    assert "hc-ping.com/ping-key" not in warning
+    assert "write `https://hc-ping.com/` there" in warning and "credentials.healthchecks.ping_key" in warning
+    tasks = [r for r in registered if r.typ.endswith("truenas:CloudSyncTask")]
+    assert tasks and all("hc-ping.com/ping-key/backup-" in t.inputs["post_script"]["value"] for t in tasks)
+    assert exported["secrets"]["healthchecks_ping_base"] == "https://hc-ping.com/ping-key/"
+    assert "hc-ping.com/ping-key" not in json.dumps(exported["runbook"])
+    for res in registered:
+        if res.typ.startswith("kubernetes:"):
+            assert "hc-ping.com/ping-key" not in json.dumps(res.inputs, default=str), res.urn
+
