@@ -19,6 +19,7 @@ from manifests.secrets import (
     READER_ACCESS_KEY_ID,
     READER_SECRET_ACCESS_KEY,
     SECRET_ACCESS_KEY,
+    SecretRef,
     SecretSpec,
 )
 from plan.model import CopyPlan, DatasetPlan
@@ -73,18 +74,7 @@ def reader_secret_name(ds: Dataset, copy: CopyPlan) -> str:
 
 def reader_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
     """The check and drill jobs' Secret: the copy's read-only S3 key and the cipher passphrase (all references)."""
-    source = _postgres(ds)
-    _check_copy(ds, copy)
-    return SecretSpec(
-        name=reader_secret_name(ds, copy),
-        namespace=source.namespace,
-        labels=labels(ds.name, ds.tier, copy.destination),
-        data={
-            KEY_ACCESS_KEY_ID: READER_ACCESS_KEY_ID,
-            KEY_SECRET_ACCESS_KEY: READER_SECRET_ACCESS_KEY,
-            KEY_CIPHER_PASS: CIPHER_PASS,
-        },
-    )
+    return _repository_secret(ds, copy, reader_secret_name(ds, copy), READER_ACCESS_KEY_ID, READER_SECRET_ACCESS_KEY)
 
 
 def s3_endpoint(endpoint: str) -> tuple[str, int | None]:
@@ -97,15 +87,21 @@ def s3_endpoint(endpoint: str) -> tuple[str, int | None]:
 
 def credentials_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
     """The Secret a Stanza repository reads its S3 keys and cipher passphrase from (all references)."""
+    return _repository_secret(ds, copy, credentials_secret_name(ds, copy), ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+
+
+def _repository_secret(ds: Dataset, copy: CopyPlan, name: str, access_key_id: SecretRef,
+                       secret_access_key: SecretRef) -> SecretSpec:
+    """A repository Secret: one S3 key pair (the writer's or its read-only twin) and the cipher passphrase."""
     source = _postgres(ds)
     _check_copy(ds, copy)
     return SecretSpec(
-        name=credentials_secret_name(ds, copy),
+        name=name,
         namespace=source.namespace,
         labels=labels(ds.name, ds.tier, copy.destination),
         data={
-            KEY_ACCESS_KEY_ID: ACCESS_KEY_ID,
-            KEY_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+            KEY_ACCESS_KEY_ID: access_key_id,
+            KEY_SECRET_ACCESS_KEY: secret_access_key,
             KEY_CIPHER_PASS: CIPHER_PASS,
         },
     )
