@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset
 from manifests import alerts
 from plan.model import DatasetPlan
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,16 @@ from components.buckets import OffsiteBucket, OffsiteBucketArgs
 from components.dataset import ProtectedDataset
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
-from components.kubernetes import KubernetesTarget
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
-from components.stack_config import ROLES, destination_credentials, read_ca_bundle, supplied_identity
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Dataset, Inventory
 from plan.capabilities import identities_of
 from plan.model import BucketPlan, DatasetPlan, Plan
 from runbook.contract import PING_BASE_SECRET
-
-ADMIN_FIELDS = {"s3-compatible": ("access_key_id", "secret_access_key"), "b2": ("key_id", "key")}
-"""Destination kinds whose admin credential the program passes to a dynamic provider (others use their
-provider's own configuration: CLOUDFLARE_API_TOKEN, AWS_* or `pulumi config set aws:...`)."""
+from stack.config import destination_credentials, read_ca_bundle, supplied_identity
+from stack.kubernetes import KubernetesTarget
+from stack.naming import ADMIN_FIELDS, ROLES
 
 
 @dataclass

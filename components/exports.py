@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import pulumi
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, Truenas
 from manifests import exports, verification
 from plan.model import DatasetPlan
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)

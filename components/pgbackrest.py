@@ -10,11 +10,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, PostgresSource
 from manifests import pgbackrest, verification
 from plan.model import DatasetPlan
 from providers.generated import GeneratedSecret
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)

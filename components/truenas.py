@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, Truenas, TruenasSource
 from manifests import verification
 from plan.model import CopyPlan, DatasetPlan
 from providers.generated import GeneratedSecret
 from providers.truenas import resources as truenas
+from stack.kubernetes import KubernetesTarget
 
 TRANSFER_MODE = {1: "COPY", 2: "SYNC", 3: "SYNC"}
 """Tier 1 never propagates deletions offsite (a wiped share cannot wipe its copy); lower tiers mirror, and

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
 from inventory.models import Dataset, PvcSource
 from manifests import verification, volsync
 from plan.model import DatasetPlan
 from providers.generated import GeneratedSecret
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,9 @@ def stack_config(stack: str) -> dict[str, str]:
 def identity_env_for(inventory: Any) -> dict[str, str]:
     """Stand-in keys (distinct from every admin key) for each writer of an inventory whose keys the user supplies:
     what a user would create on a server the program cannot create keys on."""
-    from components.stack_config import ROLES, identity_env
     from plan import build_plan
     from plan.capabilities import identities_of
+    from stack.naming import ROLES, identity_env
 
     env = {}
     for bucket in build_plan(inventory).buckets:
@@ -112,7 +112,7 @@ def identity_env_for(inventory: Any) -> dict[str, str]:
 
 def supplied_identity_env() -> dict[str, str]:
     """`identity_env_for` the inventory of the config currently set ({} when it is invalid: the program says why)."""
-    from components.stack_config import load_stack_inventory
+    from stack.config import load_stack_inventory
 
     try:
         return identity_env_for(load_stack_inventory())
@@ -128,11 +128,11 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
     With `supply_identities`, writers of destinations whose keys the user supplies get stand-in keys (any value
     works under mocks), unless `env` already names them. Pass `monitor` to inspect what was registered when the
     program raises."""
-    from components.credentials import require_credentials
     from components.estate import build_estate
-    from components.stack_config import load_stack_inventory
     from plan import build_plan
     from runbook.contract import runbook_contract
+    from stack.config import load_stack_inventory
+    from stack.credentials import require_credentials
 
     mocks = EstateMocks()
     monitor = monitor or RecordingMonitor(mocks)

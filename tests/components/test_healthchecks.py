@@ -7,7 +7,7 @@ import json
 import pulumi
 
 from tests.components.harness import run_estate
-from tests.components.test_credentials import FULL_ENV, _config
+from tests.stack.test_credentials import FULL_ENV, _config
 
 
 def test_a_key_inside_ping_base_still_works_and_the_warning_never_shows_it(monkeypatch):

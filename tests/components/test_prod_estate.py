@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from components.stack_config import load_stack_inventory
 from plan import build_plan
 from providers.b2 import MANAGEMENT_CAPABILITIES, READER_CAPABILITIES, WRITER_CAPABILITIES
+from stack.config import load_stack_inventory
 from tests.components.harness import run_estate
 
 PROD_ENV = {
@@ -318,7 +318,7 @@ def test_minio_gets_a_writer_and_a_read_only_user_per_writer_created_with_the_ad
 def test_a_supplied_writer_key_that_is_the_admin_key_is_refused_by_name(monkeypatch):
     import pulumi
 
-    from components.stack_config import identity_env
+    from stack.naming import identity_env
 
     plan = _plan()
     writer = next(w for b in plan.buckets if b.destination == "storj" for w in b.writers)

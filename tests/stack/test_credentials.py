@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from components.stack_config import MissingCredentialsError
+from stack.config import MissingCredentialsError
 from tests.components.harness import EstateMocks, RecordingMonitor, run_estate
 from tests.conftest import BASE_ESTATE
 
