@@ -13,7 +13,9 @@ from inventory.models import Dataset, Truenas, TruenasSource
 from manifests import verification
 from plan.model import CopyPlan, DatasetPlan
 from providers.generated import GeneratedSecret
-from providers.truenas import resources as truenas
+from providers.truenas.cloud_credentials import CloudCredential
+from providers.truenas.cloud_sync_tasks import CloudSyncTask, healthchecks_scripts
+from providers.truenas.snapshot_tasks import SnapshotTask
 from stack.kubernetes import KubernetesTarget
 
 TRANSFER_MODE = {1: "COPY", 2: "SYNC", 3: "SYNC"}
@@ -74,7 +76,7 @@ class TruenasProtection(pulumi.ComponentResource):
         assert isinstance(source, TruenasSource)
         child = pulumi.ResourceOptions(parent=self)
         for level in args.plan.snapshots:
-            truenas.SnapshotTask(
+            SnapshotTask(
                 f"{name}-{level.level}", connection=args.connection, dataset=source.dataset,
                 recursive=source.recursive, exclude=list(source.exclude), lifetime_value=level.lifetime_value,
                 lifetime_unit=level.lifetime_unit, naming_schema=level.naming_schema, schedule=level.schedule,
@@ -117,7 +119,7 @@ class TruenasProtection(pulumi.ComponentResource):
         password = GeneratedSecret(f"{child}-sync-password", opts=keep)
         salt = GeneratedSecret(f"{child}-sync-salt", opts=keep)
         # Never cut: inventory/names.py refuses names over TrueNAS's 100 characters, so two never collide.
-        credential = truenas.CloudCredential(
+        credential = CloudCredential(
             f"{child}-credential", connection=args.connection, name=f"hlb-{child}",
             provider=args.credentials[copy.destination].apply(lambda creds: cloud_provider(copy, creds)),
             context=name, opts=pulumi.ResourceOptions(parent=self))
@@ -125,10 +127,10 @@ class TruenasProtection(pulumi.ComponentResource):
         post: pulumi.Input[str] | None = None
         if args.healthchecks is not None:
             # The NAS stores the scripts, so the URL is in them; here it stays a secret input end to end.
-            scripts = args.healthchecks.url(copy.healthcheck_slug).apply(truenas.healthchecks_scripts)
+            scripts = args.healthchecks.url(copy.healthcheck_slug).apply(healthchecks_scripts)
             pre = pulumi.Output.secret(scripts.apply(lambda s: s[0]))
             post = pulumi.Output.secret(scripts.apply(lambda s: s[1]))
-        truenas.CloudSyncTask(
+        CloudSyncTask(
             f"{child}-sync", connection=args.connection, path=path, credentials=credential.id,
             attributes={"bucket": copy.bucket, "folder": copy.repository},
             schedule=copy.schedule.shifted(args.plan.nas_utc_offset_minutes).truenas(),

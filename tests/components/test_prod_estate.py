@@ -193,7 +193,7 @@ def test_nas_task_scripts_are_secret_inputs_and_outputs(prod):
 
 
 def test_truenas_snapshot_task_per_gfs_level_with_valid_naming(prod):
-    from providers.truenas.resources import naming_schema_problem
+    from providers.truenas.snapshot_tasks import naming_schema_problem
 
     registered, _ = prod
     plan = _plan()

@@ -16,17 +16,10 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
 
 from providers.truenas.client import ConnectionSettings, TrueNASClient
-from providers.truenas.resources import (
-    CloudCredential,
-    CloudCredentialProvider,
-    CloudSyncTask,
-    CloudSyncTaskProvider,
-    SnapshotTask,
-    SnapshotTaskProvider,
-    TrueNASResourceError,
-    healthchecks_scripts,
-    naming_schema_problem,
-)
+from providers.truenas.cloud_credentials import CloudCredential, CloudCredentialProvider
+from providers.truenas.cloud_sync_tasks import CloudSyncTask, CloudSyncTaskProvider, healthchecks_scripts
+from providers.truenas.service import TrueNASResourceError
+from providers.truenas.snapshot_tasks import SnapshotTask, SnapshotTaskProvider, naming_schema_problem
 from tests.providers import wire_forms
 from tests.truenas_simulator import TrueNASSimulator
 from tests.truenas_simulator.server import CLOUD_SYNC, CREDENTIALS, SNAPSHOT_TASKS
@@ -668,9 +661,18 @@ def test_rejected_api_key_and_secrets_stay_out_of_messages(sim: TrueNASSimulator
 @pytest.mark.parametrize("provider", [SnapshotTaskProvider(), CloudCredentialProvider(), CloudSyncTaskProvider()])
 def test_providers_pickle_by_reference_and_hold_no_client(provider: Any) -> None:
     blob = dill.dumps(provider, recurse=True)
-    assert b"providers.truenas.resources" in blob
+    assert type(provider).__module__.encode() in blob
     assert len(blob) < 500
     assert vars(dill.loads(blob)) == {}
+
+
+@pytest.mark.parametrize("name", ["SnapshotTaskProvider", "CloudCredentialProvider", "CloudSyncTaskProvider"])
+def test_state_pickled_before_the_split_still_finds_its_provider(name: str) -> None:
+    """State written before one module per service names `providers.truenas.resources.<Provider>`."""
+    old_reference = f"cproviders.truenas.resources\n{name}\n.".encode()
+    provider_class = dill.loads(old_reference)
+    assert provider_class.__name__ == name
+    assert provider_class.__module__ != "providers.truenas.resources"
 
 
 class RecordingMonitor(MockMonitor):
@@ -797,7 +799,7 @@ def test_get_reads_an_existing_object_by_id(mocked: RecordingMonitor) -> Any:
 
 
 def test_engine_doubles_are_accepted_as_whole_numbers() -> None:
-    from providers.truenas.resources import SnapshotTaskProvider
+    from providers.truenas.snapshot_tasks import SnapshotTaskProvider
 
     news = {"connection": {"url": "wss://nas.lan/api/current", "api_key": "1-key"}, "dataset": "tank/photos",
             "lifetime_value": 14.0, "lifetime_unit": "DAY", "naming_schema": "hlb-daily-%Y-%m-%d_%H-%M",
