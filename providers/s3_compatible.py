@@ -666,8 +666,7 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
             "lifecycle": lifecycle,
             "lock_days": lock_days,
             "tags": {} if tags is None else tags,
-            "credentials": pulumi.Output.secret(credentials),
+            "credentials": wire.secret(credentials),
             **dict.fromkeys(READ_ONLY_OUTPUT_KEYS),
         }
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["credentials"]))
-        super().__init__(S3CompatibleProvider(), resource_name, props, opts)
+        super().__init__(S3CompatibleProvider(), resource_name, props, wire.with_secret_outputs(opts, "credentials"))

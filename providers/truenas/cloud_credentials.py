@@ -13,7 +13,6 @@ from providers.truenas.service import (
     REDACTED,
     ServiceProvider,
     ServiceResource,
-    given,
 )
 
 __all__ = ["CREDENTIAL_SHAPES", "CloudCredential", "CloudCredentialProvider"]
@@ -167,8 +166,6 @@ class CloudCredential(ServiceResource, module="truenas", name="CloudCredential")
     """{type: B2, account, key} or {type: S3, access_key_id, secret_access_key, endpoint, region, ...} (secret)."""
     provider_type: pulumi.Output[str]
     """B2 or S3, readable without the secret."""
-    connection: pulumi.Output[dict[str, Any]]
-    """How the provider reached the NAS (secret)."""
 
     def __init__(
         self,
@@ -180,10 +177,4 @@ class CloudCredential(ServiceResource, module="truenas", name="CloudCredential")
         context: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = given(connection=connection, name=name, provider=provider, context=context)
-        super().__init__(
-            CloudCredentialProvider(),
-            resource_name,
-            {**props, "credential_id": None, "provider_type": None},
-            wire.with_secret_outputs(opts, *self.secret_outputs),
-        )
+        self._declare(resource_name, opts, connection=connection, name=name, provider=provider, context=context)

@@ -17,7 +17,6 @@ from providers.truenas.service import (
     ServiceProvider,
     ServiceResource,
     bool_problems,
-    given,
     hhmm,
     schedule_problems,
 )
@@ -315,8 +314,6 @@ class CloudSyncTask(ServiceResource, module="truenas", name="CloudSyncTask"):
     """Whether the task runs."""
     offsite: pulumi.Output[bool]
     """Whether the destination is offsite (not sent to the NAS)."""
-    connection: pulumi.Output[dict[str, Any]]
-    """How the provider reached the NAS (secret)."""
 
     def __init__(
         self,
@@ -344,7 +341,9 @@ class CloudSyncTask(ServiceResource, module="truenas", name="CloudSyncTask"):
         context: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = given(
+        self._declare(
+            resource_name,
+            opts,
             connection=connection,
             path=path,
             credentials=credentials,
@@ -365,10 +364,4 @@ class CloudSyncTask(ServiceResource, module="truenas", name="CloudSyncTask"):
             enabled=enabled,
             offsite=offsite,
             context=context,
-        )
-        super().__init__(
-            CloudSyncTaskProvider(),
-            resource_name,
-            {**props, "task_id": None},
-            wire.with_secret_outputs(opts, *self.secret_outputs),
         )

@@ -64,7 +64,6 @@ __all__ = [
     "ServiceResource",
     "TrueNASResourceError",
     "bool_problems",
-    "given",
     "hhmm",
     "schedule_problems",
 ]
@@ -426,10 +425,6 @@ class ServiceProvider(ResourceProvider):
             raise self._explain(label, "delete", exc) from exc
 
 
-def given(**values: Any) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
-
-
 def _existing(
     resource: Resource,
     provider: ServiceProvider,
@@ -451,10 +446,22 @@ def _existing(
 
 
 class ServiceResource(Resource):
-    """Shared by the TrueNAS resources: reading an existing object by id."""
+    """Shared by the TrueNAS resources: declaring one from its inputs, and reading an existing object by id."""
 
-    provider_class: ClassVar[type[ResourceProvider]]
+    provider_class: ClassVar[type[ServiceProvider]]
     secret_outputs: ClassVar[tuple[str, ...]]
+
+    connection: pulumi.Output[dict[str, Any]]
+    """How the provider reached the NAS (secret)."""
+
+    def _declare(self, resource_name: str, opts: pulumi.ResourceOptions | None, **inputs: Any) -> None:
+        """Register with the inputs given (None means the API default), each computed output seeded empty."""
+        provider = self.provider_class()
+        props = {
+            **{key: value for key, value in inputs.items() if value is not None},
+            **dict.fromkeys(provider.output_fields),
+        }
+        Resource.__init__(self, provider, resource_name, props, wire.with_secret_outputs(opts, *self.secret_outputs))
 
     @classmethod
     def get(

@@ -14,7 +14,6 @@ from providers.truenas.service import (
     ServiceProvider,
     ServiceResource,
     bool_problems,
-    given,
     hhmm,
     schedule_problems,
 )
@@ -197,8 +196,6 @@ class SnapshotTask(ServiceResource, module="truenas", name="SnapshotTask"):
     """Whether the task runs."""
     allow_empty: pulumi.Output[bool]
     """Take snapshots even when nothing changed."""
-    connection: pulumi.Output[dict[str, Any]]
-    """How the provider reached the NAS (secret)."""
 
     def __init__(
         self,
@@ -218,7 +215,9 @@ class SnapshotTask(ServiceResource, module="truenas", name="SnapshotTask"):
         context: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        props = given(
+        self._declare(
+            resource_name,
+            opts,
             connection=connection,
             dataset=dataset,
             recursive=recursive,
@@ -231,10 +230,4 @@ class SnapshotTask(ServiceResource, module="truenas", name="SnapshotTask"):
             allow_empty=allow_empty,
             fixate_removal_date=fixate_removal_date,
             context=context,
-        )
-        super().__init__(
-            SnapshotTaskProvider(),
-            resource_name,
-            {**props, "task_id": None},
-            wire.with_secret_outputs(opts, *self.secret_outputs),
         )
