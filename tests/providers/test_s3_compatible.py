@@ -282,8 +282,10 @@ def test_create_refuses_an_existing_bucket_and_leaves_it_alone(
         provider.create(_inputs(endpoint, bucket))
 
     assert str(err.value) == (
-        f"bucket '{bucket}' already exists at {endpoint}: adopt it with `pulumi import` (or the import_ resource "
-        f"option, id '{bucket}') or choose another name; it is never taken over silently")
+        f"bucket '{bucket}' already exists at {endpoint}, and it is never taken over silently: choose another "
+        "bucket_prefix for the destination in the inventory, or, if the bucket is a leftover of this stack, check "
+        "what it holds, delete it and run `pulumi up` again. `pulumi import` cannot adopt it (the engine reads "
+        "without the dynamic provider); `Bucket.get` reads it without managing it")
     assert _exists(s3, bucket)
 
 
