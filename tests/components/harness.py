@@ -1,7 +1,7 @@
 """Run the program's composition under Pulumi mocks and hand back what was registered.
 
-The mocks answer like the services would (ids, generated keys, permission-group lookups); assertions
-are made on registered types, names, parents and inputs, never on private attributes.
+The mocks (tests/mocks.py) answer like the services would (ids, generated keys, permission-group lookups);
+assertions are made on registered types, names, parents and inputs, never on private attributes.
 """
 
 from __future__ import annotations
@@ -15,45 +15,10 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
+
+from tests.mocks import RecordingMonitor, ServiceMocks
 
 ROOT = Path(__file__).resolve().parents[2]
-
-R2_GROUPS = [
-    {"id": "f" * 32, "name": "Workers R2 Storage Bucket Item Read"},
-    {"id": "e" * 32, "name": "Workers R2 Storage Bucket Item Write"},
-    {"id": "d" * 32, "name": "Account Settings Write"},
-]
-
-
-class EstateMocks(pulumi.runtime.Mocks):
-    """Echo inputs as state and add the outputs real providers generate."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        state = dict(args.inputs)
-        typ = args.typ
-        if typ.endswith("b2:Bucket"):
-            state |= {"bucket_id": f"id-{args.name}", "bucket_name": args.inputs.get("bucket_name")}
-        elif typ.endswith("b2:ApplicationKey"):
-            state |= {"application_key_id": f"keyid-{args.name}", "application_key": f"SECRET-b2-{args.name}"}
-        elif typ == "cloudflare:index/apiToken:ApiToken":
-            state |= {"value": f"SECRET-r2-{args.name}"}
-        elif typ == "aws:iam/accessKey:AccessKey":
-            state |= {"secret": f"SECRET-aws-{args.name}"}
-        elif typ.endswith("secrets:GeneratedSecret"):
-            state |= {"value": f"SECRET-generated-{args.name}"}
-        elif typ.endswith("s3compatible:Bucket"):
-            state |= {"bucket": args.inputs.get("bucket")}
-        elif typ.endswith("minio:User"):
-            state |= {"access_key_id": args.inputs.get("user_name"), "secret_access_key": f"SECRET-minio-{args.name}",
-                      "policy_name": f"{args.inputs.get('user_name')}-policy", "status": "enabled"}
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        if "PermissionGroups" in args.token:
-            return {"results": R2_GROUPS, "account_id": args.args.get("account_id")}
-        return {}
-
 
 @dataclass(frozen=True)
 class Registered:
@@ -68,20 +33,6 @@ class Registered:
     custom: bool
     secret_outputs: tuple[str, ...]
     state: dict[str, Any]
-
-
-class RecordingMonitor(MockMonitor):
-    """A mock monitor that also keeps each request's type, parent, options and inputs."""
-
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.requests: list[Any] = []
-
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.requests.append((request, response.urn))
-        return response
 
 
 def stack_config(stack: str) -> dict[str, str]:
@@ -134,7 +85,7 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
     from stack.config import load_stack_inventory
     from stack.credentials import require_credentials
 
-    mocks = EstateMocks()
+    mocks = ServiceMocks()
     monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="homelab-backups", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config if config is not None else stack_config(stack))

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from stack.config import MissingCredentialsError
-from tests.components.harness import EstateMocks, RecordingMonitor, run_estate
+from tests.components.harness import run_estate
 from tests.conftest import BASE_ESTATE
+from tests.mocks import RecordingMonitor, ServiceMocks
 
 FULL_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas"}
 
@@ -21,7 +22,7 @@ def _config(extra: dict | None = None) -> dict[str, str]:
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
 def test_missing_credentials_listed_at_once_and_nothing_registered(preview):
-    monitor = RecordingMonitor(EstateMocks())
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
         run_estate("test", preview=preview, config=_config(), env={}, monitor=monitor)
     assert str(caught.value) == (
@@ -35,7 +36,7 @@ def test_missing_credentials_listed_at_once_and_nothing_registered(preview):
 
 def test_one_field_missing_from_config_is_named():
     stored = json.dumps({"b2": {"key_id": "id"}, "truenas": {"api_key": "k"}})
-    monitor = RecordingMonitor(EstateMocks())
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
         run_estate("test", config=_config({"homelab-backups:credentials": stored}), env={}, monitor=monitor)
     assert str(caught.value) == (
@@ -77,7 +78,7 @@ def test_keys_the_user_must_supply_are_checked_before_anything_is_registered():
     admin = {"HLB_GARAGE_ACCESS_KEY_ID": "admin-id", "HLB_GARAGE_SECRET_ACCESS_KEY": "SECRET-admin"}
     reader = {"HLB_GARAGE_READER_GRAFANA_PGBACKREST_ACCESS_KEY_ID": "r",
               "HLB_GARAGE_READER_GRAFANA_PGBACKREST_SECRET_ACCESS_KEY": "SECRET-r"}
-    monitor = RecordingMonitor(EstateMocks())
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
         run_estate("test", config=config, env=admin | reader, supply_identities=False, monitor=monitor)
     assert str(caught.value) == (
@@ -98,7 +99,7 @@ def _endpoint_only(extra: dict | None = None) -> dict[str, str]:
 
 
 def test_a_ping_endpoint_without_its_key_stops_before_anything_is_registered():
-    monitor = RecordingMonitor(EstateMocks())
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
         run_estate("test", config=_endpoint_only(), env=FULL_ENV, monitor=monitor)
     assert str(caught.value) == (
