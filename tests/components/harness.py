@@ -35,6 +35,23 @@ class Registered:
     state: dict[str, Any]
 
 
+BASE_ESTATE_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas"}
+"""The admin credentials the base estate (the `estate` fixture) needs, as a pipeline would export them."""
+PROD_ENV = {
+    "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
+    "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
+    "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
+    "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
+    "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc-ping-key",
+}
+"""The credentials Pulumi.prod.yaml needs, as a pipeline would export them."""
+
+
+def inventory_config(sections: dict[str, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """An inventory as the engine passes stack config to the program: each section as JSON under the project."""
+    return {f"homelab-backups:{key}": json.dumps(value) for key, value in sections.items()} | (extra or {})
+
+
 def stack_config(stack: str) -> dict[str, str]:
     """Pulumi.<stack>.yaml's config, serialised as the engine passes it to the program."""
     raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
