@@ -15,8 +15,9 @@ import pulumi
 from components.kubernetes import KubernetesTarget
 from components.stack_config import PROJECT, MissingCredentialsError, destination_credentials
 from inventory.inputs import ping_key_problem, split_ping_base
-from inventory.models import Dataset, Inventory
+from inventory.models import Inventory
 from manifests.healthchecks import PING_KEY, ping_secrets
+from plan.units import ProtectionUnit
 
 CREDENTIAL = ("healthchecks", ("ping_key",))
 """The project ping key when `monitoring.healthchecks.ping_base` is an endpoint alone: `credentials.healthchecks.
@@ -71,7 +72,7 @@ def ping_base(inventory: Inventory, config: pulumi.Config | None = None) -> Ping
         destination_credentials(CREDENTIAL[0], CREDENTIAL[1], config).apply(checked)))
 
 
-def declare_ping_secrets(name: str, ds: Dataset, objects: Iterable[dict[str, Any]], ping: PingBase | None,
+def declare_ping_secrets(name: str, ds: ProtectionUnit, objects: Iterable[dict[str, Any]], ping: PingBase | None,
                          target: KubernetesTarget, parent: pulumi.Resource) -> None:
     """The Secrets holding the ping URLs the jobs among `objects` read (none without Healthchecks)."""
     if ping is None:

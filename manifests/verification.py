@@ -40,15 +40,13 @@ is another dataset as that dataset's export job.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from inventory.models import Dataset, ExportSource, PostgresSource, PvcSource, Truenas, TruenasSource
+from inventory.models import ExportSource, PostgresSource, PvcSource, Truenas, TruenasSource
 from manifests import exports, pgbackrest, volsync
 from manifests.healthchecks import ping_env
-from manifests.meta import CRONJOB_NAME_LIMIT, labels, object_name
 from manifests.secrets import READER_ACCESS_KEY_ID, READER_SECRET_ACCESS_KEY, SecretRef, SecretSpec
 from manifests.workloads import (
     DUMP,
@@ -65,21 +63,14 @@ from manifests.workloads import (
     cronjob,
     pod_security,
 )
-from plan.cron import DAY_MINUTES, Cron
-from plan.model import CopyPlan, DatasetPlan
-
-LABEL_VERIFICATION = "backup.homelab/verification"
-CHECK = "check"
-DRILL = "drill"
+from plan.model import CopyPlan
+from plan.names import LABEL_VERIFICATION  # noqa: F401 (re-exported: the tests read it here)
+from plan.units import CHECK, DRILL, ProtectionUnit, VerificationJob  # noqa: F401 (CHECK, DRILL re-exported)
 
 READ_PERCENT = 10
 """Share of the data a check downloads: weekly runs read each pack about every ten weeks on average."""
 RETRY_LOCK = "30m"
 """How long a restic check waits for a backup or prune holding the repository lock."""
-CHECK_OFFSET_MINUTES = 120
-"""Checks start two hours after the middle of the backup interval, clear of repository maintenance."""
-DRILL_OFFSET_MINUTES = 60
-"""Drills start an hour after the middle of the backup interval (the slot VolSync drills use too)."""
 DEADLINE_SECONDS = 4 * 3600
 KOPIA_CACHE_LIMIT_MB = 1024
 """Hard limit of each kopia cache (contents, metadata); the check's `/tmp` holds both with room to spare."""
@@ -103,40 +94,16 @@ S3_PROVIDERS = {"s3": "AWS", "r2": "Cloudflare"}
 
 
 # ---------------------------------------------------------------------------------------------
-# Schedules and metadata
+# Shared pieces
 
 
-def _slot_minute(backups: Cron, offset: int) -> int:
-    """`offset` minutes after the middle of the first backup interval (volsync.maintenance_schedule's slot)."""
-    return (backups.minute_of_day + backups.every_hours * 30 + offset) % DAY_MINUTES
-
-
-def schedule(minute_of_day: int, every_days: int, seed: str) -> str:
-    """5-field cron at `minute_of_day`: a hashed day 2..27 from 28 days, a hashed weekday from 7, else daily."""
-    if every_days < 1:
-        raise ValueError(f"{seed}: a cadence of {every_days} days schedules nothing")
-    digest = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
-    dom = str(2 + digest % 26) if every_days >= 28 else "*"
-    dow = str(digest % 7) if 7 <= every_days < 28 else "*"
-    return f"{minute_of_day % 60} {minute_of_day // 60} {dom} * {dow}"
-
-
-def _labels(ds: Dataset, role: str, destination: str | None = None) -> dict[str, str]:
-    return {**labels(ds.name, ds.tier, destination), LABEL_VERIFICATION: role}
-
-
-def _scratch_size(ds: Dataset) -> str:
+def _scratch_size(unit: ProtectionUnit) -> str:
     """Room for a restored copy: twice the declared size, so growth since it was declared still fits."""
-    return f"{max(1, math.ceil(ds.size_gb * 2))}Gi"
+    return f"{max(1, math.ceil(unit.size_gb * 2))}Gi"
 
 
-def _ping_env(ds: Dataset, pings: bool, slug: str, role: str) -> dict[str, Any]:
-    return ping_env(ds, f"{slug}-{role}") if pings else {}
-
-
-def _check_plan(ds: Dataset, dataset_plan: DatasetPlan) -> None:
-    if dataset_plan.name != ds.name:
-        raise ValueError(f"dataset plan {dataset_plan.name!r} does not describe {ds.name!r}")
+def _ping_env(unit: ProtectionUnit, pings: bool, job: VerificationJob) -> dict[str, Any]:
+    return ping_env(unit, job.slug) if pings else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,21 +233,8 @@ CA_DIR = "/etc/homelab-backups/ca"
 """Where check Jobs mount a destination's private CA bundle."""
 
 
-def check_secret_name(ds: Dataset, copy: CopyPlan) -> str:
-    """The Secret a VolSync copy's integrity check reads. kopia on object storage: the read-only twin of the
-    repository Secret (`volsync.reader_secret`). restic: the repository Secret itself, because `restic check`
-    must write its exclusive lock into the repository (without it a check racing a prune reports damage), and
-    an NFS repository has no key at all."""
-    source = ds.source
-    if isinstance(source, PvcSource) and source.mover == "kopia" and copy.kind != "nfs":
-        return volsync.reader_secret_name(ds, copy)
-    return volsync.repository_secret_name(ds, copy)
-
-
-def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: int,
+def _volsync_check(unit: ProtectionUnit, source: PvcSource, copy: CopyPlan, job: VerificationJob,
                    pings: bool) -> dict[str, Any]:
-    if copy.dataset != ds.name or copy.tool != source.mover:
-        raise ValueError(f"copy {copy.key} ({copy.tool}) is not a {source.mover} copy of {ds.name!r}")
     env = {"READ_PERCENT": str(READ_PERCENT)}
     if source.mover == "restic":
         image, script, tmp_size = RESTIC_IMAGE, _RESTIC_CHECK, source.cache_capacity
@@ -295,7 +249,7 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
             "KOPIA_CACHE_DIRECTORY": "/tmp/kopia/cache",
             "KOPIA_CHECK_FOR_UPDATES": "false",
         }
-    env |= _ping_env(ds, pings, copy.healthcheck_slug, CHECK)
+    env |= _ping_env(unit, pings, job)
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
     # The mover's NFS volume at the mover's path, so the Secret's repository path resolves unchanged.
@@ -309,14 +263,13 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
         env["CA_FILE"] = f"{CA_DIR}/{volsync.CA_KEY}"
         volumes.append({"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}})
         mounts.append({"name": "ca", "mountPath": CA_DIR, "readOnly": True})
+    assert job.secret is not None  # the plan names the Secret of every check
     return cronjob(
-        name=object_name(ds.name, copy.destination, CHECK, limit=CRONJOB_NAME_LIMIT),
+        name=job.name,
         namespace=source.namespace,
-        object_labels=_labels(ds, CHECK, copy.destination),
-        schedule=schedule(_slot_minute(copy.schedule, CHECK_OFFSET_MINUTES), every_days,
-                          f"{ds.name}/{copy.destination}/{CHECK}"),
-        container=container(source.mover, image, script, env, mounts, VERIFY,
-                            env_from_secrets=[check_secret_name(ds, copy)]),
+        object_labels=job.labels,
+        schedule=job.schedule.five_field(),
+        container=container(source.mover, image, script, env, mounts, VERIFY, env_from_secrets=[job.secret]),
         volumes=volumes,
         # The mover's identity: NFS repository files belong to it.
         security=pod_security(source.run_as_user or NOBODY, source.run_as_group or NOBODY),
@@ -325,18 +278,18 @@ def _volsync_check(ds: Dataset, source: PvcSource, copy: CopyPlan, every_days: i
     )
 
 
-def _pgbackrest_job(ds: Dataset, source: PostgresSource, copy: CopyPlan, repo_index: int, role: str,
-                    script: str, schedule_text: str, pings: bool,
+def _pgbackrest_job(unit: ProtectionUnit, source: PostgresSource, job: VerificationJob, script: str, pings: bool,
                     volumes: list[dict[str, Any]], mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    plain, secret_env = pgbackrest.repository_env(ds, copy, repo_index, pgbackrest.reader_secret_name(ds, copy))
-    env = {"STANZA": pgbackrest.stanza_config_name(ds), "REPO": str(repo_index),
-           "PGBACKREST_LOG_LEVEL_FILE": "off", **plain, **_ping_env(ds, pings, copy.healthcheck_slug, role)}
-    parts = (ds.name, copy.destination, role) if role == CHECK else (ds.name, role)
+    copy = next(c for c in unit.copies if c.destination == job.destination)
+    assert job.secret is not None  # the plan names the read-only Secret of every pgBackRest job
+    plain, secret_env = pgbackrest.repository_env(unit, copy, job.repo_index, job.secret)
+    env = {"STANZA": pgbackrest.stanza_config_name(unit), "REPO": str(job.repo_index),
+           "PGBACKREST_LOG_LEVEL_FILE": "off", **plain, **_ping_env(unit, pings, job)}
     return cronjob(
-        name=object_name(*parts, limit=CRONJOB_NAME_LIMIT),
+        name=job.name,
         namespace=source.namespace,
-        object_labels=_labels(ds, role, copy.destination),
-        schedule=schedule_text,
+        object_labels=job.labels,
+        schedule=job.schedule.five_field(),
         container=container("pgbackrest", PGBACKREST_IMAGE, script, env, mounts, VERIFY, secret_env),
         volumes=volumes,
         security=pod_security(PGBACKREST_UID, PGBACKREST_UID),
@@ -344,71 +297,56 @@ def _pgbackrest_job(ds: Dataset, source: PostgresSource, copy: CopyPlan, repo_in
     )
 
 
-def integrity_checks(ds: Dataset, dataset_plan: DatasetPlan, pings: bool) -> list[dict[str, Any]]:
-    """One scheduled repository check per copy of a PVC or postgres dataset; none when the tier asks for none."""
-    _check_plan(ds, dataset_plan)
-    source = ds.source
+def integrity_checks(unit: ProtectionUnit, pings: bool) -> list[dict[str, Any]]:
+    """The CronJobs of the unit's planned integrity checks (`ProtectionUnit.checks`: one per copy of a PVC or
+    postgres dataset, none when the tier asks for none)."""
+    source = unit.source
     if not isinstance(source, PvcSource | PostgresSource):
-        raise TypeError(f"{ds.name}: integrity checks cover pvc and postgres datasets, not {source.kind} "
+        raise TypeError(f"{unit.name}: integrity checks cover pvc and postgres datasets, not {source.kind} "
                         "(an export is checked through the NAS dataset that protects it)")
-    every = dataset_plan.verify_every_days
-    if every < 1:
-        return []
+    copies = {c.destination: c for c in unit.copies}
     if isinstance(source, PvcSource):
-        return [_volsync_check(ds, source, copy, every, pings) for copy in dataset_plan.copies]
-    return [
-        _pgbackrest_job(ds, source, copy, index, CHECK, _PGBACKREST_CHECK,
-                        schedule(_slot_minute(copy.schedule, CHECK_OFFSET_MINUTES), every,
-                                 f"{ds.name}/{copy.destination}/{CHECK}"),
-                        pings, [], [])
-        for index, copy in enumerate(dataset_plan.copies, start=1)
-    ]
+        return [_volsync_check(unit, source, copies[job.destination], job, pings) for job in unit.checks]
+    return [_pgbackrest_job(unit, source, job, _PGBACKREST_CHECK, pings, [], []) for job in unit.checks]
 
 
 # ---------------------------------------------------------------------------------------------
 # Restore drills
 
 
-def _pgbackrest_drill(ds: Dataset, source: PostgresSource, dataset_plan: DatasetPlan,
+def _pgbackrest_drill(unit: ProtectionUnit, source: PostgresSource, job: VerificationJob,
                       pings: bool) -> dict[str, Any]:
-    if not dataset_plan.copies:
-        raise ValueError(f"{ds.name}: nothing to drill; give the dataset a destination")
-    first = dataset_plan.copies[0]
     return _pgbackrest_job(
-        ds, source, first, 1, DRILL, _PGBACKREST_DRILL,
-        schedule(_slot_minute(first.schedule, DRILL_OFFSET_MINUTES), dataset_plan.drill_every_days,
-                 f"{ds.name}/{first.destination}/{DRILL}"),
-        pings,
-        [{"name": "scratch", "emptyDir": {"sizeLimit": _scratch_size(ds)}}],
+        unit, source, job, _PGBACKREST_DRILL, pings,
+        [{"name": "scratch", "emptyDir": {"sizeLimit": _scratch_size(unit)}}],
         [{"name": "scratch", "mountPath": "/scratch"}],
     )
 
 
-def _export_drill(ds: Dataset, source: ExportSource, dataset_plan: DatasetPlan, nas: Truenas,
+def _export_drill(unit: ProtectionUnit, source: ExportSource, job: VerificationJob, nas: Truenas,
                   pings: bool) -> dict[str, Any]:
     """Reads the folder the export job writes, through its NFS volume and as its identity."""
-    export = dataset_plan.export
+    export = unit.plan.export
     if export is None:
-        raise ValueError(f"dataset plan {dataset_plan.name!r} has no export for {ds.name!r}")
-    job = exports.export_cronjob(ds, dataset_plan, nas=nas, pings=pings)
-    pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        raise ValueError(f"dataset plan {unit.name!r} has no export")
+    dump_job = exports.export_cronjob(unit, nas=nas, pings=pings)
+    pod = dump_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     export_env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     nfs = next(v["nfs"] for v in pod["volumes"] if v["name"] == "backup")
-    env: dict[str, Any] = {"DUMPS": export_env["OUT"], "PREFIX": ds.name, "EXT": exports.EXTENSIONS[export.engine]}
-    env |= _ping_env(ds, pings, exports.dump_slug(dataset_plan), DRILL)
+    env: dict[str, Any] = {"DUMPS": export_env["OUT"], "PREFIX": unit.name, "EXT": exports.EXTENSIONS[export.engine]}
+    env |= _ping_env(unit, pings, job)
     image, script = (SQLITE_IMAGE, _SQLITE_DRILL) if export.engine == "sqlite" else (PG_DUMP_IMAGE, _PG_DUMP_DRILL)
     return cronjob(
-        name=object_name(ds.name, DRILL, limit=CRONJOB_NAME_LIMIT),
+        name=job.name,
         namespace=source.namespace,
-        object_labels=_labels(ds, DRILL),
-        schedule=schedule(_slot_minute(export.schedule, DRILL_OFFSET_MINUTES), dataset_plan.drill_every_days,
-                          f"{ds.name}/{export.target_dataset}/{DRILL}"),
+        object_labels=job.labels,
+        schedule=job.schedule.five_field(),
         container=container(export.engine.replace("_", "-"), image, script, env,
                             [{"name": "backup", "mountPath": "/backup", "readOnly": True}], DUMP),
         volumes=[{"name": "backup", "nfs": {**nfs, "readOnly": True}}],
         security=pod["securityContext"],
         deadline_seconds=DEADLINE_SECONDS,
-        tmp_size=_scratch_size(ds),
+        tmp_size=_scratch_size(unit),
     )
 
 
@@ -421,11 +359,6 @@ class NasDrill:
     Secret (the drill only lists and reads)."""
     secret: SecretSpec
     cronjob: dict[str, Any]
-
-
-def nas_drill_secret_name(ds: Dataset, copy: CopyPlan) -> str:
-    """One Secret per drilled copy; also the store item `homelab-backups/<name>` in external-secret delivery."""
-    return object_name(ds.name, copy.destination, DRILL)
 
 
 def _rclone_env(copy: CopyPlan, secret: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -459,22 +392,23 @@ def _rclone_env(copy: CopyPlan, secret: str) -> tuple[dict[str, str], list[dict[
     return plain, secret_env
 
 
-def nas_restore_drill(ds: Dataset, dataset_plan: DatasetPlan, namespace: str,
-                      pings: bool) -> NasDrill | None:
-    """The scheduled restore drill of a TrueNAS dataset's first offsite copy, run in `namespace` (NAS datasets
-    have no app namespace); None when the tier asks for none or no copy is offsite (the pack then reports it)."""
-    _check_plan(ds, dataset_plan)
-    if not isinstance(ds.source, TruenasSource):
-        raise TypeError(f"{ds.name}: nas_restore_drill reads TrueNAS cloud sync copies, not {ds.source.kind} datasets")
-    copy = next((c for c in dataset_plan.copies if c.offsite), None)
-    if dataset_plan.drill_every_days < 1 or copy is None:
+def nas_restore_drill(unit: ProtectionUnit, pings: bool) -> NasDrill | None:
+    """The scheduled restore drill of a TrueNAS dataset's drilled copy (its first offsite copy), run in the unit's
+    namespace (NAS datasets have no app namespace); None when the plan has no drill (the tier asks for none, or no
+    copy is offsite: the pack then reports it)."""
+    if not isinstance(unit.source, TruenasSource):
+        raise TypeError(f"{unit.name}: nas_restore_drill reads TrueNAS cloud sync copies, not {unit.kind} datasets")
+    job = unit.drill
+    if job is None:
         return None
+    copy = next(c for c in unit.copies if c.destination == job.destination)
     if copy.tool != "cloudsync" or not copy.bucket:
         raise ValueError(f"copy {copy.key} ({copy.tool}) is not a cloud sync copy in a bucket")
+    assert job.secret is not None and unit.namespace is not None  # the plan names both for NAS drills
     secret = SecretSpec(
-        name=nas_drill_secret_name(ds, copy),
-        namespace=namespace,
-        labels=_labels(ds, DRILL, copy.destination),
+        name=job.secret,
+        namespace=unit.namespace,
+        labels=job.labels,
         data={"ENCRYPTION_PASSWORD": ENCRYPTION_PASSWORD, "ENCRYPTION_SALT": ENCRYPTION_SALT,
               "ACCESS_KEY_ID": READER_ACCESS_KEY_ID, "SECRET_ACCESS_KEY": READER_SECRET_ACCESS_KEY},
     )
@@ -487,40 +421,34 @@ def nas_restore_drill(ds: Dataset, dataset_plan: DatasetPlan, namespace: str,
         "SAMPLE_FILES": str(NAS_SAMPLE_FILES),
         "MAX_SIZE": f"{NAS_SAMPLE_MAX_MIB}M",
         "LIST_DEPTH": str(NAS_LIST_DEPTH),
-        **_ping_env(ds, pings, copy.healthcheck_slug, DRILL),
+        **_ping_env(unit, pings, job),
     }
-    job = cronjob(
-        name=object_name(ds.name, copy.destination, DRILL, limit=CRONJOB_NAME_LIMIT),
-        namespace=namespace,
-        object_labels=_labels(ds, DRILL, copy.destination),
-        schedule=schedule(_slot_minute(copy.schedule, DRILL_OFFSET_MINUTES), dataset_plan.drill_every_days,
-                          f"{ds.name}/{copy.destination}/{DRILL}"),
+    cron = cronjob(
+        name=job.name,
+        namespace=unit.namespace,
+        object_labels=job.labels,
+        schedule=job.schedule.five_field(),
         container=container("rclone", RCLONE_IMAGE, _NAS_DRILL, env,
                             [{"name": "scratch", "mountPath": "/scratch"}], VERIFY, secret_env),
         volumes=[{"name": "scratch", "emptyDir": {"sizeLimit": NAS_SCRATCH_SIZE}}],
         security=pod_security(NOBODY, NOBODY),
         deadline_seconds=DEADLINE_SECONDS,
     )
-    return NasDrill(copy, secret, job)
+    return NasDrill(copy, secret, cron)
 
 
-def restore_drills(ds: Dataset, dataset_plan: DatasetPlan, pings: bool, *,
-                   nas: Truenas | None = None) -> list[dict[str, Any]]:
+def restore_drills(unit: ProtectionUnit, pings: bool, *, nas: Truenas | None = None) -> list[dict[str, Any]]:
     """The scheduled restore drill of a postgres or export dataset (`nas`: required for exports); none when the
-    tier asks for none. PVC drills are `volsync.drill_objects`, NAS drills `nas_restore_drill`."""
-    _check_plan(ds, dataset_plan)
-    source = ds.source
+    plan has none. PVC drills are `volsync.drill_objects`, NAS drills `nas_restore_drill`."""
+    source = unit.source
     if isinstance(source, PvcSource):
-        raise TypeError(f"{ds.name}: PVC datasets are drilled by volsync.drill_objects")
+        raise TypeError(f"{unit.name}: PVC datasets are drilled by volsync.drill_objects")
     if isinstance(source, TruenasSource):
-        raise TypeError(f"{ds.name}: truenas datasets are drilled by nas_restore_drill (it needs a namespace)")
-    if not isinstance(source, PostgresSource | ExportSource):
-        raise TypeError(f"{ds.name}: no restore drill for {source.kind} datasets yet")
-    if dataset_plan.drill_every_days < 1:
+        raise TypeError(f"{unit.name}: truenas datasets are drilled by nas_restore_drill (it needs a namespace)")
+    if unit.drill is None:
         return []
     if isinstance(source, PostgresSource):
-        return [_pgbackrest_drill(ds, source, dataset_plan, pings)]
+        return [_pgbackrest_drill(unit, source, unit.drill, pings)]
     if nas is None:
-        raise ValueError(f"{ds.name}: an export drill reads the dumps over NFS; pass the inventory's truenas")
-    return [_export_drill(ds, source, dataset_plan, nas, pings)]
-
+        raise ValueError(f"{unit.name}: an export drill reads the dumps over NFS; pass the inventory's truenas")
+    return [_export_drill(unit, source, unit.drill, nas, pings)]

@@ -68,7 +68,7 @@ def test_no_ping_secret_without_pinging_jobs() -> None:
     ds, dp = estate.dataset("vaultwarden")
     from manifests import verification
 
-    assert healthchecks.ping_secrets(ds, verification.integrity_checks(ds, dp, False), "https://hc-ping.com/") == []
+    assert healthchecks.ping_secrets(ds, verification.integrity_checks(ds, False), "https://hc-ping.com/") == []
 
 
 def test_template_text_may_not_reach_the_template_engine() -> None:

@@ -18,7 +18,10 @@ import pytest
 
 from manifests import meta, pgbackrest, verification, volsync, workloads
 from manifests.secrets import SecretRef
+from plan.cron import Cron
 from plan.model import CopyPlan
+from plan.stagger import after_backups
+from plan.units import CHECK_OFFSET_MINUTES
 from policies.rules.support.cron import parse_cron
 from runbook import pgbackrest as pgconf
 from tests.manifests import crd_schema, estate
@@ -52,17 +55,17 @@ def _script(job: dict[str, Any]) -> str:
 
 def _checks(name: str) -> list[dict[str, Any]]:
     ds, dp = estate.dataset(name)
-    return verification.integrity_checks(ds, dp, estate.PINGS)
+    return verification.integrity_checks(ds, estate.PINGS)
 
 
 def _drills(name: str) -> list[dict[str, Any]]:
     ds, dp = estate.dataset(name)
-    return verification.restore_drills(ds, dp, estate.PINGS, nas=estate.inventory().truenas)
+    return verification.restore_drills(ds, estate.PINGS, nas=estate.inventory().truenas)
 
 
 def _nas_drill(name: str = "photos", healthchecks: bool = estate.PINGS) -> verification.NasDrill:
     ds, dp = estate.dataset(name)
-    drill = verification.nas_restore_drill(ds, dp, estate.inventory().monitoring.namespace, healthchecks)
+    drill = verification.nas_restore_drill(ds, healthchecks)
     assert drill is not None
     return drill
 
@@ -165,31 +168,19 @@ def test_tier2_checks_monthly_and_drills_nothing() -> None:
 
 def test_tier3_and_zero_cadences_render_nothing() -> None:
     ds, dp = estate.dataset("sonarr")
-    assert verification.integrity_checks(ds, dp, estate.PINGS) == []
+    assert verification.integrity_checks(ds, estate.PINGS) == []
     ds, dp = estate.dataset("immich-db")
-    assert verification.integrity_checks(ds, replace(dp, verify_every_days=0), None) == []
-    assert verification.restore_drills(ds, replace(dp, drill_every_days=0), None) == []
-
-
-def test_schedule_maps_cadence_to_month_week_or_day_deterministically() -> None:
-    assert verification.schedule(75, 30, "a").split()[:2] == ["15", "1"]
-    monthly, weekly, daily = (verification.schedule(75, days, "a") for days in (30, 7, 1))
-    assert monthly.split()[4] == "*" and 2 <= int(monthly.split()[2]) <= 27
-    assert weekly.split()[2] == "*" and weekly.split()[4] in {str(d) for d in range(7)}
-    assert daily.split()[2:] == ["*", "*", "*"]
-    assert verification.schedule(75, 7, "a") == weekly
-    assert len({verification.schedule(75, 30, f"dataset-{i}") for i in range(20)}) > 5, "days spread by hash"
-    with pytest.raises(ValueError, match="schedules nothing"):
-        verification.schedule(75, 0, "a")
+    assert verification.integrity_checks(estate.unit(ds.name, replace(dp, verify_every_days=0)), None) == []
+    assert verification.restore_drills(estate.unit(ds.name, replace(dp, drill_every_days=0)), None) == []
 
 
 @pytest.mark.parametrize(("ds", "dp", "copy"), _pvc_copies(), ids=lambda v: getattr(v, "key", ""))
 def test_pvc_checks_start_two_hours_after_repository_maintenance(ds: Any, dp: Any, copy: CopyPlan) -> None:
-    (job,) = [j for j in verification.integrity_checks(ds, dp, None)
+    (job,) = [j for j in verification.integrity_checks(ds, None)
               if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
     minute, hour = (int(f) for f in job["spec"]["schedule"].split()[:2])
-    maintenance = volsync.maintenance_schedule(copy).minute_of_day
-    assert (hour * 60 + minute - maintenance) % (24 * 60) == verification.CHECK_OFFSET_MINUTES
+    maintenance = ds.copy_objects(copy.destination).maintenance or Cron(after_backups(copy.schedule, 0))
+    assert (hour * 60 + minute - maintenance.minute_of_day) % (24 * 60) == CHECK_OFFSET_MINUTES
 
 
 # --- wiring to the repositories -------------------------------------------------------------------------------------
@@ -197,13 +188,13 @@ def test_pvc_checks_start_two_hours_after_repository_maintenance(ds: Any, dp: An
 
 @pytest.mark.parametrize(("ds", "dp", "copy"), _pvc_copies(), ids=lambda v: getattr(v, "key", ""))
 def test_pvc_check_reads_the_copys_repository_secret_and_nfs_export(ds: Any, dp: Any, copy: CopyPlan) -> None:
-    (job,) = [j for j in verification.integrity_checks(ds, dp, estate.PINGS)
+    (job,) = [j for j in verification.integrity_checks(ds, estate.PINGS)
               if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
     read_only_key = ds.source.mover == "kopia" and copy.kind != "nfs"
     secret = volsync.reader_secret(ds, copy) if read_only_key else volsync.repository_secret(ds, copy)
     container = _container(job)
     assert container["envFrom"] == [{"secretRef": {"name": secret.name}}]
-    assert secret.name == verification.check_secret_name(ds, copy)
+    assert secret.name == next(j.secret for j in ds.checks if j.destination == copy.destination)
     if read_only_key:
         # The same repository settings, with the copy's read-only key in place of the writer's.
         writer = volsync.repository_secret(ds, copy).data
@@ -238,8 +229,14 @@ def _postgres_jobs() -> list[tuple[int, dict[str, Any]]]:
 def test_pgbackrest_jobs_open_the_repository_as_the_stanza_describes_it(repo: int, job: dict[str, Any]) -> None:
     ds, dp = estate.dataset("immich-db")
     copy = dp.copies[repo - 1]
-    stanza = pgbackrest.stanza(ds, dp, dp.copies)["spec"]["stanzaConfiguration"]
+    stanza = pgbackrest.stanza(ds)["spec"]["stanzaConfiguration"]
     options = pgconf.stanza_options(stanza)
+    record = ds.copy_objects(copy.destination).pgbackrest
+    # The rendered Stanza, read back as pgBackRest would, says what the plan's record (the runbook's source) says.
+    assert {o: v for o, v in options.options.items() if o.startswith(f"repo{repo}-")} == record.options()
+    assert {o: key for o, (_, key) in options.secret_options.items() if o.startswith(f"repo{repo}-")} == {
+        o: pgbackrest.KEY_ACCESS_KEY_ID if f == "access_key_id" else pgbackrest.KEY_SECRET_ACCESS_KEY
+        if f == "secret_access_key" else pgbackrest.KEY_CIPHER_PASS for o, f in record.secret_options().items()}
     env = _env(job)
     assert env["STANZA"] == options.stanza == pgbackrest.stanza_config_name(ds)
     assert env["REPO"] == str(repo)
@@ -268,6 +265,7 @@ def test_pgbackrest_jobs_open_the_repository_as_the_stanza_describes_it(repo: in
 def test_pgbackrest_repository_env_carries_a_non_default_port() -> None:
     ds, dp = estate.dataset("immich-db")
     copy = replace(dp.copies[0], endpoint="https://s3.example.net:9443")
+    ds = estate.unit(ds.name, replace(dp, copies=(copy, *dp.copies[1:])))
     plain, _ = pgbackrest.repository_env(ds, copy, 3)
     assert plain["PGBACKREST_REPO3_S3_ENDPOINT"] == "s3.example.net"
     assert plain["PGBACKREST_REPO3_STORAGE_PORT"] == "9443"
@@ -320,24 +318,22 @@ def test_commands_invoke_the_right_tools() -> None:
 def test_wrong_sources_and_missing_inputs_are_refused() -> None:
     pvc, pvc_plan = estate.dataset("vaultwarden")
     with pytest.raises(TypeError, match="drill_objects"):
-        verification.restore_drills(pvc, pvc_plan, None)
+        verification.restore_drills(pvc, None)
     photos, photos_plan = estate.dataset("photos")
     with pytest.raises(TypeError, match="not truenas"):
-        verification.integrity_checks(photos, photos_plan, None)
+        verification.integrity_checks(photos, None)
     with pytest.raises(TypeError, match="truenas datasets"):
-        verification.restore_drills(photos, photos_plan, None)
+        verification.restore_drills(photos, None)
     dump, dump_plan = estate.dataset("grafana-db")
     with pytest.raises(TypeError, match="not export"):
-        verification.integrity_checks(dump, dump_plan, None)
+        verification.integrity_checks(dump, None)
     with pytest.raises(ValueError, match="pass the inventory's truenas"):
-        verification.restore_drills(dump, dump_plan, None)
-    with pytest.raises(ValueError, match="does not describe"):
-        verification.integrity_checks(pvc, photos_plan, None)
+        verification.restore_drills(dump, None)
 
 
 def test_without_healthchecks_jobs_only_exit_nonzero() -> None:
     ds, dp = estate.dataset("immich-db")
-    for job in verification.integrity_checks(ds, dp, None) + verification.restore_drills(ds, dp, None):
+    for job in verification.integrity_checks(ds, None) + verification.restore_drills(ds, None):
         assert "HC_URL" not in _env(job)
 
 
@@ -539,7 +535,7 @@ def test_nas_drill_reads_the_first_offsite_copy_as_its_cloud_sync_task_wrote_it(
 def test_nas_drill_reads_s3_copies_through_the_s3_backend() -> None:
     ds, dp = estate.dataset("photos")
     r2_first = replace(dp, copies=tuple(sorted(dp.copies, key=lambda c: c.kind != "r2")))
-    drill = verification.nas_restore_drill(ds, r2_first, "monitoring", None)
+    drill = verification.nas_restore_drill(estate.unit(ds.name, r2_first), None)
     assert drill is not None and drill.copy.kind == "r2"
     env = _env(drill.cronjob)
     assert {k: v for k, v in env.items() if k.startswith("RCLONE_CONFIG_OFFSITE_") and isinstance(v, str)} == {
@@ -580,16 +576,14 @@ def test_nas_drill_is_hardened_bounded_and_only_reads_the_remote() -> None:
 
 def test_nas_drill_follows_the_tier_and_refuses_other_sources() -> None:
     ds, dp = estate.dataset("photos")
-    assert verification.nas_restore_drill(ds, replace(dp, drill_every_days=0), "monitoring", None) is None
+    assert verification.nas_restore_drill(estate.unit(ds.name, replace(dp, drill_every_days=0)), None) is None
     local_only = replace(dp, copies=tuple(replace(c, offsite=False) for c in dp.copies))
-    assert verification.nas_restore_drill(ds, local_only, "monitoring", None) is None
-    pvc, pvc_plan = estate.dataset("vaultwarden")
+    assert verification.nas_restore_drill(estate.unit(ds.name, local_only), None) is None
+    pvc, _ = estate.dataset("vaultwarden")
     with pytest.raises(TypeError, match="not pvc datasets"):
-        verification.nas_restore_drill(pvc, pvc_plan, "monitoring", None)
-    with pytest.raises(ValueError, match="does not describe"):
-        verification.nas_restore_drill(ds, pvc_plan, "monitoring", None)
+        verification.nas_restore_drill(pvc, None)
     with pytest.raises(TypeError, match="nas_restore_drill"):
-        verification.restore_drills(ds, dp, None)
+        verification.restore_drills(ds, None)
 
 
 def _fake_rclone(tmp_path: Path, files: dict[str, str], cryptcheck: int = 0) -> str:
@@ -689,14 +683,13 @@ def test_nas_drill_decrypts_what_truenas_encrypted(tmp_path: Path, case: str, re
 def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) -> None:
     ds, dp = estate.dataset(name)
     copy = replace(next(c for c in dp.copies if c.kind != "nfs"), private_ca=True)
-    plan = replace(dp, copies=(copy,))
-    (job,) = verification.integrity_checks(ds, plan, estate.PINGS)
+    (job,) = verification.integrity_checks(estate.unit(ds.name, replace(dp, copies=(copy,))), estate.PINGS)
     assert _env(job)["CA_FILE"] == "/etc/homelab-backups/ca/ca.crt"
     assert {"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}} in _pod(job)["volumes"]
     assert {"name": "ca", "mountPath": "/etc/homelab-backups/ca", "readOnly": True} in _container(job)["volumeMounts"]
     script = _script(job)
     flag = '--cacert="$CA_FILE"' if ds.source.mover == "restic" else '--root-ca-pem-path="$CA_FILE"'
     assert flag in script
-    (plain,) = verification.integrity_checks(ds, replace(dp, copies=(replace(copy, private_ca=False),)),
-                                             estate.PINGS)
+    (plain,) = verification.integrity_checks(
+        estate.unit(ds.name, replace(dp, copies=(replace(copy, private_ca=False),))), estate.PINGS)
     assert "CA_FILE" not in _env(plain)
