@@ -9,7 +9,7 @@ import pulumi
 from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import Truenas
-from manifests import exports, verification
+from manifests import drills, exports
 from plan.units import ProtectionUnit
 
 
@@ -34,8 +34,9 @@ class ExportJob(pulumi.ComponentResource):
         pings = args.healthchecks is not None
         job = exports.export_cronjob(args.unit, nas=args.nas, pings=pings)
         args.target.declare(f"{name}-dump", job, parent=self)
-        drills = verification.restore_drills(args.unit, pings, nas=args.nas)
-        for i, obj in enumerate(drills):
+        drill = drills.drill(args.unit, pings, nas=args.nas)
+        drill_objects = list(drill.objects) if drill else []
+        for i, obj in enumerate(drill_objects):
             args.target.declare(f"{name}-drill-{i}", obj, parent=self)
-        declare_ping_secrets(name, args.unit, [job, *drills], args.healthchecks, args.target, self)
+        declare_ping_secrets(name, args.unit, [job, *drill_objects], args.healthchecks, args.target, self)
         self.register_outputs({})

@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import PostgresSource
-from manifests import pgbackrest, verification
+from manifests import checks, drills, pgbackrest
 from plan.units import ProtectionUnit
 from providers.generated import GeneratedSecret
 
@@ -74,12 +74,13 @@ class PgBackRestBackup(pulumi.ComponentResource):
     def _declare_verification(self, name: str, args: PgBackRestArgs) -> None:
         """`pgbackrest verify` of each repository and a restore drill of the first, when the tier asks for them."""
         pings = args.healthchecks is not None
-        checks = verification.integrity_checks(args.unit, pings)
-        drills = verification.restore_drills(args.unit, pings)
-        for role, objects in (("check", checks), ("drill", drills)):
+        check_jobs = checks.checks(args.unit, pings)
+        drill = drills.drill(args.unit, pings)
+        drill_objects = list(drill.objects) if drill else []
+        for role, objects in (("check", check_jobs), ("drill", drill_objects)):
             for i, obj in enumerate(objects):
                 args.target.declare(f"{name}-{role}-{i}", obj, parent=self)
-        declare_ping_secrets(name, args.unit, [*checks, *drills], args.healthchecks, args.target, self)
+        declare_ping_secrets(name, args.unit, [*check_jobs, *drill_objects], args.healthchecks, args.target, self)
 
     def _patch_cluster(self, name: str, args: PgBackRestArgs) -> None:
         """Apply mode: put the plugin entry in the user's Cluster by server-side apply, owning only `spec.plugins`.

@@ -11,7 +11,7 @@ import pulumi
 from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import Truenas, TruenasSource
-from manifests import verification
+from manifests import drills
 from plan.model import CopyPlan
 from plan.units import ProtectionUnit
 from providers.generated import GeneratedSecret
@@ -84,15 +84,16 @@ class TruenasProtection(pulumi.ComponentResource):
         asks."""
         if args.target is None:
             return
-        drill = verification.nas_restore_drill(args.unit, args.healthchecks is not None)
+        drill = drills.drill(args.unit, args.healthchecks is not None)
         if drill is None:
             return
         child = f"{name}-{drill.copy.destination}"
         password, salt = keys[drill.copy.destination]
         reader = args.reader_credentials[drill.copy.destination]
-        values = {verification.ENCRYPTION_PASSWORD.name: password, verification.ENCRYPTION_SALT.name: salt,
+        values = {drills.ENCRYPTION_PASSWORD.name: password, drills.ENCRYPTION_SALT.name: salt,
                   "reader_access_key_id": reader.apply(lambda c: c["access_key_id"]),
                   "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}
+        assert drill.secret is not None  # a NAS drill always reads its Secret
         args.target.declare_secret(f"{child}-drill-credentials", drill.secret, values, parent=self)
         args.target.declare(f"{child}-drill", drill.cronjob, parent=self)
         declare_ping_secrets(child, args.unit, [drill.cronjob], args.healthchecks, args.target, self)
@@ -105,9 +106,9 @@ class TruenasProtection(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(parent=self, protect=True)
         password = GeneratedSecret(f"{child}-sync-password", opts=keep)
         salt = GeneratedSecret(f"{child}-sync-salt", opts=keep)
-        # Never cut: inventory/names.py refuses names over TrueNAS's 100 characters, so two never collide.
+        names = args.unit.copy_objects(copy.destination)
         credential = truenas.CloudCredential(
-            f"{child}-credential", connection=args.connection, name=f"hlb-{child}",
+            f"{child}-credential", connection=args.connection, name=names.nas_credential,
             provider=args.credentials[copy.destination].apply(lambda creds: cloud_provider(copy, creds)),
             context=name, opts=pulumi.ResourceOptions(parent=self))
         pre: pulumi.Input[str] | None = None
@@ -121,7 +122,7 @@ class TruenasProtection(pulumi.ComponentResource):
             f"{child}-sync", connection=args.connection, path=path, credentials=credential.id,
             attributes={"bucket": copy.bucket, "folder": copy.repository},
             schedule=copy.schedule.shifted(args.unit.plan.nas_utc_offset_minutes).truenas(),
-            direction="PUSH", transfer_mode=args.unit.transfer_mode, description=f"homelab-backups {child}",
+            direction="PUSH", transfer_mode=args.unit.transfer_mode, description=names.nas_task,
             encryption=copy.offsite, filename_encryption=copy.offsite,
             encryption_password=password.value if copy.offsite else None,
             encryption_salt=salt.value if copy.offsite else None, snapshot=True, pre_script=pre,

@@ -10,7 +10,7 @@ import pulumi
 from components.healthchecks import PingBase, declare_ping_secrets
 from components.kubernetes import KubernetesTarget
 from inventory.models import PvcSource
-from manifests import verification, volsync
+from manifests import checks, drills, volsync
 from plan.units import ProtectionUnit
 from providers.generated import GeneratedSecret
 
@@ -70,12 +70,13 @@ class VolSyncBackup(pulumi.ComponentResource):
             # Paused until a runbook arms it: an armed manual trigger would overwrite the live claim at once.
             target.declare(f"{child}-restore", volsync.replication_destination_restore(ds, copy), parent=self)
         pings = args.healthchecks is not None
-        drills = volsync.drill_objects(ds, pings)
-        for i, obj in enumerate(drills):
+        drill = drills.drill(ds, pings)
+        drill_objects = list(drill.objects) if drill else []
+        for i, obj in enumerate(drill_objects):
             target.declare(f"{name}-drill-{i}", obj, parent=self)
-        checks = verification.integrity_checks(ds, pings)
-        for i, obj in enumerate(checks):
+        check_jobs = checks.checks(ds, pings)
+        for i, obj in enumerate(check_jobs):
             target.declare(f"{name}-check-{i}", obj, parent=self)
-        declare_ping_secrets(name, ds, [*drills, *checks], args.healthchecks, target, self)
+        declare_ping_secrets(name, ds, [*drill_objects, *check_jobs], args.healthchecks, target, self)
         self.repository_passwords = pulumi.Output.secret(passwords)
         self.register_outputs({"repository_passwords": self.repository_passwords})

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inventory.models import PostgresSource
-from manifests.meta import metadata, object_name
+from manifests.meta import metadata
 from manifests.secrets import (
     ACCESS_KEY_ID,
     CIPHER_PASS,
@@ -220,15 +220,15 @@ def scheduled_backups(ds: ProtectionUnit, copy: CopyPlan, repo_index: int) -> li
         raise ValueError(f"{copy.key}: the plan carries no pgBackRest schedule for this copy")
     if repo_index < 1:
         raise ValueError(f"{copy.key}: pgBackRest repositories are numbered from 1, got {repo_index}")
+    names = ds.copy_objects(copy.destination)
+    assert names.scheduled_backups is not None  # the plan names both schedules of every pgBackRest copy
     result = []
-    for backup_type, cron in (("full", pg.full), ("diff", pg.diff)):
+    for backup_type, cron, name in (("full", pg.full, names.scheduled_backups[0]),
+                                    ("diff", pg.diff, names.scheduled_backups[1])):
         result.append({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "ScheduledBackup",
-            "metadata": metadata(
-                object_name(ds.name, copy.destination, backup_type), source.namespace,
-                ds.copy_objects(copy.destination).labels,
-            ),
+            "metadata": metadata(name, source.namespace, names.labels),
             "spec": {
                 "schedule": cron.six_field(),
                 "cluster": {"name": source.cluster},

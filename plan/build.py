@@ -340,7 +340,12 @@ def _copy_objects(ds: Dataset, copy: CopyPlan, index: int) -> CopyObjects:
         secret = object_name(ds.name, copy.destination, "pgbackrest")
         return CopyObjects(**common, repository_secret=secret,
                            reader_secret=object_name(ds.name, copy.destination, "pgbackrest-ro"),
-                           pgbackrest=pgbackrest_repository(copy, index, secret))
+                           pgbackrest=pgbackrest_repository(copy, index, secret),
+                           scheduled_backups=(object_name(ds.name, copy.destination, "full"),
+                                              object_name(ds.name, copy.destination, "diff")))
+    if isinstance(source, TruenasSource):
+        return CopyObjects(**common, nas_credential=f"hlb-{ds.name}-{copy.destination}",
+                           nas_task=f"homelab-backups {ds.name}-{copy.destination}")
     return CopyObjects(**common)
 
 

@@ -90,6 +90,13 @@ class CopyObjects:
     """VolSync: how the mover opens the repository (the repository Secret's keys)."""
     pgbackrest: PgBackRestRepository | None = None
     """pgBackRest: the stanza's repository for this copy."""
+    scheduled_backups: tuple[str, str] | None = None
+    """pgBackRest: the (full, diff) ScheduledBackup objects of this repository."""
+    nas_credential: str | None = None
+    """NAS datasets: the TrueNAS cloud credential's name (`hlb-<dataset>-<destination>`, never cut: the inventory
+    refuses names over TrueNAS's 100 characters)."""
+    nas_task: str | None = None
+    """NAS datasets: the cloud sync task's description (how a human finds it in the TrueNAS UI)."""
 
 
 @dataclass(frozen=True)

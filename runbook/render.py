@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from manifests.verification import S3_PROVIDERS
+from manifests.drills import S3_PROVIDERS
 from runbook.diagram import mermaid, svg, three_two_one
 from runbook.outputs import secret_at, secrets_shown
 from runbook.pgbackrest import conf_text

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inventory import Inventory, load_inventory
-from manifests import alerts, exports, pgbackrest, verification, volsync
+from manifests import alerts, checks, drills, exports, pgbackrest, volsync
 from manifests.secrets import SecretSpec, external_secret
 from plan import DatasetPlan, Plan, build_plan
 from plan.build import protection_unit
@@ -169,11 +169,12 @@ def rendered() -> Rendered:
         elif kind == "export":
             out.exports.append(exports.export_cronjob(ds, nas=inv.truenas, pings=PINGS))
         if kind in ("pvc", "postgres"):
-            out.verification.extend(verification.integrity_checks(ds, PINGS))
+            out.verification.extend(checks.checks(ds, PINGS))
         if kind in ("postgres", "export"):
-            out.verification.extend(verification.restore_drills(ds, PINGS, nas=inv.truenas))
+            drill = drills.drill(ds, PINGS, nas=inv.truenas)
+            out.verification.extend(drill.objects if drill else ())
         if kind == "truenas":
-            nas_drill = verification.nas_restore_drill(ds, PINGS)
+            nas_drill = drills.drill(ds, PINGS)
             if nas_drill is not None:
                 out.verification.append(nas_drill.cronjob)
                 out.secrets.append(nas_drill.secret)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from manifests import meta, pgbackrest, verification, volsync, workloads
+from manifests import checks, drills, meta, pgbackrest, volsync, workloads
 from manifests.secrets import SecretRef
 from plan.cron import Cron
 from plan.model import CopyPlan
@@ -55,17 +55,18 @@ def _script(job: dict[str, Any]) -> str:
 
 def _checks(name: str) -> list[dict[str, Any]]:
     ds, dp = estate.dataset(name)
-    return verification.integrity_checks(ds, estate.PINGS)
+    return checks.checks(ds, estate.PINGS)
 
 
 def _drills(name: str) -> list[dict[str, Any]]:
     ds, dp = estate.dataset(name)
-    return verification.restore_drills(ds, estate.PINGS, nas=estate.inventory().truenas)
+    drill = drills.drill(ds, estate.PINGS, nas=estate.inventory().truenas)
+    return list(drill.objects) if drill else []
 
 
-def _nas_drill(name: str = "photos", healthchecks: bool = estate.PINGS) -> verification.NasDrill:
+def _nas_drill(name: str = "photos", healthchecks: bool = estate.PINGS) -> drills.Drill:
     ds, dp = estate.dataset(name)
-    drill = verification.nas_restore_drill(ds, healthchecks)
+    drill = drills.drill(ds, healthchecks)
     assert drill is not None
     return drill
 
@@ -86,11 +87,11 @@ def test_every_object_validates(job: dict[str, Any]) -> None:
 @pytest.mark.parametrize("job", estate.rendered().verification, ids=_name)
 def test_every_job_is_labelled_hardened_and_pinned(job: dict[str, Any]) -> None:
     found = job["metadata"]["labels"]
-    role = found[verification.LABEL_VERIFICATION]
-    assert role in (verification.CHECK, verification.DRILL)
+    role = found[checks.LABEL_VERIFICATION]
+    assert role in (checks.CHECK, checks.DRILL)
     ds, _ = estate.dataset(found[meta.LABEL_DATASET])
     assert found == {**meta.labels(ds.name, ds.tier, found.get(meta.LABEL_DESTINATION)),
-                     verification.LABEL_VERIFICATION: role}
+                     checks.LABEL_VERIFICATION: role}
     assert (meta.LABEL_DESTINATION in found) == (ds.source.kind != "export")
     assert job["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"] == found
     assert job["spec"]["concurrencyPolicy"] == "Forbid"
@@ -106,7 +107,7 @@ def test_every_job_is_labelled_hardened_and_pinned(job: dict[str, Any]) -> None:
 
 
 def test_estate_renders_every_kind_of_check_and_drill() -> None:
-    tools = {(j["metadata"]["labels"][verification.LABEL_VERIFICATION], _container(j)["name"])
+    tools = {(j["metadata"]["labels"][checks.LABEL_VERIFICATION], _container(j)["name"])
              for j in estate.rendered().verification}
     assert tools == {("check", "restic"), ("check", "kopia"), ("check", "pgbackrest"), ("drill", "pgbackrest"),
                      ("drill", "sqlite"), ("drill", "pg-dump"), ("drill", "rclone")}
@@ -168,15 +169,15 @@ def test_tier2_checks_monthly_and_drills_nothing() -> None:
 
 def test_tier3_and_zero_cadences_render_nothing() -> None:
     ds, dp = estate.dataset("sonarr")
-    assert verification.integrity_checks(ds, estate.PINGS) == []
+    assert checks.checks(ds, estate.PINGS) == []
     ds, dp = estate.dataset("immich-db")
-    assert verification.integrity_checks(estate.unit(ds.name, replace(dp, verify_every_days=0)), None) == []
-    assert verification.restore_drills(estate.unit(ds.name, replace(dp, drill_every_days=0)), None) == []
+    assert checks.checks(estate.unit(ds.name, replace(dp, verify_every_days=0)), None) == []
+    assert drills.drill(estate.unit(ds.name, replace(dp, drill_every_days=0)), None) is None
 
 
 @pytest.mark.parametrize(("ds", "dp", "copy"), _pvc_copies(), ids=lambda v: getattr(v, "key", ""))
 def test_pvc_checks_start_two_hours_after_repository_maintenance(ds: Any, dp: Any, copy: CopyPlan) -> None:
-    (job,) = [j for j in verification.integrity_checks(ds, None)
+    (job,) = [j for j in checks.checks(ds, None)
               if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
     minute, hour = (int(f) for f in job["spec"]["schedule"].split()[:2])
     maintenance = ds.copy_objects(copy.destination).maintenance or Cron(after_backups(copy.schedule, 0))
@@ -188,7 +189,7 @@ def test_pvc_checks_start_two_hours_after_repository_maintenance(ds: Any, dp: An
 
 @pytest.mark.parametrize(("ds", "dp", "copy"), _pvc_copies(), ids=lambda v: getattr(v, "key", ""))
 def test_pvc_check_reads_the_copys_repository_secret_and_nfs_export(ds: Any, dp: Any, copy: CopyPlan) -> None:
-    (job,) = [j for j in verification.integrity_checks(ds, estate.PINGS)
+    (job,) = [j for j in checks.checks(ds, estate.PINGS)
               if j["metadata"]["labels"][meta.LABEL_DESTINATION] == copy.destination]
     read_only_key = ds.source.mover == "kopia" and copy.kind != "nfs"
     secret = volsync.reader_secret(ds, copy) if read_only_key else volsync.repository_secret(ds, copy)
@@ -204,7 +205,7 @@ def test_pvc_check_reads_the_copys_repository_secret_and_nfs_export(ds: Any, dp:
         assert secret.data["AWS_SECRET_ACCESS_KEY"].name == "reader_secret_access_key"
     assert _env(job)["HC_URL"] == estate.ping_ref(ds.name, f"{copy.healthcheck_slug}-check")
     assert container["name"] == ds.source.mover
-    assert _pod(job)["securityContext"]["runAsUser"] == (ds.source.run_as_user or verification.NOBODY)
+    assert _pod(job)["securityContext"]["runAsUser"] == (ds.source.run_as_user or checks.NOBODY)
     source = volsync.replication_source(ds, copy, estate.inventory().kubernetes)
     mover_volumes = source["spec"][ds.source.mover].get("moverVolumes", [])
     repository = [v for v in _pod(job)["volumes"] if v["name"] == "repository"]
@@ -258,7 +259,7 @@ def test_pgbackrest_jobs_open_the_repository_as_the_stanza_describes_it(repo: in
     assert {key for _, key in referenced.values()} == set(secret.refs())
     assert not any(k.startswith("PGBACKREST_REPO") and not k.startswith(f"PGBACKREST_REPO{repo}_") for k in env)
     assert _pod(job)["securityContext"]["runAsUser"] == workloads.PGBACKREST_UID
-    slug = f"{copy.healthcheck_slug}-{job['metadata']['labels'][verification.LABEL_VERIFICATION]}"
+    slug = f"{copy.healthcheck_slug}-{job['metadata']['labels'][checks.LABEL_VERIFICATION]}"
     assert env["HC_URL"] == estate.ping_ref(ds.name, slug)
 
 
@@ -312,28 +313,28 @@ def test_commands_invoke_the_right_tools() -> None:
     assert "PRAGMA integrity_check" in sqlite and "sqlite_master" in sqlite and "cp " in sqlite
     pg_dump = _script(_drills("immich-dump")[0])
     assert 'pg_restore --list "$DUMPS/$newest"' in pg_dump and "TABLE DATA" in pg_dump
-    assert _env(_checks("vaultwarden")[0])["READ_PERCENT"] == str(verification.READ_PERCENT)
+    assert _env(_checks("vaultwarden")[0])["READ_PERCENT"] == str(checks.READ_PERCENT)
 
 
-def test_wrong_sources_and_missing_inputs_are_refused() -> None:
-    pvc, pvc_plan = estate.dataset("vaultwarden")
-    with pytest.raises(TypeError, match="drill_objects"):
-        verification.restore_drills(pvc, None)
-    photos, photos_plan = estate.dataset("photos")
-    with pytest.raises(TypeError, match="not truenas"):
-        verification.integrity_checks(photos, None)
-    with pytest.raises(TypeError, match="truenas datasets"):
-        verification.restore_drills(photos, None)
-    dump, dump_plan = estate.dataset("grafana-db")
-    with pytest.raises(TypeError, match="not export"):
-        verification.integrity_checks(dump, None)
+def test_one_dispatch_per_part_covers_every_kind() -> None:
+    kinds: dict[str, tuple[int, list[str] | None]] = {}
+    for unit, _ in estate.pairs():
+        drill = drills.drill(unit, None, nas=estate.inventory().truenas)
+        counted, objects = kinds.get(unit.kind, (0, None))
+        kinds[unit.kind] = (counted + len(checks.checks(unit, None)),
+                            sorted(o["kind"] for o in drill.objects) if drill else objects)
+    assert kinds["truenas"][0] == kinds["export"][0] == 0, "NAS datasets and exports have no integrity check"
+    assert kinds["pvc"][0] and kinds["postgres"][0]
+    assert kinds["pvc"][1] == ["CronJob", "PersistentVolumeClaim", "ReplicationDestination"]
+    assert kinds["postgres"][1] == kinds["export"][1] == kinds["truenas"][1] == ["CronJob"]
+    dump, _ = estate.dataset("grafana-db")
     with pytest.raises(ValueError, match="pass the inventory's truenas"):
-        verification.restore_drills(dump, None)
+        drills.drill(dump, None)
 
 
 def test_without_healthchecks_jobs_only_exit_nonzero() -> None:
     ds, dp = estate.dataset("immich-db")
-    for job in verification.integrity_checks(ds, None) + verification.restore_drills(ds, None):
+    for job in checks.checks(ds, None) + list(drills.drill(ds, None).objects):
         assert "HC_URL" not in _env(job)
 
 
@@ -506,7 +507,7 @@ def test_nas_drill_reads_the_first_offsite_copy_as_its_cloud_sync_task_wrote_it(
     assert job["metadata"]["namespace"] == estate.inventory().monitoring.namespace == drill.secret.namespace
     assert job["metadata"]["name"] == drill.secret.name == f"photos-{first.destination}-drill"
     assert job["metadata"]["labels"] == drill.secret.labels == {
-        **meta.labels("photos", 1, first.destination), verification.LABEL_VERIFICATION: verification.DRILL}
+        **meta.labels("photos", 1, first.destination), checks.LABEL_VERIFICATION: checks.DRILL}
     env = _env(job)
     assert env["RCLONE_CONFIG_DRILL_TYPE"] == "crypt"
     assert env["RCLONE_CONFIG_DRILL_REMOTE"] == f"offsite:{first.bucket}/{first.repository}"
@@ -525,7 +526,7 @@ def test_nas_drill_reads_the_first_offsite_copy_as_its_cloud_sync_task_wrote_it(
         "ENCRYPTION_SALT": {"name": drill.secret.name, "key": "ENCRYPTION_SALT"},
     }
     assert drill.secret.refs() == {
-        "ENCRYPTION_PASSWORD": verification.ENCRYPTION_PASSWORD, "ENCRYPTION_SALT": verification.ENCRYPTION_SALT,
+        "ENCRYPTION_PASSWORD": drills.ENCRYPTION_PASSWORD, "ENCRYPTION_SALT": drills.ENCRYPTION_SALT,
         # The copy's read-only key: the drill lists and reads, never writes.
         "ACCESS_KEY_ID": SecretRef("reader_access_key_id"),
         "SECRET_ACCESS_KEY": SecretRef("reader_secret_access_key")}
@@ -535,7 +536,7 @@ def test_nas_drill_reads_the_first_offsite_copy_as_its_cloud_sync_task_wrote_it(
 def test_nas_drill_reads_s3_copies_through_the_s3_backend() -> None:
     ds, dp = estate.dataset("photos")
     r2_first = replace(dp, copies=tuple(sorted(dp.copies, key=lambda c: c.kind != "r2")))
-    drill = verification.nas_restore_drill(estate.unit(ds.name, r2_first), None)
+    drill = drills.drill(estate.unit(ds.name, r2_first), None)
     assert drill is not None and drill.copy.kind == "r2"
     env = _env(drill.cronjob)
     assert {k: v for k, v in env.items() if k.startswith("RCLONE_CONFIG_OFFSITE_") and isinstance(v, str)} == {
@@ -553,10 +554,10 @@ def test_nas_drill_is_hardened_bounded_and_only_reads_the_remote() -> None:
     assert job["spec"]["concurrencyPolicy"] == "Forbid"
     pod, container = _pod(job), _container(job)
     assert container["image"] == workloads.RCLONE_IMAGE
-    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == verification.NOBODY
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] == checks.NOBODY
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["resources"]["limits"] == workloads.VERIFY["limits"]
-    assert {"name": "scratch", "emptyDir": {"sizeLimit": verification.NAS_SCRATCH_SIZE}} in pod["volumes"]
+    assert {"name": "scratch", "emptyDir": {"sizeLimit": drills.NAS_SCRATCH_SIZE}} in pod["volumes"]
     assert {"name": "scratch", "mountPath": "/scratch"} in container["volumeMounts"]
     calls = _rclone_calls(_script(job))
     assert [c[0] for c in calls] == ["obscure", "obscure", "lsf", "copy", "cryptcheck"]
@@ -568,22 +569,17 @@ def test_nas_drill_is_hardened_bounded_and_only_reads_the_remote() -> None:
     assert cryptcheck[1:5] == ["--files-from-raw", "/tmp/sample.txt", "/scratch/restored", "drill:"]
     assert 'head -n "$SAMPLE_FILES"' in _script(job)
     env = _env(job)
-    assert (env["SAMPLE_FILES"], env["MAX_SIZE"]) == (str(verification.NAS_SAMPLE_FILES),
-                                                      f"{verification.NAS_SAMPLE_MAX_MIB}M")
-    sample_gib = verification.NAS_SAMPLE_FILES * verification.NAS_SAMPLE_MAX_MIB / 1024
-    assert int(verification.NAS_SCRATCH_SIZE.removesuffix("Gi")) > sample_gib
+    assert (env["SAMPLE_FILES"], env["MAX_SIZE"]) == (str(drills.NAS_SAMPLE_FILES),
+                                                      f"{drills.NAS_SAMPLE_MAX_MIB}M")
+    sample_gib = drills.NAS_SAMPLE_FILES * drills.NAS_SAMPLE_MAX_MIB / 1024
+    assert int(drills.NAS_SCRATCH_SIZE.removesuffix("Gi")) > sample_gib
 
 
 def test_nas_drill_follows_the_tier_and_refuses_other_sources() -> None:
     ds, dp = estate.dataset("photos")
-    assert verification.nas_restore_drill(estate.unit(ds.name, replace(dp, drill_every_days=0)), None) is None
+    assert drills.drill(estate.unit(ds.name, replace(dp, drill_every_days=0)), None) is None
     local_only = replace(dp, copies=tuple(replace(c, offsite=False) for c in dp.copies))
-    assert verification.nas_restore_drill(estate.unit(ds.name, local_only), None) is None
-    pvc, _ = estate.dataset("vaultwarden")
-    with pytest.raises(TypeError, match="not pvc datasets"):
-        verification.nas_restore_drill(pvc, None)
-    with pytest.raises(TypeError, match="nas_restore_drill"):
-        verification.restore_drills(ds, None)
+    assert drills.drill(estate.unit(ds.name, local_only), None) is None
 
 
 def _fake_rclone(tmp_path: Path, files: dict[str, str], cryptcheck: int = 0) -> str:
@@ -683,13 +679,13 @@ def test_nas_drill_decrypts_what_truenas_encrypted(tmp_path: Path, case: str, re
 def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) -> None:
     ds, dp = estate.dataset(name)
     copy = replace(next(c for c in dp.copies if c.kind != "nfs"), private_ca=True)
-    (job,) = verification.integrity_checks(estate.unit(ds.name, replace(dp, copies=(copy,))), estate.PINGS)
+    (job,) = checks.checks(estate.unit(ds.name, replace(dp, copies=(copy,))), estate.PINGS)
     assert _env(job)["CA_FILE"] == "/etc/homelab-backups/ca/ca.crt"
     assert {"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy)}} in _pod(job)["volumes"]
     assert {"name": "ca", "mountPath": "/etc/homelab-backups/ca", "readOnly": True} in _container(job)["volumeMounts"]
     script = _script(job)
     flag = '--cacert="$CA_FILE"' if ds.source.mover == "restic" else '--root-ca-pem-path="$CA_FILE"'
     assert flag in script
-    (plain,) = verification.integrity_checks(
+    (plain,) = checks.checks(
         estate.unit(ds.name, replace(dp, copies=(replace(copy, private_ca=False),))), estate.PINGS)
     assert "CA_FILE" not in _env(plain)
