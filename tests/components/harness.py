@@ -17,7 +17,27 @@ import yaml
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 
+from tests.conftest import BASE_ESTATE
+
 ROOT = Path(__file__).resolve().parents[2]
+
+PROD_ENV = {
+    "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
+    "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
+    "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
+    "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
+    "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc-ping-key",
+}
+"""Stand-in admin credentials of the prod stack (every value a placeholder)."""
+FULL_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas"}
+"""The credentials the base test estate (tests/conftest.py) needs."""
+
+
+def estate_config(extra: dict | None = None) -> dict[str, str]:
+    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in BASE_ESTATE.items()}
+    config |= extra or {}
+    return config
+
 
 R2_GROUPS = [
     {"id": "f" * 32, "name": "Workers R2 Storage Bucket Item Read"},

@@ -7,23 +7,15 @@ import json
 import pytest
 
 from components.stack_config import MissingCredentialsError
-from tests.components.harness import EstateMocks, RecordingMonitor, run_estate
+from tests.components.harness import FULL_ENV, EstateMocks, RecordingMonitor, estate_config, run_estate
 from tests.conftest import BASE_ESTATE
-
-FULL_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas"}
-
-
-def _config(extra: dict | None = None) -> dict[str, str]:
-    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in BASE_ESTATE.items()}
-    config |= extra or {}
-    return config
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
 def test_missing_credentials_listed_at_once_and_nothing_registered(preview):
     monitor = RecordingMonitor(EstateMocks())
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", preview=preview, config=_config(), env={}, monitor=monitor)
+        run_estate("test", preview=preview, config=estate_config(), env={}, monitor=monitor)
     assert str(caught.value) == (
         "2 credential(s) missing; nothing was changed:\n"
         "  - 'b2' has no ['key_id', 'key']: run pulumi config set --secret --path 'credentials.b2.key_id' ...; "
@@ -37,7 +29,7 @@ def test_one_field_missing_from_config_is_named():
     stored = json.dumps({"b2": {"key_id": "id"}, "truenas": {"api_key": "k"}})
     monitor = RecordingMonitor(EstateMocks())
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", config=_config({"homelab-backups:credentials": stored}), env={}, monitor=monitor)
+        run_estate("test", config=estate_config({"homelab-backups:credentials": stored}), env={}, monitor=monitor)
     assert str(caught.value) == (
         "1 credential(s) missing; nothing was changed:\n"
         "  - 'b2' has no ['key']: run pulumi config set --secret --path 'credentials.b2.key' ... "
@@ -47,7 +39,7 @@ def test_one_field_missing_from_config_is_named():
 
 def test_credentials_from_config_and_environment_together_suffice():
     stored = json.dumps({"b2": {"key_id": "id", "key": "SECRET"}})
-    registered, _ = run_estate("test", config=_config({"homelab-backups:credentials": stored}),
+    registered, _ = run_estate("test", config=estate_config({"homelab-backups:credentials": stored}),
                                env={"HLB_TRUENAS_API_KEY": "SECRET-nas"})
     assert any(r.typ.endswith("b2:Bucket") for r in registered)
 
@@ -128,7 +120,7 @@ def test_a_malformed_ping_key_is_refused_without_being_echoed():
 def test_two_ping_keys_are_refused():
     stored = json.dumps({"healthchecks": {"ping_key": "SECRET-second"}})
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", config=_config({"homelab-backups:credentials": stored}), env=FULL_ENV)
+        run_estate("test", config=estate_config({"homelab-backups:credentials": stored}), env=FULL_ENV)
     assert str(caught.value) == (
         "1 credential(s) missing or in conflict; nothing was changed:\n"
         "  - monitoring.healthchecks.ping_base carries a ping key and credentials.healthchecks.ping_key (or "

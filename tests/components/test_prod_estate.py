@@ -10,15 +10,8 @@ import pytest
 from components.stack_config import load_stack_inventory
 from plan import build_plan
 from providers.b2 import MANAGEMENT_CAPABILITIES, READER_CAPABILITIES, WRITER_CAPABILITIES
-from tests.components.harness import run_estate
+from tests.components.harness import PROD_ENV, run_estate
 
-PROD_ENV = {
-    "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
-    "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
-    "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
-    "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
-    "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc-ping-key",
-}
 PING_KEY = PROD_ENV["HLB_HEALTHCHECKS_PING_KEY"]
 SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 """How the engine marks a secret value on the wire (pulumi.runtime.rpc)."""

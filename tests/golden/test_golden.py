@@ -27,20 +27,14 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from tests.components.harness import Registered, run_estate
+from tests.components.harness import PROD_ENV, Registered, run_estate
 
 HERE = Path(__file__).resolve().parent
 UPDATE_ENV = "HLB_UPDATE_GOLDEN"
 SECRET_SIG_KEY, SECRET_SIG = rpc._special_sig_key, rpc._special_secret_sig
 STACKS: dict[str, dict[str, str]] = {
     "local": {"HLB_LOCAL_S3_ACCESS_KEY_ID": "local-s3-admin-id", "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "SECRET-local-s3"},
-    "prod": {
-        "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
-        "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
-        "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
-        "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
-        "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc-ping-key",
-    },
+    "prod": PROD_ENV,
 }
 
 

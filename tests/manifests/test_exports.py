@@ -15,6 +15,7 @@ import pytest
 from inventory.models import Truenas
 from manifests import exports
 from tests.manifests import crd_schema, estate
+from tests.manifests.jobs import FAKE_SQLITE3
 
 
 def _pod(job: dict[str, Any]) -> dict[str, Any]:
@@ -90,17 +91,6 @@ def test_other_datasets_are_refused() -> None:
         exports.export_cronjob(ds, nas=estate.inventory().truenas)
 
 
-FAKE_SQLITE3 = """\
-import sqlite3, sys
-target, command = sys.argv[1], sys.argv[2]
-if command.startswith(".backup"):
-    out = command.split("'")[1]
-    source = sqlite3.connect(target, uri=True)
-    with sqlite3.connect(out) as dest:
-        source.backup(dest)
-else:
-    print(sqlite3.connect(target).execute(command).fetchone()[0])
-"""
 
 
 def test_sqlite_script_backs_up_checks_and_keeps_the_newest(tmp_path: Path) -> None:

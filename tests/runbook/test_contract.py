@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runbook.contract import RTO_TARGET_HOURS
-from tests.components.harness import run_estate
-from tests.components.test_prod_estate import PROD_ENV
+from tests.components.harness import PROD_ENV, run_estate
 
 
 def test_export_procedures_name_only_their_own_engine(prod_runbook: dict[str, Any]) -> None:
