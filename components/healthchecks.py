@@ -13,8 +13,9 @@ from typing import Any
 import pulumi
 
 from inventory.inputs import ping_key_problem, split_ping_base
-from inventory.models import Dataset, Inventory
+from inventory.models import Inventory
 from manifests.healthchecks import PING_KEY, ping_secrets
+from plan.units import ProtectionUnit
 from stack.config import MissingCredentialsError, destination_credentials
 from stack.kubernetes import KubernetesTarget
 from stack.naming import PING_KEY_CREDENTIAL, PROJECT
@@ -69,7 +70,7 @@ def ping_base(inventory: Inventory, config: pulumi.Config | None = None) -> Ping
         destination_credentials(*PING_KEY_CREDENTIAL, config).apply(checked)))
 
 
-def declare_ping_secrets(name: str, ds: Dataset, objects: Iterable[dict[str, Any]], ping: PingBase | None,
+def declare_ping_secrets(name: str, ds: ProtectionUnit, objects: Iterable[dict[str, Any]], ping: PingBase | None,
                          target: KubernetesTarget, parent: pulumi.Resource) -> None:
     """The Secrets holding the ping URLs the jobs among `objects` read (none without Healthchecks)."""
     if ping is None:

@@ -205,7 +205,8 @@ def test_ping_key_never_in_a_runbook(prod_outputs: dict[str, Any], tmp_path: Pat
         text = "".join(p.read_text() for p in out.iterdir())
         assert ping_key not in text, flags
         copy = prod_outputs["runbook"]["datasets"]["vaultwarden"]["copies"][0]
-        assert f"backup `{copy['healthcheck']['backup']}`, drill `{copy['healthcheck']['backup']}-drill`" in text
+        hc = copy["healthcheck"]
+        assert f"backup `{hc['backup']}`, check `{hc['backup']}-check`, drill `{hc['backup']}-drill`" in text
         assert "the ping base at `secrets.healthchecks_ping_base`" in text
 
 
