@@ -222,7 +222,7 @@ def test_offsite_cloud_sync_is_always_encrypted_with_escrowed_keys(prod):
 
 
 def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
-    from manifests import verification
+    from plan import names
 
     registered, _ = prod
     plan = _plan()
@@ -238,7 +238,7 @@ def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
         name = f"{dp.name}-{first.destination}-drill"
         job, secret = jobs[name], externals[name]
         labels = job.inputs["metadata"]["labels"]
-        assert labels[verification.LABEL_VERIFICATION] == "drill", job.urn
+        assert labels[names.LABEL_VERIFICATION] == "drill", job.urn
         assert labels["backup.homelab/dataset"] == dp.name and labels["backup.homelab/tier"] == "1", job.urn
         assert job.inputs["metadata"]["namespace"] == secret.inputs["metadata"]["namespace"] == "monitoring"
         assert job.parent == secret.parent == components[dp.name], job.urn
