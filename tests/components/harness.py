@@ -124,7 +124,7 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
                 exported[role] = creds
 
             for role, creds in (("credentials", estate.credentials), ("reader_credentials", estate.reader_credentials),
-                                ("secrets", estate.secrets())):
+                                ("secrets", estate.secrets()), ("cluster_plugins", estate.cluster_plugins)):
                 pulumi.Output.from_input(creds).apply(lambda v, role=role: keep(role, v))
             return pulumi.Output.all(*[b.bucket for b in estate.buckets.values()])
 
