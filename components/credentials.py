@@ -10,6 +10,7 @@ import os
 
 import pulumi
 
+from components.escrow import CREDENTIAL as CONNECT_TOKEN
 from components.estate import ADMIN_FIELDS
 from components.healthchecks import CREDENTIAL as PING_KEY_CREDENTIAL
 from components.stack_config import IDENTITY_FIELDS, PROJECT, ROLES, MissingCredentialsError, env_prefix, identity_env
@@ -35,6 +36,8 @@ def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tu
     checks = inventory.monitoring.healthchecks
     if checks is not None and split_ping_base(checks.ping_base)[1] is None:
         needed[PING_KEY_CREDENTIAL[0]] = PING_KEY_CREDENTIAL[1]
+    if inventory.secret_store is not None and inventory.secret_store.kind == "onepassword":
+        needed[CONNECT_TOKEN[0]] = CONNECT_TOKEN[1]
     return sorted(needed.items())
 
 

@@ -9,6 +9,7 @@ import pulumi
 from components.alerts import AlertsArgs, BackupAlerts
 from components.buckets import OffsiteBucket, OffsiteBucketArgs
 from components.dataset import ProtectedDataset
+from components.escrow import SecretEscrow, SecretEscrowArgs, connect_token
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
 from components.kubernetes import KubernetesTarget
@@ -17,6 +18,7 @@ from components.stack_config import ROLES, destination_credentials, read_ca_bund
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Dataset, Inventory
+from manifests.escrow import remote_key_prefix
 from plan.capabilities import identities_of
 from plan.model import BucketPlan, DatasetPlan, Plan
 from runbook.contract import PING_BASE_SECRET
@@ -41,6 +43,8 @@ class Estate:
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
     ping: PingBase | None = None
     """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
+    store: SecretEscrow | None = None
+    """The items written into `secret_store`; None without one."""
 
     def secrets(self) -> dict[str, pulumi.Output]:
         """The `secrets` output: escrow per dataset, and the Healthchecks ping base (never in `runbook`)."""
@@ -53,7 +57,8 @@ class Estate:
 def build_estate(inventory: Inventory, plan: Plan) -> Estate:
     """Declare every resource of the inventory. Structure comes from the plan, never from Output values."""
     estate = Estate()
-    target = KubernetesTarget(inventory.kubernetes)
+    store = inventory.secret_store
+    target = KubernetesTarget(inventory.kubernetes, remote_key_prefix=remote_key_prefix(store and store.kind))
     for bucket_plan in plan.buckets:
         dest = inventory.destination(bucket_plan.destination)
         fields = ADMIN_FIELDS.get(dest.kind)
@@ -102,6 +107,8 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         alerting = [(ds, plan.dataset(ds.name)) for ds in inventory.datasets if plan.dataset(ds.name).alerts]
         if alerting:
             BackupAlerts("backup-alerts", AlertsArgs(alerting, inventory.monitoring.namespace, target))
+    if store is not None:
+        estate.store = SecretEscrow("secret-store", SecretEscrowArgs(store, target.escrowed, connect_token(store)))
     return estate
 
 

@@ -9,9 +9,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inventory.models import Kubernetes
+from manifests.escrow import remote_key_prefix, remote_refs
 from manifests.secrets import SecretRef, SecretSpec, SecretTemplate, external_secret
 
-REMOTE_KEY_PREFIX = "homelab-backups/"
+REMOTE_KEY_PREFIX = remote_key_prefix(None)
 """External store items are named `homelab-backups/<secret name>` (README: escrow)."""
 
 _BUILTIN_KINDS = {
@@ -28,10 +29,14 @@ class KubernetesTarget:
     Passed explicitly to every component that declares Kubernetes objects.
     """
 
-    def __init__(self, settings: Kubernetes, parent: pulumi.Resource | None = None) -> None:
+    def __init__(self, settings: Kubernetes, parent: pulumi.Resource | None = None,
+                 remote_key_prefix: str = REMOTE_KEY_PREFIX) -> None:
         self.settings = settings
         self._parent = parent
         self._providers: dict[str, k8s.Provider] = {}
+        self.remote_key_prefix = remote_key_prefix
+        self.escrowed: dict[str, dict[str, pulumi.Input[str]]] = {}
+        """Remote key -> property -> value of everything the declared ExternalSecrets read (for the escrow)."""
 
     @property
     def renders(self) -> bool:
@@ -93,7 +98,10 @@ class KubernetesTarget:
         `values` maps each SecretRef name (also those inside a SecretTemplate) to its (secret) value.
         """
         if self.settings.secret_delivery == "external-secret":
-            obj = external_secret(spec, self.settings.external_secret_store, REMOTE_KEY_PREFIX)
+            obj = external_secret(spec, self.settings.external_secret_store, self.remote_key_prefix)
+            for key, prop in remote_refs(obj):
+                # Secrets sharing an item (the ping key) give the same value for the same property.
+                self.escrowed.setdefault(key, {}).setdefault(prop, values[prop])
             return self.declare(name, obj, parent)
         def value(v: str | SecretRef | SecretTemplate) -> pulumi.Input[str]:
             if isinstance(v, SecretTemplate):

@@ -13,11 +13,12 @@ from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, Inventor
 from inventory.names import name_problems
 
 SECTIONS = (
-    "destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "truenas", "budget_usd_per_month",
+    "destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "truenas", "secret_store",
+    "budget_usd_per_month",
 )
 """Stack config keys (namespace `homelab-backups`) that make up the inventory."""
 
-_TAGS = {"nfs", "b2", "r2", "s3", "s3-compatible", "pvc", "postgres", "truenas", "export"}
+_TAGS = {"nfs", "b2", "r2", "s3", "s3-compatible", "pvc", "postgres", "truenas", "export", "kubernetes", "onepassword"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def render_path(loc: Location) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _TAGS and (previous == "source" or isinstance(previous, int)):
+        elif part in _TAGS and (previous in ("source", "secret_store") or isinstance(previous, int)):
             pass  # the discriminator value pydantic inserts for tagged unions
         elif part.startswith(("function-", "tagged-union[")):
             pass
