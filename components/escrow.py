@@ -18,6 +18,8 @@ from components.stack_config import destination_credentials
 from inventory.models import KubernetesSecretStore, OnePasswordSecretStore
 from manifests.escrow import item_suffix
 from manifests.meta import LABEL_MANAGED_BY, MANAGER
+from manifests.verification import ENCRYPTION_PASSWORD, ENCRYPTION_SALT
+from plan.model import DatasetPlan
 from providers.onepassword import Item
 
 CREDENTIAL = ("onepassword", ("token",))
@@ -70,6 +72,21 @@ class SecretEscrow(pulumi.ComponentResource):
                     fields={prop: pulumi.Output.secret(value) for prop, value in sorted(fields.items())},
                     token=args.token, ca_file=store.ca_file, opts=child)
         self.register_outputs({"items": sorted(self.items)})
+
+
+def cloud_sync_items(dataset: str, plan: DatasetPlan, encryption: pulumi.Output[dict],
+                     prefix: str) -> dict[str, dict[str, pulumi.Output[str]]]:
+    """Items for NAS cloud sync keys, which no ExternalSecret reads unless the copy is drilled:
+    `<prefix><dataset>-<destination>-cloudsync` with the drill's field names, so every offsite copy's password
+    and salt live in the store too (they cannot be regenerated: the files are encrypted with them)."""
+    items = {}
+    for copy in plan.copies:
+        if copy.tool == "cloudsync" and copy.offsite:
+            keys = encryption.apply(lambda e, d=copy.destination: e[d])
+            items[f"{prefix}{dataset}-{copy.destination}-cloudsync"] = {
+                ENCRYPTION_PASSWORD.name: pulumi.Output.secret(keys.apply(lambda k: k["password"])),
+                ENCRYPTION_SALT.name: pulumi.Output.secret(keys.apply(lambda k: k["salt"]))}
+    return items
 
 
 def connect_token(store: KubernetesSecretStore | OnePasswordSecretStore | None) -> pulumi.Output[str] | None:

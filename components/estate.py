@@ -9,7 +9,7 @@ import pulumi
 from components.alerts import AlertsArgs, BackupAlerts
 from components.buckets import OffsiteBucket, OffsiteBucketArgs
 from components.dataset import ProtectedDataset
-from components.escrow import SecretEscrow, SecretEscrowArgs, connect_token
+from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, connect_token
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
 from components.kubernetes import KubernetesTarget
@@ -99,6 +99,8 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
                                      drill_namespace=inventory.monitoring.namespace, reader_credentials=readers),
                 children)
             estate.escrow[ds.name] = protection.encryption
+            if store is not None:
+                target.escrowed |= cloud_sync_items(ds.name, dp, protection.encryption, target.remote_key_prefix)
         elif ds.source.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inventory.checks import estate_problems
-from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, Inventory, Location, rule_problems
+from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, URL, Inventory, Location, rule_problems
 from inventory.names import name_problems
 
 SECTIONS = (
@@ -89,6 +89,7 @@ PATTERN_HINTS = {
     B2_REGION: "a B2 region as shown in the bucket details, e.g. `us-west-004`",
     QUANTITY: "a size in Mi, Gi or Ti, e.g. `10Gi`",
     HHMM: "a 24-hour time HH:MM, e.g. `01:30`",
+    URL: "an http(s) URL, e.g. `https://connect.internal:8443`",
 }
 
 

@@ -18,6 +18,7 @@ HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 B2_REGION = r"^[a-z]{2}-[a-z]+-\d{3}$"
 QUANTITY = r"^[1-9][0-9]*(Mi|Gi|Ti)$"
+URL = r"^https?://[^/\s]+(/[^\s]*)?$"
 
 Name = Annotated[str, Field(pattern=NAME)]
 
@@ -331,7 +332,7 @@ class OnePasswordSecretStore(_SecretStore):
     """A 1Password vault through a Connect server, read by the External Secrets `onepassword` provider."""
 
     kind: Literal["onepassword"]
-    connect_host: Annotated[str, Field(pattern=r"^https?://[^/\s]+(/[^\s]*)?$")]
+    connect_host: Annotated[str, Field(pattern=URL)]
     """The Connect server's URL, e.g. `https://connect.internal:8443` (the token: `credentials.onepassword.token`)."""
     vault: Annotated[str, Field(min_length=1, max_length=200)]
     """Vault name or id; the ClusterSecretStore must list it in `vaults`."""
