@@ -46,9 +46,14 @@ class KubernetesTarget:
         if namespace not in self._providers:
             if self.renders:
                 directory = os.path.join(self.settings.render_dir, namespace)
+                # The SDK fills `kubeconfig` from KUBECONFIG when left out, and the provider refuses a kubeconfig
+                # next to renderYamlToDirectory: rendering must not depend on the shell (the escrow into a
+                # Kubernetes store needs KUBECONFIG in the same run). Without KUBECONFIG the inputs stay as
+                # they were, so existing stacks see no provider change.
+                blank = {"kubeconfig": ""} if os.environ.get("KUBECONFIG") else {}
                 self._providers[namespace] = k8s.Provider(
                     f"render-{namespace}", render_yaml_to_directory=directory,
-                    opts=pulumi.ResourceOptions(parent=self._parent))
+                    opts=pulumi.ResourceOptions(parent=self._parent), **blank)
             else:
                 self._providers[namespace] = k8s.Provider(
                     f"cluster-{namespace}", namespace=namespace, enable_server_side_apply=True,
