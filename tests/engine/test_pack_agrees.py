@@ -53,7 +53,7 @@ def test_what_the_inventory_accepts_the_pack_passes(engine, raw):
 ], ids=["kubernetes-store", "onepassword-store"])
 def test_the_pack_passes_an_escrow_into_either_store(engine, store):
     from tests.components.harness import stack_config
-    from tests.components.test_prod_estate import PROD_ENV
+    from tests.components.harness import PROD_ENV
 
     config = stack_config("prod") | {"homelab-backups:secret_store": json.dumps(store)}
     state = deployment.from_program("prod", env={**PROD_ENV, "HLB_ONEPASSWORD_TOKEN": "SECRET-token"}, config=config)

@@ -165,8 +165,9 @@ def test_an_external_secret_reads_what_the_provider_wrote(connect, estate):
     server, vault_id = connect
     inventory = load_inventory(estate)
     ds: Dataset = inventory.datasets[0]
-    copy = build_plan(inventory).dataset(ds.name).copies[-1]
-    rendered = external_secret(volsync.repository_secret(ds, copy), "onepassword", remote_key_prefix("onepassword"))
+    unit = build_plan(inventory).unit(ds.name)
+    copy = unit.copies[-1]
+    rendered = external_secret(volsync.repository_secret(unit, copy), "onepassword", remote_key_prefix("onepassword"))
     values = {"repository_password": "r" * 48, "access_key_id": "AKIA-w", "secret_access_key": "s" * 40}
     keys = {e["remoteRef"]["key"] for e in rendered["spec"]["data"]}
     assert len(keys) == 1
