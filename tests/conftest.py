@@ -1,11 +1,17 @@
-"""Shared fixtures: a small valid estate every inventory/plan test starts from and changes one thing in."""
+"""Shared fixtures: a small valid estate every inventory/plan test starts from and changes one thing in; the time
+each suite took, printed at the end of the run; and how `scripts/test.sh` spreads the suites over pytest-xdist
+workers (`xdist_group` per test, slowest groups first)."""
 
 from __future__ import annotations
 
 import copy
+import os
+import sys
 from typing import Any
 
 import pytest
+
+from tests.suite_times import SuiteTimes
 
 BASE_ESTATE: dict[str, Any] = {
     "truenas": {"host": "citadel.internal"},
@@ -40,3 +46,91 @@ BASE_ESTATE: dict[str, Any] = {
 def estate() -> dict[str, Any]:
     """A fresh deep copy of the base estate, free to mutate."""
     return copy.deepcopy(BASE_ESTATE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Print the time of each suite at the end of the run (tests/suite_times.py)."""
+    if not config.pluginmanager.has_plugin("suite_times"):
+        workers = 0 if os.environ.get("PYTEST_XDIST_WORKER") else int(config.getoption("numprocesses", 0) or 0)
+        config.pluginmanager.register(SuiteTimes(workers), "suite_times")
+
+
+SESSION_SERVERS = {"estate": "drill-estate", "restic_repository": "drill-estate", "kube": "kube-apiserver",
+                   "prod_export": "prod-export"}
+"""Session fixtures that start servers or run the engine (tests/drills, tests/kubernetes and tests/runbook
+conftests) -> the xdist group of every module using one: each starts once per run, not once per worker."""
+FIRST = ("tests/drills/test_r2_lock_drill.py", "drill-estate", "kube-apiserver")
+"""The longest groups (measured, see README "Tests"), handed out first so no worker starts one near the end. The R2
+lock drill is mostly restic's retry back-off (sleep), so it shares the machine well with a busy worker."""
+
+
+def xdist_groups(items: list[pytest.Item]) -> dict[str, str]:
+    """Module -> the unit of work its tests belong to: the session server one of them needs, else the module itself
+    (its module fixtures are then set up once, and its tests run in their written order)."""
+    groups: dict[str, str] = {}
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        server = next((SESSION_SERVERS[f] for f in getattr(item, "fixturenames", ()) if f in SESSION_SERVERS), None)
+        if server is not None or module not in groups:
+            groups[module] = server or groups.get(module, module)
+    return groups
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    groups = xdist_groups(items)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::", 1)[0]]))
+    rank = {group: i for i, group in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid.split("::", 1)[0]], len(FIRST)))  # stable sort
+
+
+# Under pytest-xdist the drills and the dry runs record their tables in the workers, and the controller, which
+# never loads the tests/drills or tests/kubernetes conftests, prints them: the workers send them at the end.
+
+
+def _summary_wire() -> dict[str, Any]:
+    wire: dict[str, Any] = {}
+    if "tests.drills.records" in sys.modules:
+        wire["drills"] = sys.modules["tests.drills.records"].RECORDS.to_wire()
+    if "tests.kubernetes.objects" in sys.modules:
+        wire["tally"] = {k: list(v) for k, v in sys.modules["tests.kubernetes.objects"].TALLY.items()}
+    return wire
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["summaries"] = _summary_wire()
+
+
+_from_workers: list[dict[str, Any]] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _from_workers.append(getattr(node, "workeroutput", {}).get("summaries", {}))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _from_workers:
+        return  # not under xdist: tests/drills and tests/kubernetes conftests print their own
+    from tests.drills.records import Records
+
+    records = Records()
+    tally: dict[str, list[int]] = {}
+    for wire in _from_workers:
+        if "drills" in wire:
+            records.merge(wire["drills"])
+        tally.update(wire.get("tally", {}))
+    lines = records.summary()
+    if lines:
+        terminalreporter.section("restore drills")
+        for line in lines:
+            terminalreporter.write_line(line)
+    if tally:
+        terminalreporter.section("server-side dry-run applies (real kube-apiserver)")
+        for estate_name, (accepted, rejected) in tally.items():
+            terminalreporter.write_line(f"{estate_name}: {accepted} accepted, {rejected} rejected")
