@@ -5,8 +5,11 @@ workers (`xdist_group` per test, slowest groups first)."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,7 +52,10 @@ def estate() -> dict[str, Any]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Print the time of each suite at the end of the run (tests/suite_times.py)."""
+    """Print the time of each suite at the end of the run (tests/suite_times.py); on the xdist controller, name
+    the file the workers leave the test groups in."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") and config.getoption("numprocesses", None):
+        os.environ[GROUPS_FILE] = str(Path(tempfile.mkdtemp(prefix="hlb-xdist-")) / "groups.json")
     if not config.pluginmanager.has_plugin("suite_times"):
         workers = 0 if os.environ.get("PYTEST_XDIST_WORKER") else int(config.getoption("numprocesses", 0) or 0)
         config.pluginmanager.register(SuiteTimes(workers), "suite_times")
@@ -59,9 +65,18 @@ SESSION_SERVERS = {"estate": "drill-estate", "restic_repository": "drill-estate"
                    "prod_export": "prod-export"}
 """Session fixtures that start servers or run the engine (tests/drills, tests/kubernetes and tests/runbook
 conftests) -> the xdist group of every module using one: each starts once per run, not once per worker."""
-FIRST = ("tests/drills/test_r2_lock_drill.py", "drill-estate", "kube-apiserver")
-"""The longest groups (measured, see README "Tests"), handed out first so no worker starts one near the end. The R2
-lock drill is mostly restic's retry back-off (sleep), so it shares the machine well with a busy worker."""
+FIRST = ("tests/drills/test_r2_lock_drill.py", "tests/engine/test_policies_engine.py", "drill-estate",
+         "tests/drills/test_site_loss.py", "kube-apiserver", "tests/engine/test_operator_commands.py",
+         "tests/engine/test_all_kinds_stack.py", "tests/engine/test_truenas_stack.py",
+         "tests/drills/test_narrowed_keys.py", "tests/engine/test_pack_agrees.py", "tests/engine/test_local_stack.py",
+         "prod-export")
+"""The longest groups, longest first (measured with --durations), handed out first so no worker starts one near
+the end. The R2 lock drill is mostly restic's retry back-off (sleep), so its worker leaves the cores to the others."""
+
+
+def _scope_of(item: pytest.Item, name: str) -> str | None:
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get(name)
+    return definitions[-1].scope if definitions else None
 
 
 def xdist_groups(items: list[pytest.Item]) -> dict[str, str]:
@@ -70,21 +85,54 @@ def xdist_groups(items: list[pytest.Item]) -> dict[str, str]:
     groups: dict[str, str] = {}
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        server = next((SESSION_SERVERS[f] for f in getattr(item, "fixturenames", ()) if f in SESSION_SERVERS), None)
+        server = next((SESSION_SERVERS[f] for f in getattr(item, "fixturenames", ()) if f in SESSION_SERVERS
+                       and _scope_of(item, f) == "session"), None)  # not this file's own `estate`
         if server is not None or module not in groups:
             groups[module] = server or groups.get(module, module)
     return groups
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    groups = xdist_groups(items)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::", 1)[0]]))
-    rank = {group: i for i, group in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item.nodeid.split("::", 1)[0]], len(FIRST)))  # stable sort
+GROUPS_FILE = "HLB_XDIST_GROUPS"
+"""Environment variable naming the file in which workers leave nodeid -> group for the controller's scheduler.
+
+xdist's own `--dist loadgroup` cannot be used: it appends `@group` to `item._nodeid`, which pytest 9 no longer
+reads, so every test was scheduled on its own and each worker started every session server."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
+    """On an xdist worker: order the groups (FIRST) and write every test's group for the controller."""
+    result = yield
+    groups_file = os.environ.get(GROUPS_FILE)
+    if os.environ.get("PYTEST_XDIST_WORKER") and groups_file:
+        groups = xdist_groups(items)
+        rank = {group: i for i, group in enumerate(FIRST)}
+        items.sort(key=lambda item: rank.get(groups[item.nodeid.split("::", 1)[0]], len(FIRST)))  # stable sort
+        by_test = {item.nodeid: groups[item.nodeid.split("::", 1)[0]] for item in items}
+        partial = Path(f"{groups_file}.{os.environ['PYTEST_XDIST_WORKER']}")
+        partial.write_text(json.dumps(by_test))
+        partial.replace(groups_file)  # every worker writes the same map; the rename keeps the file whole
+    return result
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup`: whole groups per worker, in collection order (see GROUPS_FILE)."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups_file = os.environ[GROUPS_FILE]
+
+    class GroupScheduling(LoadScopeScheduling):
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                self.groups = json.loads(Path(groups_file).read_text())
+            return self.groups.get(nodeid, nodeid.split("::", 1)[0])
+
+    return GroupScheduling(config, log)
 
 
 # Under pytest-xdist the drills and the dry runs record their tables in the workers, and the controller, which

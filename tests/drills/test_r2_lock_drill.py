@@ -182,19 +182,19 @@ LIVES = [(tool, design) for tool in LIFE_OF for design in DESIGNS]
 
 
 @pytest.fixture(scope="module")
-def estate() -> R2Estate:
+def planned() -> R2Estate:
     return r2_estate()
 
 
 @pytest.fixture(scope="module")
-def lives(estate: R2Estate, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple[DrillRun, Any]]:
+def lives(planned: R2Estate, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], tuple[DrillRun, Any]]:
     """Every (tool, design) life, run at once: (steps, the tool's final result)."""
     require_tool("restic")
     require_tool("pgbackrest")
     workdirs = {life: tmp_path_factory.mktemp(f"r2-drill-{life[0]}") for life in LIVES}
 
     def live(tool: str, design: str) -> tuple[DrillRun, Any]:
-        with r2_drill(workdirs[tool, design], estate) as drill:
+        with r2_drill(workdirs[tool, design], planned) as drill:
             return LIFE_OF[tool](drill, design)
 
     with ThreadPoolExecutor(len(LIVES)) as pool:
@@ -218,7 +218,8 @@ def pgbackrest_lives(lives: dict[tuple[str, str], tuple[DrillRun, Any]]) -> dict
     return {design: result for (tool, design), result in lives.items() if tool == "pgBackRest"}
 
 
-def test_the_drill_uses_the_settings_the_program_gives_a_tier_1_r2_copy(estate: R2Estate) -> None:
+def test_the_drill_uses_the_settings_the_program_gives_a_tier_1_r2_copy(planned: R2Estate) -> None:
+    estate = planned
     for dataset in (PVC_DATASET, PG_DATASET):
         copy = estate.copy(dataset)
         assert (copy.kind, copy.region, copy.checksum_env, estate.plan.dataset(dataset).tier) == ("r2", "auto", True, 1)
@@ -257,10 +258,10 @@ def test_pgbackrest_under_the_program_rule(pgbackrest_lives: dict[str, tuple[Dri
 
 def test_the_plan_gives_r2_repository_buckets_no_lock_because_the_tools_fail_under_it(
         restic_lives: dict[str, tuple[DrillRun, bool]],
-        pgbackrest_lives: dict[str, tuple[DrillRun, list[str]]], estate: R2Estate) -> None:
+        pgbackrest_lives: dict[str, tuple[DrillRun, list[str]]], planned: R2Estate) -> None:
     broken = [life for life, _ in (restic_lives[PROGRAM_RULE], pgbackrest_lives[PROGRAM_RULE])
               if any(s.exit_code for s in life.steps)]
     assert broken, "both tools survived the lock: the rule could allow R2 lock rules again"
     assert capabilities_of("r2").object_lock is False
-    bucket = estate.plan.bucket(R2_DESTINATION, 1)
+    bucket = planned.plan.bucket(R2_DESTINATION, 1)
     assert bucket.lock_days == 0 and not bucket.versioning
