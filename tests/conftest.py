@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -97,6 +98,11 @@ GROUPS_FILE = "HLB_XDIST_GROUPS"
 
 xdist's own `--dist loadgroup` cannot be used: it appends `@group` to `item._nodeid`, which pytest 9 no longer
 reads, so every test was scheduled on its own and each worker started every session server."""
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get(GROUPS_FILE):
+        shutil.rmtree(Path(os.environ.pop(GROUPS_FILE)).parent, ignore_errors=True)
 
 
 @pytest.hookimpl(wrapper=True)
