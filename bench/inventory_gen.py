@@ -15,6 +15,9 @@ DESTINATIONS: list[dict[str, Any]] = [
      "price_usd_per_tb_month": 4},
 ]
 
+BUDGET_USD_PER_MONTH = 1_000_000
+"""A synthetic estate's storage bill grows with its size; the bench measures speed, not the budget rule's verdict."""
+
 # Share of each source kind, as in the homelab notes: mostly app PVCs, some databases and NAS datasets.
 MIX = (("pvc", 0.55), ("postgres", 0.15), ("truenas", 0.2), ("export", 0.1))
 
@@ -68,5 +71,6 @@ def synthetic_inventory(datasets: int, seed: int = 7, s3_endpoint: str | None = 
             entry["tier"] = min(max(entry["tier"], items[0]["tier"]), 2)  # tier 3 may not reach offsite via its target
         items.append(entry)
     return {"destinations": destinations, "datasets": items, "truenas": {"host": "nas.internal"},
-            "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/bench-key/"}},
-            "kubernetes": {"mode": "render", "secret_delivery": "external-secret"}}
+            "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/"}},
+            "kubernetes": {"mode": "render", "secret_delivery": "external-secret"},
+            "budget_usd_per_month": BUDGET_USD_PER_MONTH}
