@@ -1,6 +1,7 @@
 """One measurement per process (clean imports, honest peak memory); prints one JSON line.
 
   python -m bench.measure program N           the program's composition under mocks, N datasets
+                                              (HLB_BENCH_INVENTORY=FILE: that inventory, JSON, instead)
   python -m bench.measure record N FILE       the same run, saving every registration to FILE
   python -m bench.measure baseline FILE       the bare SDK registering exactly those resources
   python -m bench.measure imports program|pulumi
@@ -55,23 +56,36 @@ def run_program(datasets: int, record: list | None = None, tuned: bool = True) -
 
     _credentials_env()
     _install_mocks(record)
-    raw = synthetic_inventory(datasets, s3_endpoint=os.environ.get("HLB_BENCH_S3_ENDPOINT"))
+    inventory_file = os.environ.get("HLB_BENCH_INVENTORY")
+    if inventory_file:
+        with open(inventory_file) as source:
+            raw = json.load(source)
+    else:
+        raw = synthetic_inventory(datasets, s3_endpoint=os.environ.get("HLB_BENCH_S3_ENDPOINT"))
     pulumi.runtime.set_all_config({f"homelab-backups:{k}": json.dumps(v) for k, v in raw.items()})
+    from components.credentials import require_credentials
     from components.estate import build_estate
     from components.stack_config import load_stack_inventory
     from plan import build_plan
     from runbook.contract import runbook_contract
+    from tests.components.harness import supplied_identity_env
 
+    os.environ.update(supplied_identity_env())  # keys a user supplies per writer (storj); read before the clock
     if tuned:
         tune_for_large_graphs()
     started = time.perf_counter()
 
     @pulumi.runtime.test
-    def program():
+    def program():  # what __main__.py does, line for line
         inventory = load_stack_inventory()
         plan = build_plan(inventory)
-        build_estate(inventory, plan)
+        require_credentials(inventory, plan)
+        estate = build_estate(inventory, plan)
         pulumi.export("runbook", runbook_contract(inventory, plan))
+        pulumi.export("secrets", pulumi.Output.secret(estate.secrets()))
+        pulumi.export("credentials", pulumi.Output.secret(estate.credentials))
+        pulumi.export("reader_credentials", pulumi.Output.secret(estate.reader_credentials))
+        pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)
 
     program()
     return time.perf_counter() - started
