@@ -18,8 +18,11 @@ from tests.engine.project import ROOT, EngineProject, free_port, s3_server
 _PEAK = ("import resource, subprocess, sys, json, time;"
          "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
          "s = time.perf_counter() - t;"
+         "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
          "print(json.dumps({'rc': r.returncode, 'seconds': s, 'out': r.stdout[-2000:] + r.stderr[-2000:],"
-         "'peak_mib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))")
+         "'peak_mib': u.ru_maxrss / 1024, 'cpu_s': u.ru_utime + u.ru_stime}))")
+"""Runs a command; prints its wall time, the CPU time of all its processes (steadier than wall time on a shared
+machine) and the largest RSS among them."""
 
 
 def timed(project: EngineProject, *args: str) -> dict:

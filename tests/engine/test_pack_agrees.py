@@ -52,8 +52,7 @@ def test_what_the_inventory_accepts_the_pack_passes(engine, raw):
     {"kind": "onepassword", "connect_host": "https://connect.internal", "vault": "homelab"},
 ], ids=["kubernetes-store", "onepassword-store"])
 def test_the_pack_passes_an_escrow_into_either_store(engine, store):
-    from tests.components.harness import stack_config
-    from tests.components.harness import PROD_ENV
+    from tests.components.harness import PROD_ENV, stack_config
 
     config = stack_config("prod") | {"homelab-backups:secret_store": json.dumps(store)}
     state = deployment.from_program("prod", env={**PROD_ENV, "HLB_ONEPASSWORD_TOKEN": "SECRET-token"}, config=config)
