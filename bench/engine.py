@@ -41,11 +41,12 @@ def timed(project: EngineProject, *args: str) -> dict:
 def _stack_file(datasets: int, endpoint: str, project_dir: Path) -> tuple[str, dict[str, str]]:
     """The stack names an inventory file: at 1,000 datasets the config is too large for one environment variable.
 
-    Also returns the per-writer keys a user would supply for the destinations the program cannot create keys on."""
+    Also returns what a user would export beside it: the per-writer keys of destinations the program cannot create
+    keys on, and the Healthchecks ping key (never pinged: the bench deploys no job)."""
     raw = synthetic_inventory(datasets, s3_endpoint=endpoint)
     (project_dir / "inventory.bench.yaml").write_text(yaml.safe_dump(raw))
     stack = yaml.safe_dump({"config": {"homelab-backups:inventory_file": "inventory.bench.yaml"}})
-    return stack, identity_env_for(load_inventory(raw))
+    return stack, {**identity_env_for(load_inventory(raw)), "HLB_HEALTHCHECKS_PING_KEY": "bench-ping-key"}
 
 
 def _record(datasets: int, endpoint: str, path: Path) -> None:

@@ -10,12 +10,15 @@ import pulumi_kubernetes as k8s
 
 from providers import s3_compatible
 from providers.generated import GeneratedSecret
-from providers.truenas import resources as truenas
+from providers.truenas.cloud_credentials import CloudCredential
+from providers.truenas.cloud_sync_tasks import CloudSyncTask
+from providers.truenas.snapshot_tasks import SnapshotTask
 
 with open(os.environ["HLB_BENCH_RECORDING"]) as recording:
     rows = json.load(recording)
 providers: dict[str, k8s.Provider] = {}
-truenas_credentials: dict[str, truenas.CloudCredential] = {}
+TRUENAS_TYPES = {cls.__name__: cls for cls in (CloudCredential, CloudSyncTask, SnapshotTask)}
+truenas_credentials: dict[str, CloudCredential] = {}
 for row in rows:
     typ, name, inputs = row["type"], row["name"], row["inputs"]
     if typ == "pulumi:providers:kubernetes":
@@ -37,11 +40,11 @@ for row in rows:
                                        "lock_days", "tags")}
         s3_compatible.Bucket(name, credentials={"access_key_id": "bench", "secret_access_key": "bench"}, **keep)
     elif typ.startswith("pulumi-python:dynamic/truenas:"):
-        cls = getattr(truenas, typ.rsplit(":", 1)[-1])
+        cls = TRUENAS_TYPES[typ.rsplit(":", 1)[-1]]
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "resource_name", "opts"}
         kwargs = {k: v for k, v in inputs.items() if k in accepted and v is not None}
         if isinstance(kwargs.get("credentials"), str):  # the mock id of the CloudCredential: wire its real id
             kwargs["credentials"] = truenas_credentials[kwargs["credentials"].removesuffix("-id")].id
         created = cls(name, **kwargs)
-        if isinstance(created, truenas.CloudCredential):
+        if isinstance(created, CloudCredential):
             truenas_credentials[name] = created
