@@ -36,7 +36,9 @@ def bucket_labels(plan: BucketPlan) -> dict[str, str]:
 class OffsiteBucketArgs:
     plan: BucketPlan
     admin_credentials: pulumi.Output | None
-    """Secret Output with the destination's admin credential fields (kind-specific), or None for ambient."""
+    """Secret Output with the destination's admin credential fields (kind-specific), or None for ambient. The
+    dynamic providers never take it as an input: they read `credentials.<destination>` from their provider
+    configuration (providers/wire.py, `provisioned`), so a preview with other keys shows no change."""
     account: str | None = None
     """R2: Cloudflare account id."""
     ca_file: str | None = None
@@ -96,7 +98,7 @@ def _s3_compatible(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOpti
         bucket=plan.name, endpoint=plan.endpoint, region=plan.region,
         capabilities={"versioning": caps.versioning, "lifecycle": caps.lifecycle, "object_lock": caps.object_lock},
         versioning=plan.versioning, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
-        tags=bucket_labels(plan), credentials=args.admin_credentials, opts=opts)
+        tags=bucket_labels(plan), credentials_entry=plan.destination, opts=opts)
     if identities_of(plan.kind, plan.flavour) == "minio-admin":
         return (bucket.bucket, *_minio_identities(name, args, bucket, opts))
     # No admin API the program can drive: the user creates a key per writer (and a read-only one) on the server.
@@ -127,7 +129,7 @@ def _minio_identities(name: str, args: OffsiteBucketArgs, bucket: pulumi.Resourc
         for role, access in (("writer", "write"), ("reader", "read")):
             user = minio_admin.User(
                 f"{name}-{writer.key}-{role}", user_name=identity_name(plan, writer, role), endpoint=plan.endpoint,
-                bucket=plan.name, prefix=writer.prefix, access=access, credentials=args.admin_credentials,
+                bucket=plan.name, prefix=writer.prefix, access=access, credentials_entry=plan.destination,
                 ca_file=args.ca_file, opts=after)
             creds[role][writer.key] = user.credential
     return creds["writer"], creds["reader"]
@@ -139,14 +141,15 @@ def _b2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
     plan = args.plan
     bucket = b2.Bucket(f"{name}-bucket", b2.BucketArgs(
         bucket_name=plan.name, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
-        bucket_info=bucket_labels(plan), auth=args.admin_credentials), opts=opts)
+        bucket_info=bucket_labels(plan), credentials_entry=plan.destination), opts=opts)
     creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
     for writer in plan.writers:
         for role, capabilities, suffix in (("writer", b2.WRITER_CAPABILITIES, "key"),
                                            ("reader", b2.READER_CAPABILITIES, "read-key")):
             key = b2.ApplicationKey(f"{name}-{writer.key}-{suffix}", b2.ApplicationKeyArgs(
                 key_name=identity_name(plan, writer, role)[:100], bucket_id=bucket.id,
-                name_prefix=writer.prefix + "/", capabilities=sorted(capabilities), auth=args.admin_credentials),
+                name_prefix=writer.prefix + "/", capabilities=sorted(capabilities),
+                credentials_entry=plan.destination),
                 opts=opts)
             creds[role][writer.key] = pulumi.Output.secret(
                 pulumi.Output.all(key.application_key_id, key.application_key).apply(

@@ -37,7 +37,7 @@ from pulumi.dynamic import (
 )
 
 from plan.capabilities import s3_prefix_policy
-from providers.wire import differs, has_unknowns
+from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, secret
 
 ACCESS = ("write", "read")
 INPUT_KEYS = ("user_name", "endpoint", "bucket", "prefix", "access", "ca_file", "credentials")
@@ -238,6 +238,7 @@ def _apply_policy(admin: MinioAdmin, props: Mapping[str, Any]) -> None:
     admin.policy_add(name, policy=user_policy(props["bucket"], props["prefix"], props["access"]))
 
 
+@provisioned("credentials", ("access_key_id", "secret_access_key"))
 class MinioUserProvider(ResourceProvider):
     """CRUD for `User`; stateless, so the pickled provider holds no client and no credentials."""
 
@@ -357,8 +358,10 @@ class User(pulumi.dynamic.Resource, module="minio", name="User"):
     access: pulumi.Output[str]
     """`write` or `read`; `drifted` when the server's policy no longer matches."""
     ca_file: pulumi.Output[str | None]
-    credentials: pulumi.Output[dict[str, str]]
-    """The admin key that manages the user; always a secret."""
+    credentials: pulumi.Output[dict[str, str] | None]
+    """The admin key that manages the user when passed as an input; always a secret."""
+    credentials_entry: pulumi.Output[str | None]
+    """Otherwise the stack's `credentials.<entry>` the provider reads the admin key from (provider configuration)."""
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
     """Generated at create; always a secret."""
@@ -375,12 +378,13 @@ class User(pulumi.dynamic.Resource, module="minio", name="User"):
         bucket: pulumi.Input[str],
         prefix: pulumi.Input[str],
         access: pulumi.Input[str],
-        credentials: pulumi.Input[Mapping[str, str]],
+        credentials: pulumi.Input[Mapping[str, str]] | None = None,
+        credentials_entry: str | None = None,
         ca_file: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {"user_name": user_name, "endpoint": endpoint, "bucket": bucket, "prefix": prefix, "access": access,
-                 "ca_file": ca_file, "credentials": pulumi.Output.secret(credentials),
+                 "ca_file": ca_file, "credentials": secret(credentials), CREDENTIALS_ENTRY: credentials_entry,
                  "access_key_id": None, "secret_access_key": None, "policy_name": None, "attached_policies": None,
                  "status": None}
         opts = pulumi.ResourceOptions.merge(

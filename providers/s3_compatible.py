@@ -500,6 +500,7 @@ def _count_versions(client: BaseClient, bucket: str) -> str:
     return f"{count}{more} object versions and delete markers"
 
 
+@wire.provisioned("credentials", ("access_key_id", "secret_access_key"))
 class S3CompatibleProvider(ResourceProvider):
     """CRUD for `Bucket`; stateless, so the pickled provider holds no client and no credentials."""
 
@@ -649,7 +650,8 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
         bucket: pulumi.Input[str],
         endpoint: pulumi.Input[str],
         capabilities: pulumi.Input[Capabilities],
-        credentials: pulumi.Input[Credentials],
+        credentials: pulumi.Input[Credentials] | None = None,
+        credentials_entry: str | None = None,
         region: pulumi.Input[str] = DEFAULT_REGION,
         versioning: pulumi.Input[bool] = False,
         lifecycle: pulumi.Input[LifecycleSpec] | None = None,
@@ -666,7 +668,8 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
             "lifecycle": lifecycle,
             "lock_days": lock_days,
             "tags": {} if tags is None else tags,
-            "credentials": pulumi.Output.secret(credentials),
+            "credentials": wire.secret(credentials),
+            wire.CREDENTIALS_ENTRY: credentials_entry,
             **dict.fromkeys(READ_ONLY_OUTPUT_KEYS),
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["credentials"]))
