@@ -99,8 +99,9 @@ def _s3_compatible(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOpti
         capabilities={"versioning": caps.versioning, "lifecycle": caps.lifecycle, "object_lock": caps.object_lock},
         versioning=plan.versioning, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
         tags=bucket_labels(plan), credentials_entry=plan.destination, opts=opts)
-    if identities_of(plan.kind, plan.flavour) == "minio-admin":
-        return (bucket.bucket, *_minio_identities(name, args, bucket, opts))
+    identities = identities_of(plan.kind, plan.flavour, plan.admin_api)
+    if identities != "supplied":
+        return (bucket.bucket, *_admin_identities(identities, name, args, bucket, opts))
     # No admin API the program can drive: the user creates a key per writer (and a read-only one) on the server.
     supplied = args.supplied or {}
     missing = [w.key for w in plan.writers if w.key not in supplied]
@@ -119,19 +120,33 @@ def identity_name(plan: BucketPlan, writer: Writer, role: str) -> str:
     return f"{name[:55]}-{digest}"
 
 
-def _minio_identities(name: str, args: OffsiteBucketArgs, bucket: pulumi.Resource, opts: pulumi.ResourceOptions):
-    from providers import minio_admin
+def _identity(kind: str, resource_name: str, plan: BucketPlan, writer: Writer, role: str, args: OffsiteBucketArgs,
+              opts: pulumi.ResourceOptions) -> pulumi.Output:
+    """One tool identity created through the destination's admin API; its key as a secret Output."""
+    access = "write" if role == "writer" else "read"
+    common = {"bucket": plan.name, "access": access, "credentials_entry": plan.destination, "ca_file": args.ca_file,
+              "opts": opts}
+    if kind == "minio-admin":
+        from providers import minio_admin
 
+        return minio_admin.User(resource_name, user_name=identity_name(plan, writer, role), endpoint=plan.endpoint,
+                                prefix=writer.prefix, **common).credential
+    if kind == "wasabi-iam":
+        from providers import wasabi_iam
+
+        return wasabi_iam.User(resource_name, user_name=identity_name(plan, writer, role),
+                               endpoint=plan.admin_endpoint or plan.endpoint, prefix=writer.prefix, **common).credential
+    raise ValueError(f"{plan.destination}: no identity builder for {kind!r} (estate wiring)")
+
+
+def _admin_identities(kind: str, name: str, args: OffsiteBucketArgs, bucket: pulumi.Resource,
+                      opts: pulumi.ResourceOptions):
     plan = args.plan
     after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
     creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
     for writer in plan.writers:
-        for role, access in (("writer", "write"), ("reader", "read")):
-            user = minio_admin.User(
-                f"{name}-{writer.key}-{role}", user_name=identity_name(plan, writer, role), endpoint=plan.endpoint,
-                bucket=plan.name, prefix=writer.prefix, access=access, credentials_entry=plan.destination,
-                ca_file=args.ca_file, opts=after)
-            creds[role][writer.key] = user.credential
+        for role in ("writer", "reader"):
+            creds[role][writer.key] = _identity(kind, f"{name}-{writer.key}-{role}", plan, writer, role, args, after)
     return creds["writer"], creds["reader"]
 
 

@@ -128,7 +128,7 @@ def _ca_bundles(inventory: Inventory, dp: DatasetPlan) -> dict[str, str]:
 
 def _supplied_identities(plan: BucketPlan, admin: pulumi.Output | None) -> dict[str, dict[str, pulumi.Output]] | None:
     """Servers the program cannot create keys on: each writer's two keys from the stack's credentials."""
-    if identities_of(plan.kind, plan.flavour) != "supplied":
+    if identities_of(plan.kind, plan.flavour, plan.admin_api) != "supplied":
         return None
     return {w.key: {role: supplied_identity(plan.destination, role, w.key, admin, bucket=plan.name, prefix=w.prefix)
                     for role in ROLES} for w in plan.writers}

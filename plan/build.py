@@ -296,4 +296,6 @@ def _bucket_plan(inv: Inventory, dest_name: str, tier_no: int, writers: tuple[Wr
         lock_days=lock,
         writers=writers,
         price_usd_per_tb_month=dest.price_usd_per_tb_month,
+        admin_api=getattr(dest, "identity_api", "none"),
+        admin_endpoint=getattr(dest, "identity_endpoint", None),
     )

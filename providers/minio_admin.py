@@ -196,7 +196,7 @@ def _read_policy(admin: MinioAdmin, name: str) -> dict[str, Any] | None:
     return info.get("Policy", info) if isinstance(info, dict) else None
 
 
-def _normal_policy(policy: Mapping[str, Any] | None) -> Any:
+def normal_policy(policy: Mapping[str, Any] | None) -> Any:
     """A policy document in a form where key order and one-element lists carry no meaning."""
     def norm(value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -221,7 +221,7 @@ def _state(admin: MinioAdmin, props: Mapping[str, Any]) -> dict[str, Any] | None
     document = _read_policy(admin, name)
     expected = user_policy(props["bucket"], props["prefix"], props["access"])
     # The server's copy decides what the inputs are: a policy edited on the server shows up as drift.
-    drifted = document is not None and _normal_policy(document) != _normal_policy(expected)
+    drifted = document is not None and normal_policy(document) != normal_policy(expected)
     return {
         **{k: props.get(k) for k in INPUT_KEYS},
         "access": "drifted" if drifted else props["access"],
