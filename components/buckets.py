@@ -136,6 +136,12 @@ def _identity(kind: str, resource_name: str, plan: BucketPlan, writer: Writer, r
 
         return wasabi_iam.User(resource_name, user_name=identity_name(plan, writer, role),
                                endpoint=plan.admin_endpoint or plan.endpoint, prefix=writer.prefix, **common).credential
+    if kind == "garage-admin":
+        from providers import garage_admin
+
+        # Garage keys hold per-bucket rights only: no prefix to pass (README, threat model).
+        return garage_admin.Key(resource_name, key_name=identity_name(plan, writer, role),
+                                admin_endpoint=plan.admin_endpoint, **common).credential
     raise ValueError(f"{plan.destination}: no identity builder for {kind!r} (estate wiring)")
 
 
