@@ -121,8 +121,8 @@ def identity_name(plan: BucketPlan, writer: Writer, role: str) -> str:
 
 
 def _identity(kind: str, resource_name: str, plan: BucketPlan, writer: Writer, role: str, args: OffsiteBucketArgs,
-              opts: pulumi.ResourceOptions) -> pulumi.Output:
-    """One tool identity created through the destination's admin API; its key as a secret Output."""
+              opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """One tool identity created through the destination's admin API (its `credential`: the key, secret)."""
     access = "write" if role == "writer" else "read"
     common = {"bucket": plan.name, "access": access, "credentials_entry": plan.destination, "ca_file": args.ca_file,
               "opts": opts}
@@ -130,18 +130,24 @@ def _identity(kind: str, resource_name: str, plan: BucketPlan, writer: Writer, r
         from providers import minio_admin
 
         return minio_admin.User(resource_name, user_name=identity_name(plan, writer, role), endpoint=plan.endpoint,
-                                prefix=writer.prefix, **common).credential
+                                prefix=writer.prefix, **common)
     if kind == "wasabi-iam":
         from providers import wasabi_iam
 
         return wasabi_iam.User(resource_name, user_name=identity_name(plan, writer, role),
-                               endpoint=plan.admin_endpoint or plan.endpoint, prefix=writer.prefix, **common).credential
+                               endpoint=plan.admin_endpoint or plan.endpoint, prefix=writer.prefix, **common)
     if kind == "garage-admin":
         from providers import garage_admin
 
         # Garage keys hold per-bucket rights only: no prefix to pass (README, threat model).
         return garage_admin.Key(resource_name, key_name=identity_name(plan, writer, role),
-                                admin_endpoint=plan.admin_endpoint, **common).credential
+                                admin_endpoint=plan.admin_endpoint, **common)
+    if kind == "rgw-admin":
+        from providers import rgw_admin
+
+        return rgw_admin.User(resource_name, uid=identity_name(plan, writer, role), endpoint=plan.endpoint,
+                              region=plan.region, credentials_entry=plan.destination, ca_file=args.ca_file,
+                              opts=opts)
     raise ValueError(f"{plan.destination}: no identity builder for {kind!r} (estate wiring)")
 
 
@@ -150,9 +156,21 @@ def _admin_identities(kind: str, name: str, args: OffsiteBucketArgs, bucket: pul
     plan = args.plan
     after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
     creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
+    users = []
     for writer in plan.writers:
         for role in ("writer", "reader"):
-            creds[role][writer.key] = _identity(kind, f"{name}-{writer.key}-{role}", plan, writer, role, args, after)
+            users.append(_identity(kind, f"{name}-{writer.key}-{role}", plan, writer, role, args, after))
+            creds[role][writer.key] = users[-1].credential
+    if kind == "rgw-admin":
+        from providers import rgw_admin
+
+        # RGW users get their prefix from the bucket's one policy, written once for all of them.
+        grants = [{"uid": identity_name(plan, w, role), "prefix": w.prefix,
+                   "access": "write" if role == "writer" else "read"}
+                  for w in plan.writers for role in ("writer", "reader")]
+        rgw_admin.BucketPolicy(f"{name}-policy", bucket=plan.name, endpoint=plan.endpoint, region=plan.region,
+                               grants=grants, credentials_entry=plan.destination, ca_file=args.ca_file,
+                               opts=pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=users)))
     return creds["writer"], creds["reader"]
 
 

@@ -47,6 +47,11 @@ class EstateMocks(pulumi.runtime.Mocks):
         elif typ.endswith("minio:User"):
             state |= {"access_key_id": args.inputs.get("user_name"), "secret_access_key": f"SECRET-minio-{args.name}",
                       "policy_name": f"{args.inputs.get('user_name')}-policy", "status": "enabled"}
+        elif typ.endswith(("wasabi:User", "rgw:User")):
+            state |= {"access_key_id": f"AK-{args.name}", "secret_access_key": f"SECRET-{typ.rsplit(':', 1)[0]}-"
+                                                                                 f"{args.name}"}
+        elif typ.endswith("garage:Key"):
+            state |= {"access_key_id": f"GK-{args.name}", "secret_access_key": f"SECRET-garage-{args.name}"}
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
@@ -99,7 +104,7 @@ def identity_env_for(inventory: Any) -> dict[str, str]:
 
     env = {}
     for bucket in build_plan(inventory).buckets:
-        if identities_of(bucket.kind, bucket.flavour) != "supplied":
+        if identities_of(bucket.kind, bucket.flavour, bucket.admin_api) != "supplied":
             continue
         for writer in bucket.writers:
             for role in ROLES:
