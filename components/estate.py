@@ -38,6 +38,8 @@ class Estate:
     reader_credentials: dict[str, dict[str, pulumi.Output]] = field(default_factory=dict)
     """Dataset -> destination -> secret Output of the read-only key its check and drill jobs use."""
     cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
+    cluster_ca_sources: dict[str, pulumi.Output] = field(default_factory=dict)
+    """Per postgres dataset with a private-CA destination: the Cluster's projected CA sources to add."""
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
     ping: PingBase | None = None
     """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
@@ -84,9 +86,12 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             estate.escrow[ds.name] = backup.repository_passwords
         elif ds.source.kind == "postgres":
             pg = PgBackRestBackup(
-                ds.name, PgBackRestArgs(ds, dp, creds, target, ping, reader_credentials=readers), children)
+                ds.name, PgBackRestArgs(ds, dp, creds, target, ping, reader_credentials=readers,
+                                        ca_bundles=_ca_bundles(inventory, dp)), children)
             estate.escrow[ds.name] = pg.cipher_passphrases
             estate.cluster_plugins[ds.name] = pg.cluster_plugin
+            if any(copy.private_ca for copy in dp.copies):
+                estate.cluster_ca_sources[ds.name] = pg.cluster_ca_sources
         elif ds.source.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
             protection = TruenasProtection(

@@ -32,6 +32,11 @@ EXPORTER_INTERVAL_SECONDS = 600
 KEY_ACCESS_KEY_ID = "ACCESS_KEY_ID"
 KEY_SECRET_ACCESS_KEY = "SECRET_ACCESS_KEY"
 KEY_CIPHER_PASS = "CIPHER_PASS"
+CA_DIR = "/projected/hlb-ca"
+"""Where a private CA reaches pgBackRest: the Stanza has no CA field, but its `customEnvVar` sets
+PGBACKREST_REPO<n>_STORAGE_CA_FILE, and the CNPG Cluster's `projectedVolumeTemplate` (mounted under /projected in
+the postgres container) reaches the plugin's sidecar, which the dalibo plugin (v0.0.3) injects with every volume
+mount of the postgres container. The check and drill Jobs mount the same ConfigMap at the same path."""
 
 
 def _postgres(ds: Dataset) -> PostgresSource:
@@ -129,7 +134,32 @@ def _repository(ds: Dataset, copy: CopyPlan) -> tuple[dict[str, Any], dict[str, 
         "retentionPolicy": {"full": pg.retention_full, "fullType": "count", "diff": pg.retention_diff},
         "cipherConfig": {"encryptionPass": {"name": secret, "key": KEY_CIPHER_PASS}, "type": CIPHER},
     }
-    return entry, ({"STORAGE_PORT": str(port)} if port else {})
+    extra = {"STORAGE_PORT": str(port)} if port else {}
+    if copy.private_ca:
+        extra["STORAGE_CA_FILE"] = ca_file_path(copy)
+    return entry, extra
+
+
+def ca_file_path(copy: CopyPlan) -> str:
+    """The destination's CA bundle inside the sidecar and the Jobs: one file per destination under CA_DIR."""
+    return f"{CA_DIR}/{copy.destination}.crt"
+
+
+def cluster_ca_sources(copies: Sequence[CopyPlan]) -> list[dict[str, Any]]:
+    """The Cluster's `projectedVolumeTemplate.sources` entries that put each private CA where the Stanza says."""
+    from manifests.volsync import CA_KEY, ca_config_map_name
+
+    return [{"configMap": {"name": ca_config_map_name(copy),
+                           "items": [{"key": CA_KEY, "path": ca_file_path(copy).removeprefix("/projected/")}]}}
+            for copy in copies if copy.private_ca]
+
+
+def merged_ca_sources(existing: Sequence[dict[str, Any]] | None,
+                      ours: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Cluster's projected sources with ours in them (by ConfigMap name), the user's kept in their order."""
+    names = {source["configMap"]["name"] for source in ours}
+    kept = [dict(s) for s in existing or () if (s.get("configMap") or {}).get("name") not in names]
+    return kept + [dict(s) for s in ours]
 
 
 def repository_env(ds: Dataset, copy: CopyPlan, repo_index: int,

@@ -332,6 +332,11 @@ def _pgbackrest_job(ds: Dataset, source: PostgresSource, copy: CopyPlan, repo_in
     env = {"STANZA": pgbackrest.stanza_config_name(ds), "REPO": str(repo_index),
            "PGBACKREST_LOG_LEVEL_FILE": "off", **plain, **_ping_env(ds, pings, copy.healthcheck_slug, role)}
     parts = (ds.name, copy.destination, role) if role == CHECK else (ds.name, role)
+    if copy.private_ca:
+        # The Stanza's CA path (PGBACKREST_REPO<n>_STORAGE_CA_FILE, in `plain`), from the destination's ConfigMap.
+        volumes = [*volumes, {"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy), "items": [
+            {"key": volsync.CA_KEY, "path": pgbackrest.ca_file_path(copy).rsplit("/", 1)[1]}]}}]
+        mounts = [*mounts, {"name": "ca", "mountPath": pgbackrest.CA_DIR, "readOnly": True}]
     return cronjob(
         name=object_name(*parts, limit=CRONJOB_NAME_LIMIT),
         namespace=source.namespace,

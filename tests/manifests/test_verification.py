@@ -700,3 +700,19 @@ def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) ->
     (plain,) = verification.integrity_checks(ds, replace(dp, copies=(replace(copy, private_ca=False),)),
                                              estate.PINGS)
     assert "CA_FILE" not in _env(plain)
+
+
+def test_pgbackrest_checks_and_drills_of_a_private_ca_copy_mount_the_stanzas_ca_path() -> None:
+    ds, dp = estate.dataset("immich-db")
+    copy = replace(dp.copies[0], private_ca=True)
+    plan = replace(dp, copies=(copy, *dp.copies[1:]))
+    for job in (*verification.integrity_checks(ds, plan, estate.PINGS)[:1],
+                *verification.restore_drills(ds, plan, estate.PINGS)):
+        path = _env(job)["PGBACKREST_REPO1_STORAGE_CA_FILE"]
+        assert path == f"/projected/hlb-ca/{copy.destination}.crt", job["metadata"]["name"]
+        assert {"name": "ca", "configMap": {"name": volsync.ca_config_map_name(copy), "items": [
+            {"key": volsync.CA_KEY, "path": f"{copy.destination}.crt"}]}} in _pod(job)["volumes"]
+        assert {"name": "ca", "mountPath": "/projected/hlb-ca", "readOnly": True} in _container(job)["volumeMounts"]
+    (_, *others) = verification.integrity_checks(ds, plan, estate.PINGS)
+    for job in others:
+        assert not any(k.endswith("STORAGE_CA_FILE") for k in _env(job)), job["metadata"]["name"]
