@@ -2,12 +2,12 @@
 
 import pulumi
 
-from components.credentials import require_credentials
 from components.estate import build_estate
-from components.runtime import tune_for_large_graphs
-from components.stack_config import load_stack_inventory
 from plan import build_plan
 from runbook.contract import runbook_contract
+from stack.config import load_stack_inventory
+from stack.credentials import require_credentials
+from stack.runtime import tune_for_large_graphs
 
 tune_for_large_graphs()
 inventory = load_stack_inventory()

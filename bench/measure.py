@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from components.runtime import tune_for_large_graphs
+from stack.runtime import tune_for_large_graphs
 
 
 def _peak_mib() -> float:
@@ -58,9 +58,9 @@ def run_program(datasets: int, record: list | None = None, tuned: bool = True) -
     raw = synthetic_inventory(datasets, s3_endpoint=os.environ.get("HLB_BENCH_S3_ENDPOINT"))
     pulumi.runtime.set_all_config({f"homelab-backups:{k}": json.dumps(v) for k, v in raw.items()})
     from components.estate import build_estate
-    from components.stack_config import load_stack_inventory
     from plan import build_plan
     from runbook.contract import runbook_contract
+    from stack.config import load_stack_inventory
 
     if tuned:
         tune_for_large_graphs()
@@ -151,9 +151,9 @@ def main(argv: list[str]) -> None:
         started = time.perf_counter()
         if argv[1] == "program":
             import components.estate  # noqa: F401
-            import components.stack_config  # noqa: F401
             import plan  # noqa: F401
             import runbook.contract  # noqa: F401
+            import stack.config  # noqa: F401
         else:
             import pulumi  # noqa: F401
         seconds = time.perf_counter() - started

@@ -7,17 +7,19 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.kubernetes import KubernetesTarget
-from inventory.models import Dataset
 from manifests import alerts
-from plan.model import DatasetPlan
+from plan.units import ProtectionUnit
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)
 class AlertsArgs:
-    datasets: Sequence[tuple[Dataset, DatasetPlan]]
+    units: Sequence[ProtectionUnit]
+    """The protection units whose tier asks for alerts."""
     namespace: str
+    """Where the PrometheusRules go (the monitoring namespace)."""
     target: KubernetesTarget
+    """Where the objects go (rendered or applied)."""
 
 
 class BackupAlerts(pulumi.ComponentResource):
@@ -25,6 +27,6 @@ class BackupAlerts(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:alerts:BackupAlerts", name, None, opts)
-        for rule in alerts.prometheus_rules(args.datasets, args.namespace):
+        for rule in alerts.prometheus_rules(args.units, args.namespace):
             args.target.declare(rule["metadata"]["name"], rule, parent=self)
         self.register_outputs({})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pulumi
 
-from inventory.models import Dataset
+from plan.units import ProtectionUnit
 
 TYPE = "homelab-backups:inventory:ProtectedDataset"
 
@@ -16,17 +16,16 @@ TYPE = "homelab-backups:inventory:ProtectedDataset"
 class ProtectedDataset(pulumi.ComponentResource):
     """One inventory dataset; its inputs are the declared facts policies check the children against."""
 
-    def __init__(self, dataset: Dataset, restore_mbps: dict[str, float] | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, unit: ProtectionUnit, opts: pulumi.ResourceOptions | None = None) -> None:
         props = {
-            "dataset": dataset.name,
-            "tier": dataset.tier,
-            "source": dataset.source.kind,
-            "size_gb": dataset.size_gb,
-            "offsite_override_reason": dataset.offsite_override_reason,
+            "dataset": unit.dataset,
+            "tier": unit.tier,
+            "source": unit.kind,
+            "size_gb": unit.size_gb,
+            "offsite_override_reason": unit.offsite_override_reason,
             # Per destination, what a restore from it gets (plan/restore.py): the restore-time policy reads it.
-            "restore_mbps": dict(sorted((restore_mbps or {}).items())),
+            "restore_mbps": dict(sorted({c.destination: c.restore_mbps for c in unit.copies}.items())),
         }
-        super().__init__(TYPE, dataset.name, props, opts)
+        super().__init__(TYPE, name, props, opts)
         # Stack policies see a component's registered outputs, not its inputs: register the declared facts.
         self.register_outputs(props)

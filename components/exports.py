@@ -7,18 +7,20 @@ from dataclasses import dataclass
 import pulumi
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
-from inventory.models import Dataset, Truenas
-from manifests import exports, verification
-from plan.model import DatasetPlan
+from inventory.models import Truenas
+from manifests import drills, exports
+from plan.units import ProtectionUnit
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)
 class ExportArgs:
-    dataset: Dataset
-    plan: DatasetPlan
+    unit: ProtectionUnit
+    """The export's protection unit: its dump job's name, slot and slug, and its drill."""
     nas: Truenas
+    """The NAS the dumps are written to (its NFS host)."""
     target: KubernetesTarget
+    """Where the CronJobs go (rendered or applied)."""
     healthchecks: PingBase | None = None
     """Where its jobs report; None: no pings."""
 
@@ -30,11 +32,11 @@ class ExportJob(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:exports:ExportJob", name, None, opts)
         pings = args.healthchecks is not None
-        job = exports.export_cronjob(args.dataset, args.plan, nas=args.nas, pings=pings)
+        job = exports.export_cronjob(args.unit, nas=args.nas, pings=pings)
         args.target.declare(f"{name}-dump", job, parent=self)
-        drills = verification.restore_drills(args.dataset, args.plan, pings, nas=args.nas) \
-            if args.plan.drill_every_days else []
-        for i, obj in enumerate(drills):
+        drill = drills.drill(args.unit, pings, nas=args.nas)
+        drill_objects = list(drill.objects) if drill else []
+        for i, obj in enumerate(drill_objects):
             args.target.declare(f"{name}-drill-{i}", obj, parent=self)
-        declare_ping_secrets(name, args.dataset, [job, *drills], args.healthchecks, args.target, self)
+        declare_ping_secrets(name, args.unit, [job, *drill_objects], args.healthchecks, args.target, self)
         self.register_outputs({})

@@ -12,15 +12,14 @@ from typing import Any
 
 import pulumi
 
-from components.kubernetes import KubernetesTarget
-from components.stack_config import PROJECT, MissingCredentialsError, destination_credentials
 from inventory.inputs import ping_key_problem, split_ping_base
-from inventory.models import Dataset, Inventory
+from inventory.models import Inventory
 from manifests.healthchecks import PING_KEY, ping_secrets
+from plan.units import ProtectionUnit
+from stack.config import MissingCredentialsError, destination_credentials
+from stack.kubernetes import KubernetesTarget
+from stack.naming import PING_KEY_CREDENTIAL, PROJECT
 
-CREDENTIAL = ("healthchecks", ("ping_key",))
-"""The project ping key when `monitoring.healthchecks.ping_base` is an endpoint alone: `credentials.healthchecks.
-ping_key` or HLB_HEALTHCHECKS_PING_KEY."""
 KEY_PATH = "credentials.healthchecks.ping_key"
 
 
@@ -68,10 +67,10 @@ def ping_base(inventory: Inventory, config: pulumi.Config | None = None) -> Ping
         return values["ping_key"]
 
     return PingBase(endpoint, pulumi.Output.secret(
-        destination_credentials(CREDENTIAL[0], CREDENTIAL[1], config).apply(checked)))
+        destination_credentials(*PING_KEY_CREDENTIAL, config).apply(checked)))
 
 
-def declare_ping_secrets(name: str, ds: Dataset, objects: Iterable[dict[str, Any]], ping: PingBase | None,
+def declare_ping_secrets(name: str, ds: ProtectionUnit, objects: Iterable[dict[str, Any]], ping: PingBase | None,
                          target: KubernetesTarget, parent: pulumi.Resource) -> None:
     """The Secrets holding the ping URLs the jobs among `objects` read (none without Healthchecks)."""
     if ping is None:

@@ -10,23 +10,23 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
-from inventory.models import Dataset, PostgresSource
-from manifests import pgbackrest, verification, volsync
-from plan.model import DatasetPlan
+from inventory.models import PostgresSource
+from manifests import checks, drills, pgbackrest, volsync
+from plan.units import ProtectionUnit
 from providers.generated import GeneratedSecret
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)
 class PgBackRestArgs:
-    dataset: Dataset
-    plan: DatasetPlan
+    unit: ProtectionUnit
+    """The cluster's protection unit: repositories with their times, Secret names, checks and the drilled copy."""
     credentials: Mapping[str, pulumi.Output]
     """Per destination name: secret Output of {access_key_id, secret_access_key} for this cluster's writer."""
     target: KubernetesTarget
+    """Where the objects go (rendered or applied)."""
     healthchecks: PingBase | None = None
     """Where its check and drill jobs report; None: no pings."""
-    """Ping base URL for the check and drill jobs; None = they only fail their Job."""
     reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
     """Per destination name: secret Output of the read-only key the check and drill jobs use."""
     ca_bundles: Mapping[str, str] = field(default_factory=dict)
@@ -45,9 +45,10 @@ class PgBackRestBackup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PgBackRestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:pgbackrest:PgBackRestBackup", name, None, opts)
-        ds, target = args.dataset, args.target
+        ds, target = args.unit, args.target
+        readers = {job.secret for job in (*ds.checks, *((ds.drill,) if ds.drill else ()))}
         passphrases: dict[str, pulumi.Output[str]] = {}
-        for index, copy in enumerate(args.plan.copies, start=1):
+        for index, copy in enumerate(ds.copies, start=1):
             child = f"{name}-{copy.destination}"
             cipher = GeneratedSecret(f"{child}-cipher", opts=pulumi.ResourceOptions(parent=self, protect=True))
             passphrases[copy.destination] = cipher.value
@@ -56,7 +57,7 @@ class PgBackRestBackup(pulumi.ComponentResource):
                       "access_key_id": creds.apply(lambda c: c["access_key_id"]),
                       "secret_access_key": creds.apply(lambda c: c["secret_access_key"])}
             target.declare_secret(f"{child}-credentials", pgbackrest.credentials_secret(ds, copy), values, parent=self)
-            if args.plan.verify_every_days or (args.plan.drill_every_days and index == 1):
+            if pgbackrest.reader_secret_name(ds, copy) in readers:
                 reader = args.reader_credentials[copy.destination]
                 target.declare_secret(f"{child}-credentials-ro", pgbackrest.reader_secret(ds, copy), {
                     "cipher_pass": cipher.value,
@@ -67,7 +68,7 @@ class PgBackRestBackup(pulumi.ComponentResource):
                     ds.source.namespace, copy, args.ca_bundles[copy.destination]), parent=self)
             for i, obj in enumerate(pgbackrest.scheduled_backups(ds, copy, index)):
                 target.declare(f"{child}-schedule-{i}", obj, parent=self)
-        target.declare(f"{name}-stanza", pgbackrest.stanza(ds, args.plan, args.plan.copies), parent=self)
+        target.declare(f"{name}-stanza", pgbackrest.stanza(ds), parent=self)
         target.declare(f"{name}-plugin-config", pgbackrest.plugin_config(ds), parent=self)
         self._declare_verification(name, args)
         if not target.renders:
@@ -75,19 +76,20 @@ class PgBackRestBackup(pulumi.ComponentResource):
         self.cipher_passphrases = pulumi.Output.secret(passphrases)
         self.cluster_plugin = pulumi.Output.from_input(
             pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
-        self.cluster_ca_sources = pulumi.Output.from_input(pgbackrest.cluster_ca_sources(args.plan.copies))
+        self.cluster_ca_sources = pulumi.Output.from_input(pgbackrest.cluster_ca_sources(ds))
         self.register_outputs({"cipher_passphrases": self.cipher_passphrases, "cluster_plugin": self.cluster_plugin,
                                "cluster_ca_sources": self.cluster_ca_sources})
 
     def _declare_verification(self, name: str, args: PgBackRestArgs) -> None:
         """`pgbackrest verify` of each repository and a restore drill of the first, when the tier asks for them."""
-        plan, pings = args.plan, args.healthchecks is not None
-        checks = verification.integrity_checks(args.dataset, plan, pings) if plan.verify_every_days else []
-        drills = verification.restore_drills(args.dataset, plan, pings) if plan.drill_every_days else []
-        for role, objects in (("check", checks), ("drill", drills)):
+        pings = args.healthchecks is not None
+        check_jobs = checks.checks(args.unit, pings)
+        drill = drills.drill(args.unit, pings)
+        drill_objects = list(drill.objects) if drill else []
+        for role, objects in (("check", check_jobs), ("drill", drill_objects)):
             for i, obj in enumerate(objects):
                 args.target.declare(f"{name}-{role}-{i}", obj, parent=self)
-        declare_ping_secrets(name, args.dataset, [*checks, *drills], args.healthchecks, args.target, self)
+        declare_ping_secrets(name, args.unit, [*check_jobs, *drill_objects], args.healthchecks, args.target, self)
 
     def _patch_cluster(self, name: str, args: PgBackRestArgs) -> None:
         """Apply mode: put the plugin entry in the user's Cluster by server-side apply, owning only `spec.plugins`.
@@ -95,14 +97,14 @@ class PgBackRestBackup(pulumi.ComponentResource):
         The list is atomic (one owner, replaced whole), so the live Cluster is read first and the patch carries
         every plugin it already lists, with ours added or updated.
         """
-        source = args.dataset.source
+        source = args.unit.source
         assert isinstance(source, PostgresSource)
-        snippet = pgbackrest.cluster_plugin_snippet(args.dataset, pgbackrest.stanza_name(args.dataset))
+        snippet = pgbackrest.cluster_plugin_snippet(args.unit, pgbackrest.stanza_name(args.unit))
         provider = args.target.provider(source.namespace)
         live = _LiveCluster(f"{name}-cluster", source.namespace, source.cluster,
                             pulumi.ResourceOptions(parent=self, provider=provider))
         plugins = live.spec.apply(lambda spec: pgbackrest.merged_plugins((spec or {}).get("plugins"), snippet))
-        ca_sources = pgbackrest.cluster_ca_sources(args.plan.copies)
+        ca_sources = pgbackrest.cluster_ca_sources(args.unit)
         patch: dict = {"plugins": plugins}
         if ca_sources:
             # Also atomic: the user's projected sources are kept, ours added by ConfigMap name.

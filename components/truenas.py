@@ -9,16 +9,15 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
-from inventory.models import Dataset, Truenas, TruenasSource
-from manifests import verification
-from plan.model import CopyPlan, DatasetPlan
+from inventory.models import Truenas, TruenasSource
+from manifests import drills
+from plan.model import CopyPlan
+from plan.units import ProtectionUnit
 from providers.generated import GeneratedSecret
-from providers.truenas import resources as truenas
-
-TRANSFER_MODE = {1: "COPY", 2: "SYNC", 3: "SYNC"}
-"""Tier 1 never propagates deletions offsite (a wiped share cannot wipe its copy); lower tiers mirror, and
-the bucket's noncurrent-version rule keeps deleted files for the lock period plus a day."""
+from providers.truenas.cloud_credentials import CloudCredential
+from providers.truenas.cloud_sync_tasks import CloudSyncTask, healthchecks_scripts
+from providers.truenas.snapshot_tasks import SnapshotTask
+from stack.kubernetes import KubernetesTarget
 
 
 def nas_connection(nas: Truenas, api_key: pulumi.Output) -> pulumi.Output:
@@ -41,8 +40,8 @@ def cloud_provider(copy: CopyPlan, creds: Mapping[str, str]) -> dict:
 
 @dataclass(frozen=True)
 class TruenasArgs:
-    dataset: Dataset
-    plan: DatasetPlan
+    unit: ProtectionUnit
+    """The NAS dataset's protection unit: snapshot levels, copies with their times, transfer mode, drill."""
     connection: pulumi.Output
     """Secret Output of the NAS connection settings (see `nas_connection`)."""
     credentials: Mapping[str, pulumi.Output]
@@ -51,15 +50,8 @@ class TruenasArgs:
     """Where its tasks and drill report; None: no pings."""
     target: KubernetesTarget | None = None
     """Where the restore drill's Secret and CronJob go; None declares no drill."""
-    drill_namespace: str | None = None
-    """Namespace of the drill (NAS datasets have no app namespace): the inventory's monitoring namespace."""
     reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
     """Per destination name: secret Output of the read-only key the restore drill uses."""
-
-    def __post_init__(self) -> None:
-        if self.target is not None and not self.drill_namespace:
-            raise ValueError(f"{self.dataset.name}: a drill target needs drill_namespace "
-                             "(pass inventory.monitoring.namespace)")
 
 
 class TruenasProtection(pulumi.ComponentResource):
@@ -70,17 +62,17 @@ class TruenasProtection(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: TruenasArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:truenas:TruenasProtection", name, None, opts)
-        source = args.dataset.source
+        source = args.unit.source
         assert isinstance(source, TruenasSource)
         child = pulumi.ResourceOptions(parent=self)
-        for level in args.plan.snapshots:
-            truenas.SnapshotTask(
+        for level in args.unit.plan.snapshots:
+            SnapshotTask(
                 f"{name}-{level.level}", connection=args.connection, dataset=source.dataset,
                 recursive=source.recursive, exclude=list(source.exclude), lifetime_value=level.lifetime_value,
                 lifetime_unit=level.lifetime_unit, naming_schema=level.naming_schema, schedule=level.schedule,
                 context=name, opts=child)
         keys: dict[str, tuple[pulumi.Output[str], pulumi.Output[str]]] = {}
-        for copy in args.plan.copies:
+        for copy in args.unit.copies:
             keys[copy.destination] = self._cloud_sync(name, args, copy, f"/mnt/{source.dataset}")
         self._declare_drill(name, args, keys)
         self.encryption = pulumi.Output.secret({
@@ -92,21 +84,21 @@ class TruenasProtection(pulumi.ComponentResource):
                        keys: Mapping[str, tuple[pulumi.Output[str], pulumi.Output[str]]]) -> None:
         """The drill's Secret (the task's password and salt, the copy's read-only key) and CronJob, when the tier
         asks."""
-        if args.target is None or args.drill_namespace is None:
+        if args.target is None:
             return
-        drill = verification.nas_restore_drill(args.dataset, args.plan, args.drill_namespace,
-                                               args.healthchecks is not None)
+        drill = drills.drill(args.unit, args.healthchecks is not None)
         if drill is None:
             return
         child = f"{name}-{drill.copy.destination}"
         password, salt = keys[drill.copy.destination]
         reader = args.reader_credentials[drill.copy.destination]
-        values = {verification.ENCRYPTION_PASSWORD.name: password, verification.ENCRYPTION_SALT.name: salt,
+        values = {drills.ENCRYPTION_PASSWORD.name: password, drills.ENCRYPTION_SALT.name: salt,
                   "reader_access_key_id": reader.apply(lambda c: c["access_key_id"]),
                   "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}
+        assert drill.secret is not None  # a NAS drill always reads its Secret
         args.target.declare_secret(f"{child}-drill-credentials", drill.secret, values, parent=self)
         args.target.declare(f"{child}-drill", drill.cronjob, parent=self)
-        declare_ping_secrets(child, args.dataset, [drill.cronjob], args.healthchecks, args.target, self)
+        declare_ping_secrets(child, args.unit, [drill.cronjob], args.healthchecks, args.target, self)
 
     def _cloud_sync(self, name: str, args: TruenasArgs, copy: CopyPlan,
                     path: str) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
@@ -116,23 +108,23 @@ class TruenasProtection(pulumi.ComponentResource):
         keep = pulumi.ResourceOptions(parent=self, protect=True)
         password = GeneratedSecret(f"{child}-sync-password", opts=keep)
         salt = GeneratedSecret(f"{child}-sync-salt", opts=keep)
-        # Never cut: inventory/names.py refuses names over TrueNAS's 100 characters, so two never collide.
-        credential = truenas.CloudCredential(
-            f"{child}-credential", connection=args.connection, name=f"hlb-{child}",
+        names = args.unit.copy_objects(copy.destination)
+        credential = CloudCredential(
+            f"{child}-credential", connection=args.connection, name=names.nas_credential,
             provider=args.credentials[copy.destination].apply(lambda creds: cloud_provider(copy, creds)),
             context=name, opts=pulumi.ResourceOptions(parent=self))
         pre: pulumi.Input[str] | None = None
         post: pulumi.Input[str] | None = None
         if args.healthchecks is not None:
             # The NAS stores the scripts, so the URL is in them; here it stays a secret input end to end.
-            scripts = args.healthchecks.url(copy.healthcheck_slug).apply(truenas.healthchecks_scripts)
+            scripts = args.healthchecks.url(copy.healthcheck_slug).apply(healthchecks_scripts)
             pre = pulumi.Output.secret(scripts.apply(lambda s: s[0]))
             post = pulumi.Output.secret(scripts.apply(lambda s: s[1]))
-        truenas.CloudSyncTask(
+        CloudSyncTask(
             f"{child}-sync", connection=args.connection, path=path, credentials=credential.id,
             attributes={"bucket": copy.bucket, "folder": copy.repository},
-            schedule=copy.schedule.shifted(args.plan.nas_utc_offset_minutes).truenas(),
-            direction="PUSH", transfer_mode=TRANSFER_MODE[args.plan.tier], description=f"homelab-backups {child}",
+            schedule=copy.schedule.shifted(args.unit.plan.nas_utc_offset_minutes).truenas(),
+            direction="PUSH", transfer_mode=args.unit.transfer_mode, description=names.nas_task,
             encryption=copy.offsite, filename_encryption=copy.offsite,
             encryption_password=password.value if copy.offsite else None,
             encryption_salt=salt.value if copy.offsite else None, snapshot=True, pre_script=pre,

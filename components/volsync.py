@@ -8,20 +8,21 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.healthchecks import PingBase, declare_ping_secrets
-from components.kubernetes import KubernetesTarget
-from inventory.models import Dataset, PvcSource
-from manifests import verification, volsync
-from plan.model import DatasetPlan
+from inventory.models import PvcSource
+from manifests import checks, drills, volsync
+from plan.units import ProtectionUnit
 from providers.generated import GeneratedSecret
+from stack.kubernetes import KubernetesTarget
 
 
 @dataclass(frozen=True)
 class VolSyncArgs:
-    dataset: Dataset
-    plan: DatasetPlan
+    unit: ProtectionUnit
+    """The PVC's protection unit: copies with their times, object names, checks and the drilled copy."""
     credentials: Mapping[str, pulumi.Output]
     """Per destination name: secret Output of {access_key_id, secret_access_key} scoped to this writer."""
     target: KubernetesTarget
+    """Where the objects go (rendered or applied)."""
     healthchecks: PingBase | None = None
     """Where its drill and check jobs report; None: no pings."""
     reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
@@ -38,10 +39,12 @@ class VolSyncBackup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VolSyncArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:volsync:VolSyncBackup", name, None, opts)
-        ds, target = args.dataset, args.target
+        ds, target = args.unit, args.target
         assert isinstance(ds.source, PvcSource)
+        check_secrets = {job.secret for job in ds.checks}
         passwords: dict[str, pulumi.Output[str]] = {}
-        for copy in args.plan.copies:
+        for copy in ds.copies:
+            names = ds.copy_objects(copy.destination)
             child = f"{name}-{copy.destination}"
             # Protected: losing the password makes every snapshot in the repository unreadable.
             password = GeneratedSecret(f"{child}-password", opts=pulumi.ResourceOptions(parent=self, protect=True))
@@ -52,8 +55,7 @@ class VolSyncBackup(pulumi.ComponentResource):
                 values["access_key_id"] = creds.apply(lambda c: c["access_key_id"])
                 values["secret_access_key"] = creds.apply(lambda c: c["secret_access_key"])
             target.declare_secret(f"{child}-repository", volsync.repository_secret(ds, copy), values, parent=self)
-            check_secret = verification.check_secret_name(ds, copy)
-            if args.plan.verify_every_days and check_secret != volsync.repository_secret_name(ds, copy):
+            if names.reader_secret in check_secrets:
                 reader = args.reader_credentials[copy.destination]
                 target.declare_secret(f"{child}-repository-ro", volsync.reader_secret(ds, copy), {
                     "repository_password": password.value,
@@ -63,18 +65,18 @@ class VolSyncBackup(pulumi.ComponentResource):
                 target.declare_config_map(f"{child}-ca", volsync.ca_config_map(
                     ds.source.namespace, copy, args.ca_bundles[copy.destination]), parent=self)
             target.declare(child, volsync.replication_source(ds, copy, target.settings), parent=self)
-            if ds.source.mover == "kopia":
+            if names.maintenance is not None:
                 target.declare(f"{child}-maintenance", volsync.kopia_maintenance(ds, copy), parent=self)
             # Paused until a runbook arms it: an armed manual trigger would overwrite the live claim at once.
             target.declare(f"{child}-restore", volsync.replication_destination_restore(ds, copy), parent=self)
         pings = args.healthchecks is not None
-        # Drill the first copy (local when there is one): restores people actually run come from there.
-        drills = volsync.drill_objects(ds, args.plan.copies[0], pings, args.plan) if args.plan.drill_every_days else []
-        for i, obj in enumerate(drills):
+        drill = drills.drill(ds, pings)
+        drill_objects = list(drill.objects) if drill else []
+        for i, obj in enumerate(drill_objects):
             target.declare(f"{name}-drill-{i}", obj, parent=self)
-        checks = verification.integrity_checks(ds, args.plan, pings) if args.plan.verify_every_days else []
-        for i, obj in enumerate(checks):
+        check_jobs = checks.checks(ds, pings)
+        for i, obj in enumerate(check_jobs):
             target.declare(f"{name}-check-{i}", obj, parent=self)
-        declare_ping_secrets(name, ds, [*drills, *checks], args.healthchecks, target, self)
+        declare_ping_secrets(name, ds, [*drill_objects, *check_jobs], args.healthchecks, target, self)
         self.repository_passwords = pulumi.Output.secret(passwords)
         self.register_outputs({"repository_passwords": self.repository_passwords})

@@ -187,7 +187,7 @@ def _dataset_names(inv: Inventory, dp, i: int) -> Iterator[DerivedName]:
             yield DerivedName("Kubernetes Job (VolSync mover)", scope, prefix + name, NAME_LIMIT, loc, ds.name,
                               shorten)
         if kind == "Secret":
-            # components/kubernetes.py: external-secret delivery reads store item `homelab-backups/<name>`.
+            # stack/kubernetes.py: external-secret delivery reads store item `homelab-backups/<name>`.
             yield DerivedName("External secret store item", "the external secret store",
                               f"homelab-backups/{name}", 253, loc, ds.name, shorten)
 

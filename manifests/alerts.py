@@ -16,10 +16,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from inventory.models import Dataset, ExportSource, PostgresSource, PvcSource
-from manifests.meta import CRONJOB_NAME_LIMIT, metadata, object_name, tier_labels
+from inventory.models import ExportSource, PostgresSource, PvcSource
+from manifests.meta import metadata, object_name, tier_labels
 from manifests.volsync import source_name
 from plan.model import CopyPlan, DatasetPlan
+from plan.units import ProtectionUnit
 
 SEVERITY = {1: "critical", 2: "warning", 3: "info"}
 OUT_OF_SYNC_FOR = "15m"
@@ -40,7 +41,7 @@ def _grace(interval_hours: int) -> int:
 
 
 def _rule(
-    alert: str, expr: str, kind: str, ds: Dataset, summary: str, description: str, for_: str | None,
+    alert: str, expr: str, kind: str, ds: ProtectionUnit, summary: str, description: str, for_: str | None,
     destination: str | None = None,
 ) -> Rule:
     rule_labels = {"severity": SEVERITY[ds.tier], "dataset": ds.name, "tier": str(ds.tier), "backup_alert": kind}
@@ -58,7 +59,7 @@ def _rule(
     return rule
 
 
-def _volsync_rules(ds: Dataset, source: PvcSource, copy: CopyPlan, kinds: tuple[str, ...]) -> list[Rule]:
+def _volsync_rules(ds: ProtectionUnit, source: PvcSource, copy: CopyPlan, kinds: tuple[str, ...]) -> list[Rule]:
     name = source_name(ds, copy)
     selector = f'obj_name="{name}", obj_namespace="{source.namespace}", role="source"'
     interval = copy.schedule.interval_hours
@@ -108,7 +109,8 @@ def _volsync_rules(ds: Dataset, source: PvcSource, copy: CopyPlan, kinds: tuple[
     return rules
 
 
-def _postgres_rules(ds: Dataset, source: PostgresSource, plan: DatasetPlan, kinds: tuple[str, ...]) -> list[Rule]:
+def _postgres_rules(ds: ProtectionUnit, source: PostgresSource, plan: DatasetPlan,
+                    kinds: tuple[str, ...]) -> list[Rule]:
     pods = f'namespace="{source.namespace}", pod=~"{source.cluster}-[0-9]+"'
     stanza = f'namespace="{source.namespace}", stanza="{source.cluster}"'
     diffs = [c.pgbackrest.diff.interval_hours for c in plan.copies if c.pgbackrest is not None]
@@ -145,10 +147,10 @@ def _postgres_rules(ds: Dataset, source: PostgresSource, plan: DatasetPlan, kind
     return rules
 
 
-def _export_rules(ds: Dataset, source: ExportSource, plan: DatasetPlan, kinds: tuple[str, ...]) -> list[Rule]:
+def _export_rules(ds: ProtectionUnit, source: ExportSource, plan: DatasetPlan, kinds: tuple[str, ...]) -> list[Rule]:
     if plan.export is None:
         return []
-    name = object_name(ds.name, "export", limit=CRONJOB_NAME_LIMIT)
+    name = ds.export_job
     selector = f'namespace="{source.namespace}", cronjob="{name}"'
     interval = plan.export.schedule.interval_hours
     rules = []
@@ -172,7 +174,7 @@ def _export_rules(ds: Dataset, source: ExportSource, plan: DatasetPlan, kinds: t
     return rules
 
 
-def _dataset_rules(ds: Dataset, plan: DatasetPlan) -> list[Rule]:
+def _dataset_rules(ds: ProtectionUnit, plan: DatasetPlan) -> list[Rule]:
     source = ds.source
     if isinstance(source, PvcSource):
         return [r for copy in plan.copies for r in _volsync_rules(ds, source, copy, plan.alerts)]
@@ -199,13 +201,12 @@ def _controller_rule(tier: int, datasets: list[str]) -> Rule:
     }
 
 
-def prometheus_rules(datasets: Sequence[tuple[Dataset, DatasetPlan]], namespace: str) -> list[dict[str, Any]]:
+def prometheus_rules(units: Sequence[ProtectionUnit], namespace: str) -> list[dict[str, Any]]:
     """One PrometheusRule per tier that has at least one alert to raise."""
     groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
     volsync_watched: dict[int, list[str]] = defaultdict(list)
-    for ds, plan in datasets:
-        if plan.name != ds.name:
-            raise ValueError(f"dataset plan {plan.name!r} paired with dataset {ds.name!r}")
+    for ds in units:
+        plan = ds.plan
         rules = _dataset_rules(ds, plan)
         if rules:
             groups[ds.tier].append({"name": f"homelab-backups.{ds.name}", "rules": rules})

@@ -17,11 +17,11 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from inventory.models import Dataset, ExportSource, Truenas
+from inventory.models import ExportSource, Truenas
 from manifests.healthchecks import ping_env
-from manifests.meta import CRONJOB_NAME_LIMIT, labels, object_name
 from manifests.workloads import DUMP, PG_DUMP_IMAGE, PING_FUNCTION, SQLITE_IMAGE, container, cronjob, pod_security
-from plan.model import CopyPlan, DatasetPlan, ExportPlan
+from plan.model import ExportPlan
+from plan.units import ProtectionUnit
 
 DEADLINE_SECONDS = 3 * 3600
 EXTENSIONS = {"pg_dump": "dump", "sqlite": "sqlite3"}
@@ -60,27 +60,19 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 """
 
 
-def _export(ds: Dataset, dataset_plan: DatasetPlan) -> tuple[ExportSource, ExportPlan]:
-    source = ds.source
+def _export(unit: ProtectionUnit) -> tuple[ExportSource, ExportPlan]:
+    source = unit.source
     if not isinstance(source, ExportSource):
-        raise TypeError(f"{ds.name}: export CronJobs serve export datasets, not {source.kind}")
-    if dataset_plan.name != ds.name or dataset_plan.export is None:
-        raise ValueError(f"dataset plan {dataset_plan.name!r} has no export for {ds.name!r}")
-    return source, dataset_plan.export
+        raise TypeError(f"{unit.name}: export CronJobs serve export datasets, not {source.kind}")
+    if unit.plan.export is None:
+        raise ValueError(f"dataset plan {unit.name!r} has no export")
+    return source, unit.plan.export
 
 
-def dump_slug(dataset_plan: DatasetPlan) -> str:
-    """The Healthchecks slug the dump job pings (its drill pings `<slug>-drill`)."""
-    return _dump_copy(dataset_plan).healthcheck_slug
-
-
-def _dump_copy(dataset_plan: DatasetPlan) -> CopyPlan:
-    """The plan's record of the dump itself (the first copy, on the NAS), which owns the Healthchecks slug."""
-    export = dataset_plan.export
-    for copy in dataset_plan.copies:
-        if export is not None and copy.tool == export.engine and copy.destination == export.target_dataset:
-            return copy
-    raise ValueError(f"{dataset_plan.name}: the plan lists no dump copy for its export")
+def dump_slug(unit: ProtectionUnit) -> str:
+    """The Healthchecks slug the dump job pings: its first copy's, the dump on the NAS (its drill pings
+    `<slug>-drill`)."""
+    return unit.objects[0].backup_slug
 
 
 def _script(engine: str) -> str:
@@ -94,15 +86,14 @@ def nfs_host(nas: Truenas) -> str:
     return nas.nfs_host or nas.host.rsplit(":", 1)[0]
 
 
-def _sqlite_path(ds: Dataset, path: str) -> str:
+def _sqlite_path(ds: ProtectionUnit, path: str) -> str:
     if path.startswith("/") or ".." in path.split("/") or any(c in path for c in "'\"?#$`\\"):
         raise ValueError(f"{ds.name}: sqlite_path {path!r} must be a plain path relative to the claim's root")
     return path
 
 
 def export_cronjob(
-    ds: Dataset,
-    dataset_plan: DatasetPlan,
+    ds: ProtectionUnit,
     *,
     nas: Truenas,
     pings: bool = False,
@@ -110,13 +101,13 @@ def export_cronjob(
     run_as_group: int = 1000,
 ) -> dict[str, Any]:
     """The dump CronJob of one export dataset, writing over NFS into its target NAS dataset on the plan's slot."""
-    source, export = _export(ds, dataset_plan)
+    source, export = _export(ds)
     nfs_server = nfs_host(nas)
     dataset_root = posixpath.dirname(export.target_path)
     out = posixpath.join("/backup", posixpath.basename(export.target_path))
     env: dict[str, Any] = {"OUT": out, "PREFIX": ds.name, "KEEP": str(export.keep)}
     if pings:
-        env |= ping_env(ds, dump_slug(dataset_plan))
+        env |= ping_env(ds, dump_slug(ds))
     mounts: list[dict[str, Any]] = [
         {"name": "backup", "mountPath": "/backup"},
         {"name": "work", "mountPath": "/work"},
@@ -143,9 +134,9 @@ def export_cronjob(
     else:
         raise ValueError(f"{ds.name}: unknown export engine {export.engine!r}")
     return cronjob(
-        name=object_name(ds.name, "export", limit=CRONJOB_NAME_LIMIT),
+        name=ds.export_job or "",
         namespace=source.namespace,
-        object_labels=labels(ds.name, ds.tier, export.target_dataset),
+        object_labels=ds.objects[0].labels,
         schedule=export.schedule.five_field(),
         container=container(export.engine.replace("_", "-"), image, _script(export.engine), env, mounts, DUMP,
                             secret_env),

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from inventory.models import Dataset
-from manifests.meta import labels, object_name
 from manifests.secrets import SecretRef, SecretSpec, SecretTemplate
+from plan.units import ProtectionUnit
 
 PING_URL_VARIABLE = "HC_URL"
 """The variable every job's `ping` function reads (manifests/workloads.py)."""
@@ -23,12 +22,12 @@ STORE_ITEM = "healthchecks"
 _JOB_KINDS = ("CronJob", "Job")
 
 
-def ping_secret_name(ds: Dataset) -> str:
+def ping_secret_name(unit: ProtectionUnit) -> str:
     """The Secret holding the ping URLs of one dataset's jobs (one per namespace they run in)."""
-    return object_name(ds.name, "healthchecks")
+    return unit.ping_secret
 
 
-def ping_env(ds: Dataset, slug: str) -> dict[str, dict[str, Any]]:
+def ping_env(ds: ProtectionUnit, slug: str) -> dict[str, dict[str, Any]]:
     """`HC_URL` for the check `slug`, read from the dataset's ping Secret: never a plaintext value."""
     return {PING_URL_VARIABLE: {"valueFrom": {"secretKeyRef": {"name": ping_secret_name(ds), "key": slug}}}}
 
@@ -54,13 +53,13 @@ def referenced_slugs(objects: Iterable[dict[str, Any]], secret: str) -> dict[str
     return found
 
 
-def ping_secrets(ds: Dataset, objects: Iterable[dict[str, Any]], endpoint: str) -> list[SecretSpec]:
+def ping_secrets(ds: ProtectionUnit, objects: Iterable[dict[str, Any]], endpoint: str) -> list[SecretSpec]:
     """The ping Secrets the jobs among `objects` read: each slug's URL is `<endpoint><ping key>/<slug>`.
 
     `endpoint` is the non-secret part of the ping base (`https://hc-ping.com/`); the key stays a reference.
     """
     name = ping_secret_name(ds)
-    return [SecretSpec(name=name, namespace=namespace, labels=labels(ds.name, ds.tier),
+    return [SecretSpec(name=name, namespace=namespace, labels=ds.labels,
                        data={slug: SecretTemplate(endpoint, PING_KEY, f"/{slug}") for slug in sorted(slugs)},
                        remote_item=STORE_ITEM)
             for namespace, slugs in sorted(referenced_slugs(objects, name).items())]

@@ -1,59 +1,23 @@
-"""Names, labels and object metadata shared by every manifest builder.
-
-Labels are the contract with the policy pack and the alerts: they say which dataset, tier and destination an
-object protects, and that this program owns it. Names are deterministic so a second run renders the same objects.
-"""
+"""Object metadata shared by every manifest builder; names and labels are spelled in plan/names.py."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from typing import Any
 
-LABEL_DATASET = "backup.homelab/dataset"
-LABEL_TIER = "backup.homelab/tier"
-LABEL_DESTINATION = "backup.homelab/destination"
-LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
-LABEL_STORAGE_CLASS = "backup.homelab/storage-class"
-"""On ReplicationSources: the source claim's class, so policies can refuse classes restores corrupt."""
-MANAGER = "homelab-backups"
-
-NAME_LIMIT = 63
-"""DNS-1123 label length: Kubernetes names, label values and Service-derived names."""
-CRONJOB_NAME_LIMIT = 52
-"""CronJob names leave room for the 11-character suffix of the Jobs they spawn."""
-
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_HASH_CHARS = 8
-
-
-def labels(dataset: str, tier: int, destination: str | None = None) -> dict[str, str]:
-    """The labels every object carries; `destination` only where the object serves one copy."""
-    result = {LABEL_DATASET: dataset, LABEL_TIER: str(tier)}
-    if destination is not None:
-        result[LABEL_DESTINATION] = destination
-    result[LABEL_MANAGED_BY] = MANAGER
-    return result
-
-
-def tier_labels(tier: int) -> dict[str, str]:
-    """Labels of an object that serves a whole tier (its alert rules), not one dataset."""
-    return {LABEL_TIER: str(tier), LABEL_MANAGED_BY: MANAGER}
-
-
-def object_name(*parts: str, limit: int = NAME_LIMIT) -> str:
-    """`<part>-<part>...`, shortened with a stable hash suffix when it would exceed `limit`.
-
-    Two long inputs sharing a prefix still get different names, and the same input always gets the same name.
-    """
-    joined = "-".join(p for p in parts if p)
-    if not _DNS_LABEL.match(joined):
-        raise ValueError(f"{joined!r} is not a DNS label (lowercase letters, digits and '-')")
-    if len(joined) <= limit:
-        return joined
-    digest = hashlib.sha256(joined.encode()).hexdigest()[:_HASH_CHARS]
-    head = joined[: limit - _HASH_CHARS - 1].rstrip("-")
-    return f"{head}-{digest}"
+from plan.names import (  # noqa: F401 (re-exported: builders read names and labels from here)
+    CRONJOB_NAME_LIMIT,
+    LABEL_DATASET,
+    LABEL_DESTINATION,
+    LABEL_MANAGED_BY,
+    LABEL_STORAGE_CLASS,
+    LABEL_TIER,
+    LABEL_VERIFICATION,
+    MANAGER,
+    NAME_LIMIT,
+    labels,
+    object_name,
+    tier_labels,
+)
 
 
 def metadata(name: str, namespace: str | None, object_labels: dict[str, str]) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from inventory.models import Dataset, PostgresSource
-from manifests.meta import labels, metadata, object_name
+from inventory.models import PostgresSource
+from manifests.meta import metadata
 from manifests.secrets import (
     ACCESS_KEY_ID,
     CIPHER_PASS,
@@ -22,62 +22,66 @@ from manifests.secrets import (
     SecretRef,
     SecretSpec,
 )
-from plan.model import CopyPlan, DatasetPlan
+from manifests.volsync import CA_KEY
+from plan.model import CopyPlan
+from plan.repositories import PGBACKREST_CA_DIR, PGBACKREST_CIPHER, PgBackRestRepository
+from plan.units import ProtectionUnit
 
 API_VERSION = "pgbackrest.dalibo.com/v1"
 PLUGIN_NAME = "pgbackrest.dalibo.com"
-CIPHER = "aes-256-cbc"
+CIPHER = PGBACKREST_CIPHER
 EXPORTER_INTERVAL_SECONDS = 600
 
 KEY_ACCESS_KEY_ID = "ACCESS_KEY_ID"
 KEY_SECRET_ACCESS_KEY = "SECRET_ACCESS_KEY"
 KEY_CIPHER_PASS = "CIPHER_PASS"
-CA_DIR = "/projected/hlb-ca"
-"""Where a private CA reaches pgBackRest: the Stanza has no CA field, but its `customEnvVar` sets
-PGBACKREST_REPO<n>_STORAGE_CA_FILE, and the CNPG Cluster's `projectedVolumeTemplate` (mounted under /projected in
-the postgres container) reaches the plugin's sidecar, which the dalibo plugin (v0.0.3) injects with every volume
-mount of the postgres container. The check and drill Jobs mount the same ConfigMap at the same path."""
+CA_DIR = PGBACKREST_CA_DIR
+"""Where a private CA reaches pgBackRest (the plan decides the path: `PgBackRestRepository.ca_file`)."""
+PROJECTED_DIR = "/projected"
+"""Where CNPG mounts the Cluster's `projectedVolumeTemplate` in the postgres container (and so in the sidecar)."""
 
 
-def _postgres(ds: Dataset) -> PostgresSource:
+def _postgres(ds: ProtectionUnit) -> PostgresSource:
     if not isinstance(ds.source, PostgresSource):
         raise TypeError(f"{ds.name}: pgBackRest protects postgres datasets, not {ds.source.kind}")
     return ds.source
 
 
-def _check_copy(ds: Dataset, copy: CopyPlan) -> None:
+def _check_copy(ds: ProtectionUnit, copy: CopyPlan) -> None:
     if copy.dataset != ds.name or copy.tool != "pgbackrest":
         raise ValueError(f"copy {copy.key} ({copy.tool}) is not a pgBackRest copy of {ds.name!r}")
     if copy.kind == "nfs":
         raise ValueError(f"{copy.key}: pgBackRest repositories here are S3 buckets, not NFS exports")
 
 
-def stanza_name(ds: Dataset) -> str:
+def stanza_name(ds: ProtectionUnit) -> str:
     """The Stanza object (and PluginConfig) of a cluster: named after the dataset."""
-    return object_name(ds.name)
+    return ds.stanza or ""
 
 
-def stanza_config_name(ds: Dataset) -> str:
+def stanza_config_name(ds: ProtectionUnit) -> str:
     """The pgBackRest stanza itself (`--stanza`, the Stanza's `stanzaConfiguration.name`): the cluster's name."""
     return _postgres(ds).cluster
 
 
-def plugin_config_name(ds: Dataset) -> str:
+def plugin_config_name(ds: ProtectionUnit) -> str:
     """The PluginConfig the Cluster's plugin entry points at."""
-    return object_name(ds.name)
+    return ds.stanza or ""
 
 
-def credentials_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+def credentials_secret_name(ds: ProtectionUnit, copy: CopyPlan) -> str:
     """One Secret per repository: its bucket-scoped S3 key pair and its cipher passphrase."""
-    return object_name(ds.name, copy.destination, "pgbackrest")
+    _check_copy(ds, copy)
+    return ds.copy_objects(copy.destination).repository_secret or ""
 
 
-def reader_secret_name(ds: Dataset, copy: CopyPlan) -> str:
+def reader_secret_name(ds: ProtectionUnit, copy: CopyPlan) -> str:
     """The read-only twin of the credentials Secret, for the integrity check and the restore drill."""
-    return object_name(ds.name, copy.destination, "pgbackrest-ro")
+    _check_copy(ds, copy)
+    return ds.copy_objects(copy.destination).reader_secret or ""
 
 
-def reader_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
+def reader_secret(ds: ProtectionUnit, copy: CopyPlan) -> SecretSpec:
     """The check and drill jobs' Secret: the copy's read-only S3 key and the cipher passphrase (all references)."""
     return _repository_secret(ds, copy, reader_secret_name(ds, copy), READER_ACCESS_KEY_ID, READER_SECRET_ACCESS_KEY)
 
@@ -90,12 +94,12 @@ def s3_endpoint(endpoint: str) -> tuple[str, int | None]:
     return parts.hostname, parts.port
 
 
-def credentials_secret(ds: Dataset, copy: CopyPlan) -> SecretSpec:
+def credentials_secret(ds: ProtectionUnit, copy: CopyPlan) -> SecretSpec:
     """The Secret a Stanza repository reads its S3 keys and cipher passphrase from (all references)."""
     return _repository_secret(ds, copy, credentials_secret_name(ds, copy), ACCESS_KEY_ID, SECRET_ACCESS_KEY)
 
 
-def _repository_secret(ds: Dataset, copy: CopyPlan, name: str, access_key_id: SecretRef,
+def _repository_secret(ds: ProtectionUnit, copy: CopyPlan, name: str, access_key_id: SecretRef,
                        secret_access_key: SecretRef) -> SecretSpec:
     """A repository Secret: one S3 key pair (the writer's or its read-only twin) and the cipher passphrase."""
     source = _postgres(ds)
@@ -103,7 +107,7 @@ def _repository_secret(ds: Dataset, copy: CopyPlan, name: str, access_key_id: Se
     return SecretSpec(
         name=name,
         namespace=source.namespace,
-        labels=labels(ds.name, ds.tier, copy.destination),
+        labels=ds.copy_objects(copy.destination).labels,
         data={
             KEY_ACCESS_KEY_ID: access_key_id,
             KEY_SECRET_ACCESS_KEY: secret_access_key,
@@ -112,46 +116,48 @@ def _repository_secret(ds: Dataset, copy: CopyPlan, name: str, access_key_id: Se
     )
 
 
-def _repository(ds: Dataset, copy: CopyPlan) -> tuple[dict[str, Any], dict[str, str]]:
+def _plan_repository(ds: ProtectionUnit, copy: CopyPlan) -> PgBackRestRepository:
+    _check_copy(ds, copy)
+    s3_endpoint(copy.endpoint)
+    repo = ds.copy_objects(copy.destination).pgbackrest
+    if repo is None:
+        raise ValueError(f"{copy.key}: the plan carries no pgBackRest repository for this copy")
+    return repo
+
+
+def _repository(ds: ProtectionUnit, copy: CopyPlan) -> tuple[dict[str, Any], dict[str, str]]:
     """One `s3Repositories` entry and any environment it needs (a non-default port)."""
-    pg = copy.pgbackrest
-    if pg is None:
-        raise ValueError(f"{copy.key}: the plan carries no pgBackRest schedule for this copy")
-    host, port = s3_endpoint(copy.endpoint)
-    secret = credentials_secret_name(ds, copy)
+    repo = _plan_repository(ds, copy)
     entry = {
-        "bucket": copy.bucket,
-        "endpoint": host,
-        "region": copy.region,
-        # Path style works on every S3 server; virtual-host style needs wildcard DNS per bucket.
-        "uriStyle": "path",
-        "verifyTLS": True,
-        "repoPath": "/" + copy.repository,
+        "bucket": repo.bucket,
+        "endpoint": repo.endpoint,
+        "region": repo.region,
+        "uriStyle": repo.uri_style,
+        "verifyTLS": repo.verify_tls,
+        "repoPath": repo.path,
         "secretRef": {
-            "accessKeyId": {"name": secret, "key": KEY_ACCESS_KEY_ID},
-            "secretAccessKey": {"name": secret, "key": KEY_SECRET_ACCESS_KEY},
+            "accessKeyId": {"name": repo.secret, "key": KEY_ACCESS_KEY_ID},
+            "secretAccessKey": {"name": repo.secret, "key": KEY_SECRET_ACCESS_KEY},
         },
-        "retentionPolicy": {"full": pg.retention_full, "fullType": "count", "diff": pg.retention_diff},
-        "cipherConfig": {"encryptionPass": {"name": secret, "key": KEY_CIPHER_PASS}, "type": CIPHER},
+        "retentionPolicy": {"full": repo.retention_full, "fullType": repo.retention_full_type,
+                            "diff": repo.retention_diff},
+        "cipherConfig": {"encryptionPass": {"name": repo.secret, "key": KEY_CIPHER_PASS}, "type": repo.cipher_type},
     }
-    extra = {"STORAGE_PORT": str(port)} if port else {}
-    if copy.private_ca:
-        extra["STORAGE_CA_FILE"] = ca_file_path(copy)
+    extra = {"STORAGE_PORT": str(repo.port)} if repo.port else {}
+    if repo.ca_file:
+        extra["STORAGE_CA_FILE"] = repo.ca_file
     return entry, extra
 
 
-def ca_file_path(copy: CopyPlan) -> str:
-    """The destination's CA bundle inside the sidecar and the Jobs: one file per destination under CA_DIR."""
-    return f"{CA_DIR}/{copy.destination}.crt"
-
-
-def cluster_ca_sources(copies: Sequence[CopyPlan]) -> list[dict[str, Any]]:
+def cluster_ca_sources(ds: ProtectionUnit) -> list[dict[str, Any]]:
     """The Cluster's `projectedVolumeTemplate.sources` entries that put each private CA where the Stanza says."""
-    from manifests.volsync import CA_KEY, ca_config_map_name
-
-    return [{"configMap": {"name": ca_config_map_name(copy),
-                           "items": [{"key": CA_KEY, "path": ca_file_path(copy).removeprefix("/projected/")}]}}
-            for copy in copies if copy.private_ca]
+    sources = []
+    for copy in ds.copies:
+        names, repo = ds.copy_objects(copy.destination), _plan_repository(ds, copy)
+        if names.ca_config_map and repo.ca_file:
+            sources.append({"configMap": {"name": names.ca_config_map, "items": [
+                {"key": CA_KEY, "path": repo.ca_file.removeprefix(PROJECTED_DIR + "/")}]}})
+    return sources
 
 
 def merged_ca_sources(existing: Sequence[dict[str, Any]] | None,
@@ -162,43 +168,53 @@ def merged_ca_sources(existing: Sequence[dict[str, Any]] | None,
     return kept + [dict(s) for s in ours]
 
 
-def repository_env(ds: Dataset, copy: CopyPlan, repo_index: int,
+def ca_volume(ds: ProtectionUnit, copy: CopyPlan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mounts) of a check or drill Job reading a private-CA copy: the destination's ConfigMap at the path
+    the Stanza's `STORAGE_CA_FILE` names (the same as in the sidecar); ([], []) for a public CA."""
+    names, repo = ds.copy_objects(copy.destination), _plan_repository(ds, copy)
+    if not (names.ca_config_map and repo.ca_file):
+        return [], []
+    directory, file_name = repo.ca_file.rsplit("/", 1)
+    return ([{"name": "ca", "configMap": {"name": names.ca_config_map, "items": [{"key": CA_KEY, "path": file_name}]}}],
+            [{"name": "ca", "mountPath": directory, "readOnly": True}])
+
+
+def repository_env(ds: ProtectionUnit, copy: CopyPlan, repo_index: int,
                    secret: str | None = None) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """`PGBACKREST_REPO<n>_*` variables that open repository n the way the plugin's sidecar does.
 
-    Derived from the same Stanza entry and credentials Secret, so a Job outside the cluster (integrity check,
-    restore drill) reads the repository the backups wrote. Returns (plain values, Secret-referencing env entries).
-    Retention is left out: these Jobs never expire anything. `secret` names the Secret holding the keys
-    (default: the credentials Secret; the jobs pass `reader_secret_name`).
+    From the same plan record as the Stanza entry, so a Job outside the cluster (integrity check, restore drill)
+    reads the repository the backups wrote. Returns (plain values, Secret-referencing env entries). Retention is
+    left out: these Jobs never expire anything. `secret` names the Secret holding the keys (default: the
+    credentials Secret; the jobs pass the read-only twin).
     """
-    _check_copy(ds, copy)
     if repo_index < 1:
         raise ValueError(f"{copy.key}: pgBackRest repositories are numbered from 1, got {repo_index}")
-    entry, extra = _repository(ds, copy)
+    repo = _plan_repository(ds, copy)
     prefix = f"PGBACKREST_REPO{repo_index}_"
     plain = {
         "TYPE": "s3",
-        "S3_BUCKET": entry["bucket"],
-        "S3_ENDPOINT": entry["endpoint"],
-        "S3_REGION": entry["region"],
-        "S3_URI_STYLE": entry["uriStyle"],
-        "STORAGE_VERIFY_TLS": "y" if entry["verifyTLS"] else "n",
-        "PATH": entry["repoPath"],
-        "CIPHER_TYPE": entry["cipherConfig"]["type"],
-        **extra,
+        "S3_BUCKET": repo.bucket,
+        "S3_ENDPOINT": repo.endpoint,
+        "S3_REGION": repo.region,
+        "S3_URI_STYLE": repo.uri_style,
+        "STORAGE_VERIFY_TLS": "y" if repo.verify_tls else "n",
+        "PATH": repo.path,
+        "CIPHER_TYPE": repo.cipher_type,
+        **({"STORAGE_PORT": str(repo.port)} if repo.port else {}),
+        **({"STORAGE_CA_FILE": repo.ca_file} if repo.ca_file else {}),
     }
-    secret = secret or credentials_secret_name(ds, copy)
+    secret = secret or repo.secret
     from_secret = {"S3_KEY": KEY_ACCESS_KEY_ID, "S3_KEY_SECRET": KEY_SECRET_ACCESS_KEY, "CIPHER_PASS": KEY_CIPHER_PASS}
     secret_env = [{"name": prefix + option, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
                   for option, key in from_secret.items()]
     return {prefix + option: value for option, value in plain.items()}, secret_env
 
 
-def stanza(ds: Dataset, dataset_plan: DatasetPlan, copies: Sequence[CopyPlan]) -> dict[str, Any]:
-    """The cluster's pgBackRest stanza: repository n (1-based) is `copies[n - 1]`."""
+def stanza(ds: ProtectionUnit) -> dict[str, Any]:
+    """The cluster's pgBackRest stanza: repository n (1-based) is the unit's copy n."""
     source = _postgres(ds)
-    if dataset_plan.name != ds.name:
-        raise ValueError(f"dataset plan {dataset_plan.name!r} does not describe {ds.name!r}")
+    copies = ds.copies
     if not copies:
         raise ValueError(f"{ds.name}: a stanza needs at least one repository; give the dataset a destination")
     repositories = []
@@ -214,18 +230,18 @@ def stanza(ds: Dataset, dataset_plan: DatasetPlan, copies: Sequence[CopyPlan]) -
     return {
         "apiVersion": API_VERSION,
         "kind": "Stanza",
-        "metadata": metadata(stanza_name(ds), source.namespace, labels(ds.name, dataset_plan.tier)),
+        "metadata": metadata(stanza_name(ds), source.namespace, ds.labels),
         "spec": {"stanzaConfiguration": configuration},
     }
 
 
-def plugin_config(ds: Dataset) -> dict[str, Any]:
+def plugin_config(ds: ProtectionUnit) -> dict[str, Any]:
     """Sidecar settings: the pgBackRest exporter on, so backup age is visible to Prometheus."""
     source = _postgres(ds)
     return {
         "apiVersion": API_VERSION,
         "kind": "PluginConfig",
-        "metadata": metadata(plugin_config_name(ds), source.namespace, labels(ds.name, ds.tier)),
+        "metadata": metadata(plugin_config_name(ds), source.namespace, ds.labels),
         "spec": {
             # Requests only: a memory limit would kill a large backup halfway through.
             "resourcesRequirement": {"requests": {"cpu": "50m", "memory": "128Mi"}},
@@ -234,7 +250,7 @@ def plugin_config(ds: Dataset) -> dict[str, Any]:
     }
 
 
-def scheduled_backups(ds: Dataset, copy: CopyPlan, repo_index: int) -> list[dict[str, Any]]:
+def scheduled_backups(ds: ProtectionUnit, copy: CopyPlan, repo_index: int) -> list[dict[str, Any]]:
     """Weekly full and frequent differential base backups of one repository (CNPG cron has a seconds field)."""
     source = _postgres(ds)
     _check_copy(ds, copy)
@@ -243,15 +259,15 @@ def scheduled_backups(ds: Dataset, copy: CopyPlan, repo_index: int) -> list[dict
         raise ValueError(f"{copy.key}: the plan carries no pgBackRest schedule for this copy")
     if repo_index < 1:
         raise ValueError(f"{copy.key}: pgBackRest repositories are numbered from 1, got {repo_index}")
+    names = ds.copy_objects(copy.destination)
+    assert names.scheduled_backups is not None  # the plan names both schedules of every pgBackRest copy
     result = []
-    for backup_type, cron in (("full", pg.full), ("diff", pg.diff)):
+    for backup_type, cron, name in (("full", pg.full, names.scheduled_backups[0]),
+                                    ("diff", pg.diff, names.scheduled_backups[1])):
         result.append({
             "apiVersion": "postgresql.cnpg.io/v1",
             "kind": "ScheduledBackup",
-            "metadata": metadata(
-                object_name(ds.name, copy.destination, backup_type), source.namespace,
-                labels(ds.name, ds.tier, copy.destination),
-            ),
+            "metadata": metadata(name, source.namespace, names.labels),
             "spec": {
                 "schedule": cron.six_field(),
                 "cluster": {"name": source.cluster},
@@ -267,7 +283,7 @@ def scheduled_backups(ds: Dataset, copy: CopyPlan, repo_index: int) -> list[dict
     return result
 
 
-def cluster_plugin_snippet(ds: Dataset, stanza_name: str) -> dict[str, Any]:
+def cluster_plugin_snippet(ds: ProtectionUnit, stanza_name: str) -> dict[str, Any]:
     """The Cluster `spec.plugins` entry (exported: the Cluster itself lives in the user's GitOps repository)."""
     _postgres(ds)
     return {

@@ -7,6 +7,8 @@ no capabilities, read-only root filesystem with a scratch `/tmp`, and bounded re
 from __future__ import annotations
 
 import copy
+import functools
+from pathlib import Path
 from typing import Any
 
 from manifests.meta import metadata
@@ -34,6 +36,16 @@ DUMP = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1", "me
 """pg_dump and sqlite3 stream data; memory stays flat regardless of database size."""
 VERIFY = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
 """Repository checks and restores hold the repository index in memory, which grows with the repository."""
+
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+"""The shell the jobs run, one file per job kind; shellcheck lints them as rendered (tests/manifests)."""
+
+
+@functools.cache
+def script(name: str) -> str:
+    """The text of `scripts/<name>.sh`, exactly as stored (fragments are joined without separators)."""
+    return (SCRIPTS / f"{name}.sh").read_text()
+
 
 PING_FUNCTION = (
     'ping() { [ -n "${HC_URL:-}" ] || return 0; '

@@ -29,8 +29,30 @@ from plan.model import (
     SnapshotLevel,
     Writer,
 )
+from plan.names import (
+    CRONJOB_NAME_LIMIT,
+    LABEL_VERIFICATION,
+    backup_slug,
+    bucket_key,
+    ca_config_map,
+    labels,
+    object_name,
+    writer_key,
+)
+from plan.repositories import pgbackrest_repository, volsync_repository
 from plan.restore import restore_hours, restore_mbps
-from plan.stagger import JobRequest, assign
+from plan.stagger import JobRequest, after_backups, assign, every_days
+from plan.units import (
+    CHECK,
+    CHECK_OFFSET_MINUTES,
+    DRILL,
+    DRILL_CHECK_DELAY_MINUTES,
+    DRILL_OFFSET_MINUTES,
+    TRANSFER_MODE,
+    CopyObjects,
+    ProtectionUnit,
+    VerificationJob,
+)
 from plan.zones import utc_offsets, utc_window
 
 ABORT_MULTIPART_DAYS = 7
@@ -110,7 +132,7 @@ def build_plan(inv: Inventory) -> Plan:
             copy = _copy_plan(inv, ds, tier, spec["dest"], times[spec["key"]], times.get(spec["key"] + "/full"))
             copies.append(copy)
             writers[(copy.destination, ds.tier)].append(
-                Writer(f"{ds.name}-{copy.tool}", ds.name, copy.tool, copy.repository))
+                Writer(writer_key(ds.name, copy.tool), ds.name, copy.tool, copy.repository))
             stored_gb = ds.size_gb * (1 + ds.daily_change * copy.retention.window_days())
             cost[copy.destination] += stored_gb / 1000 * spec["dest"].price_usd_per_tb_month
         datasets.append(_dataset_plan(inv, ds, tier, tuple(copies), times))
@@ -121,6 +143,7 @@ def build_plan(inv: Inventory) -> Plan:
         datasets=tuple(datasets),
         buckets=tuple(b for b in buckets if b is not None),
         monthly_cost_usd={k: round(v, 2) for k, v in cost.items()},
+        units=tuple(protection_unit(inv, ds, dp) for ds, dp in zip(inv.datasets, datasets, strict=True)),
     )
 
 
@@ -172,7 +195,7 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
         retention=retention,
         lock_days=lock_days_for(tier, dest.offsite, caps.object_lock),
         checksum_env=caps.checksum_env,
-        healthcheck_slug=f"backup-{ds.name}-{dest.name}",
+        healthcheck_slug=backup_slug(ds.name, dest.name),
         pgbackrest=pg,
         private_ca=bool(getattr(dest, "ca_file", None)),
         restore_mbps=mbps,
@@ -256,7 +279,7 @@ def _with_export_copies(datasets: list[DatasetPlan]) -> list[DatasetPlan]:
             dataset=plan.name, destination=target.name, kind="truenas-dataset", offsite=False, media="nas-disk",
             tool=export.engine, bucket="", endpoint="", region="", repository=export.target_path,
             schedule=export.schedule, retention=Retention(daily=export.keep), lock_days=0, checksum_env=False,
-            healthcheck_slug=f"backup-{plan.name}-export",
+            healthcheck_slug=backup_slug(plan.name, "export"),
             restore_mbps=restore_mbps("truenas-dataset", False),
             restore_hours=restore_hours(plan.size_gb, restore_mbps("truenas-dataset", False), export.engine),
         )
@@ -298,4 +321,130 @@ def _bucket_plan(inv: Inventory, dest_name: str, tier_no: int, writers: tuple[Wr
         price_usd_per_tb_month=dest.price_usd_per_tb_month,
         admin_api=getattr(dest, "identity_api", "none"),
         admin_endpoint=getattr(dest, "identity_endpoint", None),
+    )
+
+
+def _copy_objects(ds: Dataset, copy: CopyPlan, index: int) -> CopyObjects:
+    """Names and keys of what protects one copy."""
+    source = ds.source
+    in_bucket = copy.kind not in ("nfs", "truenas-dataset")
+    common = {
+        "destination": copy.destination,
+        "labels": labels(ds.name, ds.tier, copy.destination),
+        "backup_slug": copy.healthcheck_slug,
+        "bucket_key": bucket_key(copy.destination, ds.tier) if in_bucket else None,
+        "writer_key": writer_key(ds.name, copy.tool) if in_bucket and not isinstance(source, ExportSource) else None,
+        "ca_config_map": ca_config_map(copy.destination) if copy.private_ca else None,
+    }
+    if isinstance(source, PvcSource):
+        return CopyObjects(
+            **common,
+            source_object=object_name(ds.name, copy.destination),
+            repository_secret=object_name(ds.name, copy.destination, "repo"),
+            reader_secret=object_name(ds.name, copy.destination, "repo-ro") if in_bucket else None,
+            restore_object=object_name(ds.name, copy.destination, "restore"),
+            maintenance=Cron(after_backups(copy.schedule, 0), 24) if copy.tool == "kopia" else None,
+            maintenance_object=object_name(ds.name, copy.destination, "maintenance") if copy.tool == "kopia"
+            else None,
+            repository=volsync_repository(copy),
+        )
+    if isinstance(source, PostgresSource):
+        secret = object_name(ds.name, copy.destination, "pgbackrest")
+        return CopyObjects(**common, repository_secret=secret,
+                           reader_secret=object_name(ds.name, copy.destination, "pgbackrest-ro"),
+                           pgbackrest=pgbackrest_repository(copy, index, secret),
+                           scheduled_backups=(object_name(ds.name, copy.destination, "full"),
+                                              object_name(ds.name, copy.destination, "diff")))
+    if isinstance(source, TruenasSource):
+        return CopyObjects(**common, nas_credential=f"hlb-{ds.name}-{copy.destination}",
+                           nas_task=f"homelab-backups {ds.name}-{copy.destination}")
+    return CopyObjects(**common)
+
+
+def _job(ds: Dataset, role: str, copy: CopyPlan, index: int, days: int, name: str, job_labels: dict[str, str],
+         secret: str | None = None) -> VerificationJob:
+    offset = CHECK_OFFSET_MINUTES if role == CHECK else DRILL_OFFSET_MINUTES
+    return VerificationJob(
+        role=role, destination=copy.destination, repo_index=index, name=name,
+        schedule=every_days(after_backups(copy.schedule, offset), days, f"{ds.name}/{copy.destination}/{role}"),
+        slug=f"{copy.healthcheck_slug}-{role}", labels=job_labels, secret=secret)
+
+
+def _verification_labels(ds: Dataset, role: str, destination: str | None) -> dict[str, str]:
+    return {**labels(ds.name, ds.tier, destination), LABEL_VERIFICATION: role}
+
+
+def _checks(ds: Dataset, dp: DatasetPlan, objects: tuple[CopyObjects, ...]) -> tuple[VerificationJob, ...]:
+    """One integrity check per copy of a PVC or PostgreSQL dataset. The Secret: kopia on object storage and
+    pgBackRest read with the copy's read-only key; restic must write its exclusive lock into the repository (a
+    check racing a prune otherwise reports damage), and an NFS repository has no key at all."""
+    if dp.verify_every_days < 1 or not isinstance(ds.source, PvcSource | PostgresSource):
+        return ()
+    checks = []
+    for index, (copy, names) in enumerate(zip(dp.copies, objects, strict=True), start=1):
+        reads_only = copy.tool in ("kopia", "pgbackrest") and names.reader_secret is not None
+        checks.append(_job(
+            ds, CHECK, copy, index, dp.verify_every_days,
+            object_name(ds.name, copy.destination, CHECK, limit=CRONJOB_NAME_LIMIT),
+            _verification_labels(ds, CHECK, copy.destination),
+            names.reader_secret if reads_only else names.repository_secret))
+    return tuple(checks)
+
+
+def _drill(ds: Dataset, dp: DatasetPlan, objects: tuple[CopyObjects, ...]) -> VerificationJob | None:
+    """The one restore drill of a unit (see `ProtectionUnit.drill` for which copy)."""
+    days, source = dp.drill_every_days, ds.source
+    if days < 1 or not dp.copies:
+        return None
+    if isinstance(source, PvcSource):
+        copy = dp.copies[0]
+        scratch = object_name(ds.name, copy.destination, DRILL)
+        job = _job(ds, DRILL, copy, 1, days, object_name(ds.name, copy.destination, DRILL, limit=CRONJOB_NAME_LIMIT),
+                   labels(ds.name, ds.tier, copy.destination))
+        return replace(job, schedule=job.schedule.shifted(DRILL_CHECK_DELAY_MINUTES), restore_at=job.schedule,
+                       scratch=scratch)
+    if isinstance(source, PostgresSource):
+        copy = dp.copies[0]
+        return _job(ds, DRILL, copy, 1, days, object_name(ds.name, DRILL, limit=CRONJOB_NAME_LIMIT),
+                    _verification_labels(ds, DRILL, copy.destination), objects[0].reader_secret)
+    if isinstance(source, ExportSource):
+        # No destination label: the pack reads a CronJob whose destination is another dataset as its export job.
+        copy = dp.copies[0]
+        return _job(ds, DRILL, copy, 1, days, object_name(ds.name, DRILL, limit=CRONJOB_NAME_LIMIT),
+                    _verification_labels(ds, DRILL, None))
+    index, copy = next(((i, c) for i, c in enumerate(dp.copies, start=1) if c.offsite), (0, None))
+    if copy is None:
+        return None
+    return _job(ds, DRILL, copy, index, days,
+                object_name(ds.name, copy.destination, DRILL, limit=CRONJOB_NAME_LIMIT),
+                _verification_labels(ds, DRILL, copy.destination), object_name(ds.name, copy.destination, DRILL))
+
+
+def protection_unit(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> ProtectionUnit:
+    """The protection unit of one dataset: its plan plus every name, label, slug, key and job time.
+
+    `build_plan` calls it once per dataset; tests call it on a changed `DatasetPlan` to see what follows from it."""
+    source = ds.source
+    objects = tuple(_copy_objects(ds, c, i) for i, c in enumerate(dp.copies, start=1))
+    namespace = inv.monitoring.namespace if isinstance(source, TruenasSource) else source.namespace
+    return ProtectionUnit(
+        dataset=ds.name,
+        tier=ds.tier,
+        kind=source.kind,
+        tool=_tool(ds) if not isinstance(source, ExportSource) else source.engine,
+        source=source,
+        plan=dp,
+        namespace=namespace,
+        labels=labels(ds.name, ds.tier),
+        objects=objects,
+        checks=_checks(ds, dp, objects),
+        drill=_drill(ds, dp, objects),
+        ping_secret=object_name(ds.name, "healthchecks"),
+        export_job=object_name(ds.name, "export", limit=CRONJOB_NAME_LIMIT) if isinstance(source, ExportSource)
+        else None,
+        transfer_mode=TRANSFER_MODE[ds.tier] if isinstance(source, TruenasSource) else None,
+        stanza=object_name(ds.name) if isinstance(source, PostgresSource) else None,
+        offsite_override_reason=ds.offsite_override_reason,
+        credentials={o.destination: (o.bucket_key, o.writer_key) for o in objects
+                     if o.bucket_key is not None and o.writer_key is not None},
     )

@@ -9,14 +9,16 @@ DAY_MINUTES = 24 * 60
 
 @dataclass(frozen=True, order=True)
 class Cron:
-    """A start time that repeats every `every_hours` hours (1..24, dividing 24) or weekly.
+    """A start time that repeats every `every_hours` hours (1..24, dividing 24), weekly or monthly.
 
-    `minute_of_day` is the first start of the day (for weekly jobs, on `weekday`, 0=Sunday).
+    `minute_of_day` is the first start of the day (for weekly jobs, on `weekday`, 0=Sunday; for monthly jobs, on
+    `day_of_month`, 1..28 so every month has it).
     """
 
     minute_of_day: int
     every_hours: int = 24
     weekday: int | None = None
+    day_of_month: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.minute_of_day < DAY_MINUTES:
@@ -25,6 +27,9 @@ class Cron:
             raise ValueError(f"every_hours {self.every_hours} must divide 24")
         if self.weekday is not None and (self.every_hours != 24 or not 0 <= self.weekday <= 6):
             raise ValueError("weekly schedules run once a day on a weekday 0..6")
+        if self.day_of_month is not None and (self.every_hours != 24 or self.weekday is not None
+                                              or not 1 <= self.day_of_month <= 28):
+            raise ValueError("monthly schedules run once a day on a day of the month 1..28, on any weekday")
 
     @property
     def minute(self) -> int:
@@ -37,6 +42,8 @@ class Cron:
     @property
     def interval_hours(self) -> int:
         """Longest gap between two runs: the RPO this schedule guarantees."""
+        if self.day_of_month is not None:
+            return 24 * 31
         return 24 * 7 if self.weekday is not None else self.every_hours
 
     def hours_field(self) -> str:
@@ -50,8 +57,11 @@ class Cron:
     def day_of_week_field(self) -> str:
         return "*" if self.weekday is None else str(self.weekday)
 
+    def day_of_month_field(self) -> str:
+        return "*" if self.day_of_month is None else str(self.day_of_month)
+
     def starts(self) -> list[int]:
-        """Minutes of the week (0 = Sunday 00:00) at which the job starts."""
+        """Minutes of the week (0 = Sunday 00:00) at which the job starts (a monthly job: any weekday)."""
         days = range(7) if self.weekday is None else (self.weekday,)
         first = self.minute_of_day % (self.every_hours * 60)
         return [d * DAY_MINUTES + m for d in days for m in range(first, DAY_MINUTES, self.every_hours * 60)]
@@ -61,13 +71,14 @@ class Cron:
         instant, so their weekday moves when the shift crosses midnight."""
         total = self.minute_of_day + minutes
         weekday = None if self.weekday is None else (self.weekday + total // DAY_MINUTES) % 7
-        return Cron(total % DAY_MINUTES, self.every_hours, weekday)
+        day = None if self.day_of_month is None else self.day_of_month + total // DAY_MINUTES
+        return Cron(total % DAY_MINUTES, self.every_hours, weekday, day)
 
     # --- dialects -----------------------------------------------------------------------------
 
     def five_field(self) -> str:
         """VolSync, KopiaMaintenance, Kubernetes CronJob and Healthchecks: `m h dom mon dow`."""
-        return f"{self.minute} {self.hours_field()} * * {self.day_of_week_field()}"
+        return f"{self.minute} {self.hours_field()} {self.day_of_month_field()} * {self.day_of_week_field()}"
 
     def six_field(self) -> str:
         """CloudNativePG ScheduledBackup (robfig cron with leading seconds)."""
@@ -76,11 +87,14 @@ class Cron:
     def truenas(self) -> dict[str, str]:
         """TrueNAS schedule object; its day of week runs 1 (Monday) .. 7 (Sunday)."""
         dow = "*" if self.weekday is None else str(self.weekday or 7)
-        return {"minute": str(self.minute), "hour": self.hours_field(), "dom": "*", "month": "*", "dow": dow}
+        return {"minute": str(self.minute), "hour": self.hours_field(), "dom": self.day_of_month_field(),
+                "month": "*", "dow": dow}
 
     def human(self) -> str:
         """Words for runbooks: `every 6 hours from 01:05`, `daily at 02:30`, `weekly on Sunday at 03:00`."""
         at = f"{self.first_hour:02d}:{self.minute:02d}"
+        if self.day_of_month is not None:
+            return f"monthly on day {self.day_of_month} at {at}"
         if self.weekday is not None:
             return f"weekly on {WEEKDAYS[self.weekday]} at {at}"
         if self.every_hours == 24:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from inventory.tiers import Retention
 from plan.cron import Cron
+from plan.names import bucket_key
+
+if TYPE_CHECKING:
+    from plan.units import ProtectionUnit
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class BucketPlan:
 
     @property
     def key(self) -> str:
-        return f"{self.destination}-tier{self.tier}"
+        return bucket_key(self.destination, self.tier)
 
 
 @dataclass(frozen=True)
@@ -160,9 +165,16 @@ class Plan:
     buckets: tuple[BucketPlan, ...]
     monthly_cost_usd: dict[str, float] = field(default_factory=dict)
     """Estimated monthly storage cost per destination."""
+    units: tuple[ProtectionUnit, ...] = ()
+    """One protection unit per dataset (dataset × its tool), in inventory order: names, jobs and keys
+    (plan/units.py)."""
 
     def dataset(self, name: str) -> DatasetPlan:
         return next(d for d in self.datasets if d.name == name)
+
+    def unit(self, dataset: str) -> ProtectionUnit:
+        """The protection unit of `dataset`."""
+        return next(u for u in self.units if u.dataset == dataset)
 
     def bucket(self, destination: str, tier: int) -> BucketPlan:
         return next(b for b in self.buckets if b.destination == destination and b.tier == tier)

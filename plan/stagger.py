@@ -72,3 +72,22 @@ def assign(jobs: list[JobRequest]) -> dict[str, Cron]:
         result[job.key] = best[1]
         busy |= _slots(best[1])
     return result
+
+
+def after_backups(backups: Cron, offset_minutes: int) -> int:
+    """Minute of day `offset_minutes` after the middle of a copy's first backup interval: the slot repository
+    maintenance takes (offset 0), and verification jobs an offset later, clear of backups."""
+    return (backups.minute_of_day + backups.every_hours * 30 + offset_minutes) % DAY_MINUTES
+
+
+def every_days(minute_of_day: int, days: int, seed: str) -> Cron:
+    """A job at `minute_of_day` on a cadence of `days`: monthly on a hashed day 2..27 from 28 days (clear of
+    month-start jobs; a job run the next day still falls on or before the 28th), weekly on a hashed weekday from 7,
+    else daily. `seed` (dataset/destination/role) keeps the day stable across runs."""
+    if days < 1:
+        raise ValueError(f"{seed}: a cadence of {days} days schedules nothing")
+    if days >= 28:
+        return Cron(minute_of_day, 24, day_of_month=2 + _preference(seed, 26))
+    if days >= 7:
+        return Cron(minute_of_day, 24, weekday=_preference(seed, 7))
+    return Cron(minute_of_day, 24)

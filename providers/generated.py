@@ -42,5 +42,6 @@ class GeneratedSecret(pulumi.dynamic.Resource, module="secrets", name="Generated
     value: pulumi.Output[str]
 
     def __init__(self, name: str, length: int = 48, opts: pulumi.ResourceOptions | None = None) -> None:
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["value"]))
-        super().__init__(GeneratedSecretProvider(), name, {"length": length, "value": None}, opts)
+        super().__init__(
+            GeneratedSecretProvider(), name, {"length": length, "value": None}, wire.with_secret_outputs(opts, "value")
+        )

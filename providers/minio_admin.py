@@ -37,7 +37,7 @@ from pulumi.dynamic import (
 )
 
 from plan.capabilities import s3_prefix_policy
-from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, secret
+from providers import wire
 
 ACCESS = ("write", "read")
 INPUT_KEYS = ("user_name", "endpoint", "bucket", "prefix", "access", "ca_file", "credentials")
@@ -81,34 +81,34 @@ def check_inputs(props: Mapping[str, Any]) -> list[CheckFailure]:
             failures.append(CheckFailure(prop, problem))
 
     value = props.get("user_name")
-    if not has_unknowns(value) and not (isinstance(value, str) and USER_NAME.match(value)):
+    if not wire.has_unknowns(value) and not (isinstance(value, str) and USER_NAME.match(value)):
         bad("user_name", f"must be 3-64 letters, digits, '.', '_' or '-', starting with a letter or digit; "
                          f"got {value!r}")
     value = props.get("endpoint")
-    if not has_unknowns(value) and not (isinstance(value, str) and _ENDPOINT.match(value)):
+    if not wire.has_unknowns(value) and not (isinstance(value, str) and _ENDPOINT.match(value)):
         bad("endpoint", f"must be http(s)://host[:port] without a path, got {value!r}")
     value = props.get("bucket")
-    if not has_unknowns(value) and not (isinstance(value, str) and _BUCKET.match(value)):
+    if not wire.has_unknowns(value) and not (isinstance(value, str) and _BUCKET.match(value)):
         bad("bucket", f"must be a 3-63 character S3 bucket name, got {value!r}")
     value = props.get("prefix")
-    if not has_unknowns(value) and not (isinstance(value, str) and _PREFIX.match(value)):
+    if not wire.has_unknowns(value) and not (isinstance(value, str) and _PREFIX.match(value)):
         bad("prefix", f"must be a non-empty path without wildcards or leading/trailing '/', e.g. "
                       f"'photos-restic'; got {value!r} (an empty prefix would grant the whole bucket)")
     value = props.get("access")
-    if not has_unknowns(value) and value not in ACCESS:
+    if not wire.has_unknowns(value) and value not in ACCESS:
         bad("access", f"must be 'write' (backup tool) or 'read' (check and drill jobs), got {value!r}")
     value = props.get("ca_file")
-    if value is not None and not has_unknowns(value) and not (isinstance(value, str) and value):
+    if value is not None and not wire.has_unknowns(value) and not (isinstance(value, str) and value):
         bad("ca_file", f"must be the path of a PEM bundle or null, got {value!r}")
     creds = props.get("credentials")
-    if not has_unknowns(creds):
+    if not wire.has_unknowns(creds):
         if not isinstance(creds, Mapping):
             bad("credentials", "must be the destination's admin key {access_key_id, secret_access_key}")
         else:
             missing = [k for k in ("access_key_id", "secret_access_key")
-                       if not has_unknowns(creds.get(k)) and not (isinstance(creds.get(k), str) and creds.get(k))]
+                       if not wire.has_unknowns(creds.get(k)) and not (isinstance(creds.get(k), str) and creds.get(k))]
             bad("credentials", f"needs a non-empty {' and '.join(missing)}" if missing else None)
-            if (not missing and not has_unknowns(value := props.get("user_name")) and not has_unknowns(creds)
+            if (not missing and not wire.has_unknowns(value := props.get("user_name")) and not wire.has_unknowns(creds)
                     and value == creds.get("access_key_id")):
                 bad("user_name", "equals the admin access key: a tool identity must be a separate user")
     return failures
@@ -238,7 +238,7 @@ def _apply_policy(admin: MinioAdmin, props: Mapping[str, Any]) -> None:
     admin.policy_add(name, policy=user_policy(props["bucket"], props["prefix"], props["access"]))
 
 
-@provisioned("credentials", ("access_key_id", "secret_access_key"))
+@wire.provisioned("credentials", ("access_key_id", "secret_access_key"))
 class MinioUserProvider(ResourceProvider):
     """CRUD for `User`; stateless, so the pickled provider holds no client and no credentials."""
 
@@ -248,9 +248,9 @@ class MinioUserProvider(ResourceProvider):
         return CheckResult(inputs, check_inputs(inputs))
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [k for k in REPLACE_KEYS if differs(olds.get(k), news.get(k))]
+        replaces = [k for k in REPLACE_KEYS if wire.differs(olds.get(k), news.get(k))]
         changed = [k for k in INPUT_KEYS if k not in REPLACE_KEYS
-                   and (differs(olds.get(k), news.get(k)))]
+                   and (wire.differs(olds.get(k), news.get(k)))]
         if olds.get("status") not in (None, "enabled") or olds.get("access") == "drifted":
             changed.append("access")
         if olds.get("attached_policies") is not None and olds.get("user_name") and \
@@ -384,11 +384,11 @@ class User(pulumi.dynamic.Resource, module="minio", name="User"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {"user_name": user_name, "endpoint": endpoint, "bucket": bucket, "prefix": prefix, "access": access,
-                 "ca_file": ca_file, "credentials": secret(credentials), CREDENTIALS_ENTRY: credentials_entry,
+                 "ca_file": ca_file, "credentials": wire.secret(credentials),
+                 wire.CREDENTIALS_ENTRY: credentials_entry,
                  "access_key_id": None, "secret_access_key": None, "policy_name": None, "attached_policies": None,
                  "status": None}
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(additional_secret_outputs=["credentials", "secret_access_key"]))
+        opts = wire.with_secret_outputs(opts, "credentials", "secret_access_key")
         super().__init__(MinioUserProvider(), resource_name, props, opts)
 
     @property

@@ -44,6 +44,12 @@ CAPABILITY_KEYS = ("versioning", "lifecycle", "object_lock")
 
 _ENDPOINT = re.compile(r"^https?://[^/\s]+/?$")
 _BUCKET_CHARS = re.compile(r"^[a-z0-9.-]+$")
+_NOT_ADOPTABLE = (
+    "choose another bucket_prefix for the destination in the inventory, or, if the bucket is a leftover of this "
+    "stack, check what it holds, delete it and run `pulumi up` again. `pulumi import` cannot adopt it (the engine "
+    "reads without the dynamic provider); `Bucket.get` reads it without managing it"
+)
+"""What to do about a bucket that exists before the program creates it."""
 _NOT_IMPLEMENTED = {"NotImplemented", "NotImplementedError", "XNotImplemented", "UnsupportedOperation"}
 _DENIED = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled", "InvalidToken",
            "AuthorizationHeaderMalformed"}
@@ -282,8 +288,8 @@ def explain(exc: Exception, action: str, bucket: str, endpoint: str) -> S3Compat
     detail = f"{code or status}{': ' + message if message else ''}"
     if code == "BucketAlreadyOwnedByYou":
         return S3CompatibleError(
-            f"{where} already exists and belongs to these credentials: adopt it with `pulumi import` (or the "
-            f"import_ resource option, id '{bucket}') instead of creating it")
+            f"{where} already exists and belongs to these credentials, and it is never taken over silently: "
+            f"{_NOT_ADOPTABLE}")
     if code == "BucketAlreadyExists":
         return S3CompatibleError(
             f"the name of {where} is taken by another account (names are global on many servers): choose another "
@@ -544,8 +550,8 @@ class S3CompatibleProvider(ResourceProvider):
             exists = _bucket_exists(client, bucket)
         if exists:
             raise S3CompatibleError(
-                f"bucket '{bucket}' already exists at {endpoint}: adopt it with `pulumi import` (or the import_ "
-                f"resource option, id '{bucket}') or choose another name; it is never taken over silently")
+                f"bucket '{bucket}' already exists at {endpoint}, and it is never taken over silently: "
+                f"{_NOT_ADOPTABLE}")
         args: dict[str, Any] = {"Bucket": bucket}
         if props["lock_days"] > 0:
             args["ObjectLockEnabledForBucket"] = True
@@ -672,5 +678,33 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
             wire.CREDENTIALS_ENTRY: credentials_entry,
             **dict.fromkeys(READ_ONLY_OUTPUT_KEYS),
         }
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["credentials"]))
-        super().__init__(S3CompatibleProvider(), resource_name, props, opts)
+        super().__init__(S3CompatibleProvider(), resource_name, props, wire.with_secret_outputs(opts, "credentials"))
+
+    @classmethod
+    def get(
+        cls,
+        resource_name: str,
+        bucket: pulumi.Input[str],
+        *,
+        endpoint: pulumi.Input[str],
+        credentials: pulumi.Input[Credentials] | None = None,
+        credentials_entry: str | None = None,
+        capabilities: pulumi.Input[Capabilities] | None = None,
+        region: pulumi.Input[str] = DEFAULT_REGION,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> Bucket:
+        """Read an existing bucket by name without managing it; without `capabilities` every feature is probed.
+
+        The engine's own import (`pulumi import`, the `import_` option) reads without the resource's properties,
+        which a dynamic provider cannot serve, so this is how an existing bucket is brought into a program.
+        """
+        return cls(
+            resource_name,
+            bucket=bucket,
+            endpoint=endpoint,
+            capabilities=capabilities,  # type: ignore[arg-type]
+            credentials=credentials,
+            credentials_entry=credentials_entry,
+            region=region,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=bucket)),
+        )

@@ -31,9 +31,10 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ReadResu
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from stack.naming import PROJECT, env_prefix
+
 __all__ = [
     "CREDENTIALS_ENTRY",
-    "PROJECT",
     "SECRET_SIG",
     "SECRET_SIG_KEY",
     "UNKNOWN",
@@ -51,7 +52,6 @@ __all__ = [
     "secret",
     "whole",
     "whole_numbers",
-    "env_prefix",
     "with_secret_outputs",
 ]
 
@@ -180,20 +180,14 @@ def with_secret_outputs(opts: pulumi.ResourceOptions | None, *names: str) -> pul
 # and calls `ResourceProvider.configure` with it once per process; the provider plugin also inherits the CLI's
 # environment. So a resource names the `credentials.<entry>` it is provisioned with (`credentials_entry`), and the
 # provider reads the key at operation time: a different key changes no resource and no provider (measured through
-# the engine in tests/engine/test_provisioning_config.py).
+# the engine in tests/engine/test_local_stack.py). The config namespace and the `HLB_<ENTRY>_` names come from
+# stack/naming.py, their one home (providers may import stack/; the layering test forbids only components).
 
-PROJECT = "homelab-backups"
-"""The stack config namespace the credentials live under."""
 CREDENTIALS_ENTRY = "credentials_entry"
 """The input naming which `credentials.<entry>` of the stack provisions a resource."""
 
 _configured: dict[str, Any] = {}
 """The stack's `credentials` object as the engine configured this provider process (empty in the program)."""
-
-
-def env_prefix(entry: str) -> str:
-    """`storj-gw` -> `HLB_STORJ_GW_`: where a credential entry's fields may come from in CI."""
-    return "HLB_" + entry.upper().replace("-", "_") + "_"
 
 
 def _credentials_section(raw: Any) -> dict[str, Any]:

@@ -1,7 +1,10 @@
-"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 2).
+"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 3).
 
-Pure data from the plan and the manifest builders; `docs/runbook-contract.v2.schema.json` describes it and
-tests hold the two together. Secrets (repository passwords, cipher passphrases) are never here: the program
+Pure data written from the plan's protection units (plan/units.py), never by rendering manifests and reading them
+back; `docs/runbook-contract.v3.schema.json` describes it and tests hold the two together. Version 3: each
+copy's `healthcheck` lists exactly the checks that ping (`check` where an integrity check reads the copy, `drill`
+only on the one copy the scheduled drill restores), and `verification` names the drilled copy. Secrets (repository
+passwords, cipher passphrases) are never here: the program
 exports them separately as the Pulumi secret `secrets`, at the path each copy's `escrow.path` names.
 """
 
@@ -9,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from inventory.models import Dataset, ExportSource, Inventory, PostgresSource, PvcSource
-from manifests import pgbackrest, volsync
-from plan.model import CopyPlan, DatasetPlan, Plan
-from runbook import pgbackrest as pgconf
+from inventory.models import ExportSource, Inventory, PostgresSource, PvcSource
+from manifests.pgbackrest import PLUGIN_NAME
+from plan.model import CopyPlan, Plan
+from plan.units import ProtectionUnit
+from runbook.pgbackrest import PLUGIN_FIXED
 
-CONTRACT_VERSION = "2"
+CONTRACT_VERSION = "3"
 SECRETS_OUTPUT = "secrets"
 PING_BASE_SECRET = "healthchecks_ping_base"
 """Key of the Healthchecks ping base (`<endpoint><ping key>/`) in `secrets`: the key fakes success pings, so it is
@@ -107,8 +111,8 @@ def _pvc_steps(source: PvcSource) -> list[dict[str, str]]:
     ]
 
 
-def _postgres_steps(ds: Dataset, source: PostgresSource) -> list[dict[str, str]]:
-    ns, stanza = source.namespace, pgbackrest.stanza_name(ds)
+def _postgres_steps(unit: ProtectionUnit, source: PostgresSource) -> list[dict[str, str]]:
+    ns, stanza = source.namespace, unit.stanza
     return [
         _step("See what can be restored",
               "pgBackRest keeps full and differential base backups plus every WAL segment in between, so any moment "
@@ -119,7 +123,7 @@ def _postgres_steps(ds: Dataset, source: PostgresSource) -> list[dict[str, str]]
               f"Never restore over the running cluster {source.cluster}: a new Cluster (for example "
               f"{source.cluster}-restore) starts from the repository and leaves the original untouched for "
               "comparison. Its spec.bootstrap.recovery.source is origin, and externalClusters has an entry "
-              "{name: origin, plugin: {name: " + pgbackrest.PLUGIN_NAME + ", parameters: {stanzaRef: " + stanza +
+              "{name: origin, plugin: {name: " + PLUGIN_NAME + ", parameters: {stanzaRef: " + stanza +
               "}}}."),
         _step("For point-in-time recovery, set a target",
               "Add spec.bootstrap.recovery.recoveryTarget.targetTime (RFC 3339, just before the bad change) so "
@@ -151,13 +155,14 @@ def _truenas_steps(dataset: str) -> list[dict[str, str]]:
     ]
 
 
-def _export_steps(ds: Dataset, source: ExportSource, plan: DatasetPlan) -> list[dict[str, str]]:
-    assert plan.export is not None
-    path, target = plan.export.target_path, plan.export.target_dataset
+def _export_steps(unit: ProtectionUnit, source: ExportSource) -> list[dict[str, str]]:
+    export = unit.plan.export
+    assert export is not None
+    path, target = export.target_path, export.target_dataset
     first = _step("Make sure the dumps are there",
                   f"The dumps live on the NAS in {path}, protected by dataset {target}. If the NAS itself is lost, "
                   f"restore {target} first (see its runbook).",
-                  f"ls -1t {path}/{ds.name}-*  # newest first")
+                  f"ls -1t {path}/{unit.name}-*  # newest first")
     if source.engine == "pg_dump":
         return [first, _step(
             "Load the newest dump",
@@ -172,14 +177,14 @@ def _export_steps(ds: Dataset, source: ExportSource, plan: DatasetPlan) -> list[
         f"cp <newest .sqlite3 in {path}> <claim {source.sqlite_claim}>/{source.sqlite_path}")]
 
 
-def _restore(ds: Dataset, plan: DatasetPlan) -> list[dict[str, str]]:
-    source = ds.source
+def _restore(unit: ProtectionUnit) -> list[dict[str, str]]:
+    source = unit.source
     if isinstance(source, PvcSource):
         return _pvc_steps(source)
     if isinstance(source, PostgresSource):
-        return _postgres_steps(ds, source)
+        return _postgres_steps(unit, source)
     if isinstance(source, ExportSource):
-        return _export_steps(ds, source, plan)
+        return _export_steps(unit, source)
     return _truenas_steps(source.dataset)
 
 
@@ -198,41 +203,23 @@ def _escrow(copy: CopyPlan, repo_index: int | None, owner: str) -> dict[str, Any
     return entry
 
 
-DRILLED_TOOLS = ("restic", "kopia", "pgbackrest", "cloudsync")
-"""Tools whose copies have restore drills reporting to Healthchecks (VolSync drills, pgBackRest restores, NAS
-offsite decrypt drills, `python -m runbook drill`)."""
-
-
-def _healthcheck(copy: CopyPlan, pings: bool) -> dict[str, Any] | None:
-    """The copy's check slugs; the ping URL is `<ping base><slug>`, the ping base escrowed in `secrets`."""
+def _healthcheck(unit: ProtectionUnit, copy: CopyPlan, pings: bool) -> dict[str, Any] | None:
+    """The slugs that ping for this copy: its backups, its integrity check and, on the drilled copy only, the
+    drill. A ping URL is `<ping base><slug>`, the ping base escrowed in `secrets`."""
     if not pings:
         return None
-    slug = copy.healthcheck_slug
-    entry: dict[str, Any] = {"backup": slug, "drill": f"{slug}-drill"} if copy.tool in DRILLED_TOOLS \
-        else {"backup": slug}
+    entry: dict[str, Any] = {"backup": unit.copy_objects(copy.destination).backup_slug}
+    check = next((job for job in unit.checks if job.destination == copy.destination), None)
+    if check is not None:
+        entry["check"] = check.slug
+    if unit.drill is not None and unit.drill.destination == copy.destination:
+        entry["drill"] = unit.drill.slug
     entry["ping_base"] = {"output": SECRETS_OUTPUT, "path": f"{SECRETS_OUTPUT}.{PING_BASE_SECRET}"}
     return entry
 
 
-def _stanza_options(ds: Dataset, plan: DatasetPlan) -> pgconf.StanzaOptions:
-    stanza = pgbackrest.stanza(ds, plan, plan.copies)
-    return pgconf.stanza_options(stanza["spec"]["stanzaConfiguration"])
-
-
-def _pgbackrest_repository(ds: Dataset, copy: CopyPlan, index: int, stanza: pgconf.StanzaOptions) -> dict[str, Any]:
-    """The options of repo<index> as pgbackrest.conf spells them; secret ones name their escrow field."""
-    prefix = f"repo{index}-"
-    refs = pgbackrest.credentials_secret(ds, copy).refs()
-    return {
-        "secret": pgbackrest.credentials_secret_name(ds, copy),
-        "values": {k: v for k, v in stanza.options.items() if k.startswith(prefix)},
-        "from_secrets": {option: refs[key].name for option, (_, key) in stanza.secret_options.items()
-                         if option.startswith(prefix)},
-    }
-
-
-def _copy(ds: Dataset, copy: CopyPlan, index: int, pings: bool,
-          stanza: pgconf.StanzaOptions | None = None, owner: str | None = None) -> dict[str, Any]:
+def _copy(unit: ProtectionUnit, copy: CopyPlan, index: int, pings: bool, owner: str) -> dict[str, Any]:
+    names = unit.copy_objects(copy.destination)
     repo_index = index if copy.tool == "pgbackrest" else None
     entry: dict[str, Any] = {
         "destination": copy.destination,
@@ -250,23 +237,23 @@ def _copy(ds: Dataset, copy: CopyPlan, index: int, pings: bool,
         "restore_mbps": copy.restore_mbps,
         "restore_estimate_hours": copy.restore_hours,
     }
-    escrow, healthcheck = _escrow(copy, repo_index, owner or ds.name), _healthcheck(copy, pings)
+    escrow, healthcheck = _escrow(copy, repo_index, owner), _healthcheck(unit, copy, pings)
     if escrow is not None:
         entry["escrow"] = escrow
     if healthcheck is not None:
         entry["healthcheck"] = healthcheck
-    if isinstance(ds.source, PvcSource):
-        spec = volsync.repository_secret(ds, copy)
-        entry["restore_object"] = volsync.restore_name(ds, copy)
+    if names.repository is not None and names.restore_object is not None:
+        entry["restore_object"] = names.restore_object
         entry["repository_secret"] = {
-            "name": spec.name,
-            "namespace": spec.namespace,
-            "values": dict(sorted(spec.plain().items())),
-            "from_secrets": {key: ref.name for key, ref in sorted(spec.refs().items())},
+            "name": names.repository_secret,
+            "namespace": unit.namespace,
+            "values": dict(sorted(names.repository.values.items())),
+            "from_secrets": dict(sorted(names.repository.secrets.items())),
         }
-    if copy.pgbackrest is not None and stanza is not None:
+    if copy.pgbackrest is not None and names.pgbackrest is not None:
         entry["repo_index"] = index
-        entry["pgbackrest_repository"] = _pgbackrest_repository(ds, copy, index, stanza)
+        entry["pgbackrest_repository"] = {"secret": names.pgbackrest.secret, "values": names.pgbackrest.options(),
+                                          "from_secrets": names.pgbackrest.secret_options()}
         entry["schedule"]["full"] = copy.pgbackrest.full.six_field()
         entry["schedule"]["diff"] = copy.pgbackrest.diff.six_field()
         entry["retention"] = {"full": copy.pgbackrest.retention_full, "diff": copy.pgbackrest.retention_diff}
@@ -279,34 +266,42 @@ def _rto(tier: int) -> dict[str, int]:
     return {"local": local} if site_loss is None else {"local": local, "site_loss": site_loss}
 
 
-def _dataset(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> dict[str, Any]:
+def _verification(unit: ProtectionUnit) -> dict[str, Any]:
+    dp = unit.plan
+    entry: dict[str, Any] = {"check_every_days": dp.verify_every_days, "drill_every_days": dp.drill_every_days}
+    if unit.drill is not None:
+        entry["drilled_copy"] = unit.drill.destination
+    return entry
+
+
+def _dataset(inv: Inventory, unit: ProtectionUnit) -> dict[str, Any]:
     pings = inv.monitoring.healthchecks is not None
-    stanza = _stanza_options(ds, dp) if isinstance(ds.source, PostgresSource) and dp.copies else None
+    dp, source = unit.plan, unit.source
+    owner = dp.export.target_dataset if dp.export else unit.dataset
     entry: dict[str, Any] = {
-        "tier": ds.tier,
-        "source": ds.source.kind,
+        "tier": unit.tier,
+        "source": unit.kind,
         "rpo_hours": dp.rpo_hours,
-        "rpo_target_hours": inv.tier(ds.tier).rpo_hours,
-        "rto_target_hours": _rto(ds.tier),
-        "size_gb": ds.size_gb,
+        "rpo_target_hours": inv.tier(unit.tier).rpo_hours,
+        "rto_target_hours": _rto(unit.tier),
+        "size_gb": unit.size_gb,
         "copies_total": dp.copy_count,
         "offsite_copies": dp.offsite_count,
         "media": list(dp.media),
-        "copies": [_copy(ds, c, i, pings, stanza, dp.export.target_dataset if dp.export else None)
-                   for i, c in enumerate(dp.copies, start=1)],
+        "copies": [_copy(unit, c, i, pings, owner) for i, c in enumerate(dp.copies, start=1)],
         "snapshots": [{"level": s.level, "keep": f"{s.lifetime_value} {s.lifetime_unit}", "schedule": s.schedule}
                       for s in dp.snapshots],
-        "verification": {"check_every_days": dp.verify_every_days, "drill_every_days": dp.drill_every_days},
+        "verification": _verification(unit),
         "alerts": list(dp.alerts),
-        "restore": _restore(ds, dp),
+        "restore": _restore(unit),
     }
-    if isinstance(ds.source, PvcSource):
-        entry["pvc"] = {"namespace": ds.source.namespace, "claim": ds.source.claim, "mover": ds.source.mover}
-    if isinstance(ds.source, PostgresSource):
-        entry["postgres"] = {"namespace": ds.source.namespace, "cluster": ds.source.cluster,
-                             "stanza_object": pgbackrest.stanza_name(ds), "stanza": ds.source.cluster}
-        if stanza is not None:
-            entry["postgres"]["options"] = {k: v for k, v in stanza.options.items() if not k.startswith("repo")}
+    if isinstance(source, PvcSource):
+        entry["pvc"] = {"namespace": source.namespace, "claim": source.claim, "mover": source.mover}
+    if isinstance(source, PostgresSource):
+        entry["postgres"] = {"namespace": source.namespace, "cluster": source.cluster,
+                             "stanza_object": unit.stanza, "stanza": source.cluster}
+        if dp.copies:
+            entry["postgres"]["options"] = dict(PLUGIN_FIXED)
     return entry
 
 
@@ -326,7 +321,7 @@ def _tls(inv: Inventory) -> dict[str, Any]:
 
 def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
     """The stack outputs runbooks read: per dataset its tier, targets, copies and restore procedure."""
-    tiers_used = sorted({ds.tier for ds in inv.datasets})
+    tiers_used = sorted({unit.tier for unit in plan.units})
     return {
         "version": CONTRACT_VERSION,
         "tiers": {str(t): {"rpo_hours": inv.tier(t).rpo_hours,
@@ -336,7 +331,7 @@ def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
                            "offsite_retention": inv.tier(t).offsite_retention.levels(),
                            "verify_every_days": inv.tier(t).verify_every_days,
                            "drill_every_days": inv.tier(t).drill_every_days} for t in tiers_used},
-        "datasets": {ds.name: _dataset(inv, ds, plan.dataset(ds.name)) for ds in inv.datasets},
+        "datasets": {unit.dataset: _dataset(inv, unit) for unit in plan.units},
         "buckets": {b.name: {"destination": b.destination, "tier": b.tier, "endpoint": b.endpoint, "region": b.region,
                              "lock_days": b.lock_days, "versioning": b.versioning,
                              "writers": [w.key for w in b.writers]} for b in plan.buckets},

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.stack_config import env_prefix
 from runbook.outputs import OutputsError, secret_at
+from stack.naming import env_prefix
 
 DEFAULT_SUBSET = "10%"
 """Share of pack files whose content `restic check` reads back (all metadata is always checked)."""

@@ -11,7 +11,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from manifests.verification import S3_PROVIDERS
+from manifests.drills import S3_PROVIDERS
 from runbook.diagram import mermaid, svg, three_two_one
 from runbook.outputs import secret_at, secrets_shown
 from runbook.pgbackrest import conf_text
@@ -382,13 +382,15 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     lines += ["", "## Checks and alerts", ""]
     lines.append(f"- integrity check: every {verification['check_every_days']} days" if
                  verification["check_every_days"] else "- integrity check: none scheduled")
-    lines.append(f"- restore drill: every {verification['drill_every_days']} days" if
+    drilled = f" of the {verification['drilled_copy']} copy" if verification.get("drilled_copy") else ""
+    lines.append(f"- restore drill: every {verification['drill_every_days']} days{drilled}" if
                  verification["drill_every_days"] else "- restore drill: none scheduled")
     lines.append(f"- alerts: {', '.join(ds['alerts'])}" if ds["alerts"] else "- alerts: none")
     pinged = [c for c in ds["copies"] if "healthcheck" in c]
     for c in pinged:
-        drill = f", drill `{c['healthcheck']['drill']}`" if "drill" in c["healthcheck"] else ""
-        lines.append(f"- Healthchecks ({c['destination']}): check slugs backup `{c['healthcheck']['backup']}`{drill}")
+        extra = "".join(f", {role} `{c['healthcheck'][role]}`" for role in ("check", "drill")
+                        if role in c["healthcheck"])
+        lines.append(f"- Healthchecks ({c['destination']}): check slugs backup `{c['healthcheck']['backup']}`{extra}")
     if pinged:
         where = pinged[0]["healthcheck"]["ping_base"]["path"]
         lines.append(f"- ping URL of a check: the ping base at `{where}` (a secret: it holds the project ping key) "

@@ -1,7 +1,7 @@
 """Run the program's composition under Pulumi mocks and hand back what was registered.
 
-The mocks answer like the services would (ids, generated keys, permission-group lookups); assertions
-are made on registered types, names, parents and inputs, never on private attributes.
+The mocks (tests/mocks.py) answer like the services would (ids, generated keys, permission-group lookups);
+assertions are made on registered types, names, parents and inputs, never on private attributes.
 """
 
 from __future__ import annotations
@@ -15,49 +15,10 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
+
+from tests.mocks import RecordingMonitor, ServiceMocks
 
 ROOT = Path(__file__).resolve().parents[2]
-
-R2_GROUPS = [
-    {"id": "f" * 32, "name": "Workers R2 Storage Bucket Item Read"},
-    {"id": "e" * 32, "name": "Workers R2 Storage Bucket Item Write"},
-    {"id": "d" * 32, "name": "Account Settings Write"},
-]
-
-
-class EstateMocks(pulumi.runtime.Mocks):
-    """Echo inputs as state and add the outputs real providers generate."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        state = dict(args.inputs)
-        typ = args.typ
-        if typ.endswith("b2:Bucket"):
-            state |= {"bucket_id": f"id-{args.name}", "bucket_name": args.inputs.get("bucket_name")}
-        elif typ.endswith("b2:ApplicationKey"):
-            state |= {"application_key_id": f"keyid-{args.name}", "application_key": f"SECRET-b2-{args.name}"}
-        elif typ == "cloudflare:index/apiToken:ApiToken":
-            state |= {"value": f"SECRET-r2-{args.name}"}
-        elif typ == "aws:iam/accessKey:AccessKey":
-            state |= {"secret": f"SECRET-aws-{args.name}"}
-        elif typ.endswith("secrets:GeneratedSecret"):
-            state |= {"value": f"SECRET-generated-{args.name}"}
-        elif typ.endswith("s3compatible:Bucket"):
-            state |= {"bucket": args.inputs.get("bucket")}
-        elif typ.endswith("minio:User"):
-            state |= {"access_key_id": args.inputs.get("user_name"), "secret_access_key": f"SECRET-minio-{args.name}",
-                      "policy_name": f"{args.inputs.get('user_name')}-policy", "status": "enabled"}
-        elif typ.endswith(("wasabi:User", "rgw:User")):
-            state |= {"access_key_id": f"AK-{args.name}", "secret_access_key": f"SECRET-{typ.rsplit(':', 1)[0]}-"
-                                                                                 f"{args.name}"}
-        elif typ.endswith("garage:Key"):
-            state |= {"access_key_id": f"GK-{args.name}", "secret_access_key": f"SECRET-garage-{args.name}"}
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        if "PermissionGroups" in args.token:
-            return {"results": R2_GROUPS, "account_id": args.args.get("account_id")}
-        return {}
 
 
 @dataclass(frozen=True)
@@ -75,18 +36,21 @@ class Registered:
     state: dict[str, Any]
 
 
-class RecordingMonitor(MockMonitor):
-    """A mock monitor that also keeps each request's type, parent, options and inputs."""
+BASE_ESTATE_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas"}
+"""The admin credentials the base estate (the `estate` fixture) needs, as a pipeline would export them."""
+PROD_ENV = {
+    "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
+    "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
+    "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
+    "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
+    "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc-ping-key",
+}
+"""The credentials Pulumi.prod.yaml needs, as a pipeline would export them."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
-        self.requests: list[Any] = []
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            self.requests.append((request, response.urn))
-        return response
+def inventory_config(sections: dict[str, Any], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """An inventory as the engine passes stack config to the program: each section as JSON under the project."""
+    return {f"homelab-backups:{key}": json.dumps(value) for key, value in sections.items()} | (extra or {})
 
 
 def stack_config(stack: str) -> dict[str, str]:
@@ -98,9 +62,9 @@ def stack_config(stack: str) -> dict[str, str]:
 def identity_env_for(inventory: Any) -> dict[str, str]:
     """Stand-in keys (distinct from every admin key) for each writer of an inventory whose keys the user supplies:
     what a user would create on a server the program cannot create keys on."""
-    from components.stack_config import ROLES, identity_env
     from plan import build_plan
     from plan.capabilities import identities_of
+    from stack.naming import ROLES, identity_env
 
     env = {}
     for bucket in build_plan(inventory).buckets:
@@ -117,7 +81,7 @@ def identity_env_for(inventory: Any) -> dict[str, str]:
 
 def supplied_identity_env() -> dict[str, str]:
     """`identity_env_for` the inventory of the config currently set ({} when it is invalid: the program says why)."""
-    from components.stack_config import load_stack_inventory
+    from stack.config import load_stack_inventory
 
     try:
         return identity_env_for(load_stack_inventory())
@@ -133,13 +97,13 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
     With `supply_identities`, writers of destinations whose keys the user supplies get stand-in keys (any value
     works under mocks), unless `env` already names them. Pass `monitor` to inspect what was registered when the
     program raises."""
-    from components.credentials import require_credentials
     from components.estate import build_estate
-    from components.stack_config import load_stack_inventory
     from plan import build_plan
     from runbook.contract import runbook_contract
+    from stack.config import load_stack_inventory
+    from stack.credentials import require_credentials
 
-    mocks = EstateMocks()
+    mocks = ServiceMocks()
     monitor = monitor or RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project="homelab-backups", stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(config if config is not None else stack_config(stack))
@@ -161,7 +125,7 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
                 exported[role] = creds
 
             for role, creds in (("credentials", estate.credentials), ("reader_credentials", estate.reader_credentials),
-                                ("secrets", estate.secrets())):
+                                ("secrets", estate.secrets()), ("cluster_plugins", estate.cluster_plugins)):
                 pulumi.Output.from_input(creds).apply(lambda v, role=role: keep(role, v))
             return pulumi.Output.all(*[b.bucket for b in estate.buckets.values()])
 

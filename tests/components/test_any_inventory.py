@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from inventory.names import CRONJOB_LIMIT, NAME_LIMIT
-from tests.components.harness import EstateMocks, RecordingMonitor, run_estate
+from tests.components.harness import run_estate
+from tests.mocks import RecordingMonitor, ServiceMocks
 from tests.strategies import inventories
 
 ENV = {"HLB_B2_0_KEY_ID": "x", "HLB_B2_0_KEY": "y", "HLB_B2_1_KEY_ID": "x", "HLB_B2_1_KEY": "y",
@@ -104,7 +105,7 @@ def _names(registered) -> list[tuple[str, str]]:
 @given(bent_inventories())
 def test_the_program_either_runs_or_stops_cleanly(raw):
     config = {f"homelab-backups:{k}": json.dumps(v) for k, v in raw.items()}
-    monitor = RecordingMonitor(EstateMocks())
+    monitor = RecordingMonitor(ServiceMocks())
     try:
         registered, _ = run_estate("test", config=config, env=ENV, monitor=monitor)
     except pulumi.RunError as exc:

@@ -7,8 +7,7 @@ import json
 
 import pytest
 
-from tests.components.harness import run_estate, stack_config
-from tests.components.test_prod_estate import PROD_ENV
+from tests.components.harness import PROD_ENV, run_estate, stack_config
 
 
 @pytest.fixture(scope="module")

@@ -6,14 +6,13 @@ import json
 
 import pulumi
 
-from tests.components.harness import run_estate
-from tests.components.test_credentials import FULL_ENV, _config
+from tests.components.harness import BASE_ESTATE_ENV, inventory_config, run_estate
 
 
-def test_a_key_inside_ping_base_still_works_and_the_warning_never_shows_it(monkeypatch):
+def test_a_key_inside_ping_base_still_works_and_the_warning_never_shows_it(monkeypatch, estate):
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: warnings.append(message))
-    registered, exported = run_estate("test", config=_config(), env=FULL_ENV)  # ping_base: https://hc-ping.com/ping-key/
+    registered, exported = run_estate("test", config=inventory_config(estate), env=BASE_ESTATE_ENV)  # ping_base: https://hc-ping.com/ping-key/
     (warning,) = [w for w in warnings if "ping_base" in w]
     assert "hc-ping.com/ping-key" not in warning
     assert "write `https://hc-ping.com/` there" in warning and "credentials.healthchecks.ping_key" in warning

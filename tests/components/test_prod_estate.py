@@ -7,18 +7,11 @@ import json
 
 import pytest
 
-from components.stack_config import load_stack_inventory
 from plan import build_plan
 from providers.b2 import MANAGEMENT_CAPABILITIES, READER_CAPABILITIES, WRITER_CAPABILITIES
-from tests.components.harness import run_estate
+from stack.config import load_stack_inventory
+from tests.components.harness import PROD_ENV, run_estate
 
-PROD_ENV = {
-    "HLB_B2_KEY_ID": "prod-b2-admin-id", "HLB_B2_KEY": "SECRET-b2-admin",
-    "HLB_STORJ_ACCESS_KEY_ID": "storj-id", "HLB_STORJ_SECRET_ACCESS_KEY": "SECRET-storj",
-    "HLB_TRUENAS_API_KEY": "SECRET-truenas-api-key",
-    "HLB_NAS_S3_ACCESS_KEY_ID": "nas-s3-id", "HLB_NAS_S3_SECRET_ACCESS_KEY": "SECRET-nas-s3",
-    "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc-ping-key",
-}
 PING_KEY = PROD_ENV["HLB_HEALTHCHECKS_PING_KEY"]
 SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 """How the engine marks a secret value on the wire (pulumi.runtime.rpc)."""
@@ -193,7 +186,7 @@ def test_nas_task_scripts_are_secret_inputs_and_outputs(prod):
 
 
 def test_truenas_snapshot_task_per_gfs_level_with_valid_naming(prod):
-    from providers.truenas.resources import naming_schema_problem
+    from providers.truenas.snapshot_tasks import naming_schema_problem
 
     registered, _ = prod
     plan = _plan()
@@ -229,7 +222,7 @@ def test_offsite_cloud_sync_is_always_encrypted_with_escrowed_keys(prod):
 
 
 def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
-    from manifests import verification
+    from plan import names
 
     registered, _ = prod
     plan = _plan()
@@ -245,7 +238,7 @@ def test_every_tier1_nas_dataset_has_a_restore_drill_and_its_secret(prod):
         name = f"{dp.name}-{first.destination}-drill"
         job, secret = jobs[name], externals[name]
         labels = job.inputs["metadata"]["labels"]
-        assert labels[verification.LABEL_VERIFICATION] == "drill", job.urn
+        assert labels[names.LABEL_VERIFICATION] == "drill", job.urn
         assert labels["backup.homelab/dataset"] == dp.name and labels["backup.homelab/tier"] == "1", job.urn
         assert job.inputs["metadata"]["namespace"] == secret.inputs["metadata"]["namespace"] == "monitoring"
         assert job.parent == secret.parent == components[dp.name], job.urn
@@ -318,7 +311,7 @@ def test_minio_gets_a_writer_and_a_read_only_user_per_writer_created_with_the_ad
 def test_a_supplied_writer_key_that_is_the_admin_key_is_refused_by_name(monkeypatch):
     import pulumi
 
-    from components.stack_config import identity_env
+    from stack.naming import identity_env
 
     plan = _plan()
     writer = next(w for b in plan.buckets if b.destination == "storj" for w in b.writers)

@@ -134,8 +134,8 @@ class ResticRepository:
 def builder_env(estate: DrillEstate, dataset: str, destination: str) -> dict[str, str]:
     """The repository Secret from the pure builder, with the values the engine generated filled in."""
     assert estate.inventory is not None and estate.plan is not None
-    ds = next(d for d in estate.inventory.datasets if d.name == dataset)
-    copy = next(c for c in estate.plan.dataset(dataset).copies if c.destination == destination)
+    ds = estate.plan.unit(dataset)
+    copy = next(c for c in ds.copies if c.destination == destination)
     values = {"repository_password": estate.outputs["secrets"][dataset][destination],
               **estate.credentials(destination, dataset)}
 

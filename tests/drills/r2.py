@@ -25,7 +25,9 @@ from manifests import pgbackrest as pg_manifests
 from manifests import volsync
 from manifests.secrets import SecretRef, secret_manifest
 from plan import Plan, build_plan
+from plan.build import protection_unit
 from plan.model import CopyPlan
+from plan.units import ProtectionUnit
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 R2_DESTINATION = "r2"
@@ -76,6 +78,13 @@ class R2Estate:
     def dataset(self, name: str) -> Any:
         return next(d for d in self.inventory.datasets if d.name == name)
 
+    def unit(self, name: str, *copies: CopyPlan) -> ProtectionUnit:
+        """The dataset's protection unit, with `copies` as its only copies (the plan's unit without)."""
+        if not copies:
+            return self.plan.unit(name)
+        return protection_unit(self.inventory, self.dataset(name),
+                               dataclasses.replace(self.plan.dataset(name), copies=copies))
+
 
 def r2_estate() -> R2Estate:
     inventory = drill_inventory()
@@ -85,7 +94,7 @@ def r2_estate() -> R2Estate:
 def restic_env(estate: R2Estate, endpoint: str, bucket: str, home: Path) -> tuple[dict[str, str], list[str]]:
     """(environment, forget flags) of the PVC's R2 copy, pointed at `endpoint` and `bucket`."""
     copy = dataclasses.replace(estate.copy(PVC_DATASET), endpoint=endpoint, bucket=bucket)
-    ds = estate.dataset(PVC_DATASET)
+    ds = estate.unit(PVC_DATASET, copy)
     values = {"repository_password": PASSWORD, "access_key_id": KEY_ID, "secret_access_key": KEY_SECRET}
 
     def resolve(ref: SecretRef) -> str:
@@ -104,7 +113,7 @@ def restic_env(estate: R2Estate, endpoint: str, bucket: str, home: Path) -> tupl
 def pg_stanza(estate: R2Estate, endpoint: str, bucket: str) -> dict[str, Any]:
     """The database's Stanza with its R2 copy as repository 1, pointed at `endpoint` and `bucket`."""
     copy = dataclasses.replace(estate.copy(PG_DATASET), endpoint=endpoint, bucket=bucket)
-    return pg_manifests.stanza(estate.dataset(PG_DATASET), estate.plan.dataset(PG_DATASET), [copy])
+    return pg_manifests.stanza(estate.unit(PG_DATASET, copy))
 
 
 def pg_resolve(secret: str, key: str) -> str:

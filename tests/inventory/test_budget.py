@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inventory import load_inventory
-from tests.inventory.test_load import problems
+from tests.inventory.problems import problems
 
 
 def test_over_the_declared_budget(estate):

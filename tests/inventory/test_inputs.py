@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inventory.inputs import split_ping_base
-from tests.inventory.test_load import problems
+from tests.inventory.problems import problems
 
 TIER1 = {"rpo_hours": 12, "offsite_rpo_hours": 24, "lock_days": 1, "verify_every_days": 7,
          "alerts": ["out-of-sync", "missed-run", "never-ran"],

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from inventory import InventoryError, load_inventory
 from inventory.load import render_path
-
-
-def problems(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
-    with pytest.raises(InventoryError) as caught:
-        load_inventory(raw)
-    return [(p.path, p.kind, p.message) for p in caught.value.problems]
+from tests.inventory.problems import problems
 
 
 def test_base_estate_loads(estate):

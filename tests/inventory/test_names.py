@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inventory import load_inventory
 from inventory.names import bucket_name_problem
-from tests.inventory.test_load import problems
+from tests.inventory.problems import problems
 
 
 def test_long_dataset_name_overflows_the_volsync_mover_job(estate):

@@ -7,7 +7,7 @@ import pytest
 from inventory import load_inventory
 from plan import build_plan
 from runbook.contract import runbook_contract
-from tests.inventory.test_load import problems
+from tests.inventory.problems import problems
 
 
 @pytest.mark.parametrize("storage_class", ["local-path", "hostpath", "nfs-client", "nfs-subdir-external-provisioner"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inventory import load_inventory
-from tests.inventory.test_load import problems
+from tests.inventory.problems import problems
 
 
 def _pvc(name: str, namespace: str, claim: str, tier: int = 2) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inventory import load_inventory
-from tests.inventory.test_load import problems
+from tests.inventory.problems import problems
 
 UNKNOWN = ("is not an IANA time zone; use a name such as `Europe/Berlin`, `America/New_York` or `UTC` "
            "(`timedatectl list-timezones` lists them)")

@@ -8,8 +8,7 @@ from collections import Counter
 
 import pytest
 
-from tests.components.harness import run_estate
-from tests.components.test_prod_estate import PROD_ENV
+from tests.components.harness import PROD_ENV, run_estate
 from tests.engine.project import EngineProject, free_port, s3_server
 from tests.kubernetes.objects import dry_run, registered_objects, rendered_objects
 

@@ -12,10 +12,12 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from inventory import Dataset, Inventory, load_inventory
-from manifests import alerts, exports, pgbackrest, verification, volsync
+from inventory import Inventory, load_inventory
+from manifests import alerts, checks, drills, exports, pgbackrest, volsync
 from manifests.secrets import SecretSpec, external_secret
 from plan import DatasetPlan, Plan, build_plan
+from plan.build import protection_unit
+from plan.units import ProtectionUnit
 
 HEALTHCHECKS = "https://hc-ping.com/ping-key/"
 """The inventory's ping base (older form, key inside); builders only learn that pings are on (`PINGS`)."""
@@ -104,14 +106,22 @@ def plan() -> Plan:
     return build_plan(inventory())
 
 
-def pairs() -> list[tuple[Dataset, DatasetPlan]]:
-    """Every dataset with its plan, in inventory order."""
-    return [(ds, plan().dataset(ds.name)) for ds in inventory().datasets]
+def pairs() -> list[tuple[ProtectionUnit, DatasetPlan]]:
+    """Every dataset's protection unit with its plan, in inventory order."""
+    return [(unit, unit.plan) for unit in plan().units]
 
 
-def dataset(name: str) -> tuple[Dataset, DatasetPlan]:
-    """One dataset and its plan, by name."""
+def dataset(name: str) -> tuple[ProtectionUnit, DatasetPlan]:
+    """One dataset's protection unit and its plan, by name."""
     return next((ds, dp) for ds, dp in pairs() if ds.name == name)
+
+
+def unit(name: str, dataset_plan: DatasetPlan | None = None) -> ProtectionUnit:
+    """The protection unit of `name`; with `dataset_plan` (a changed plan), the unit that plan leads to."""
+    if dataset_plan is None:
+        return plan().unit(name)
+    ds = next(d for d in inventory().datasets if d.name == name)
+    return protection_unit(inventory(), ds, dataset_plan)
 
 
 @dataclass
@@ -147,26 +157,27 @@ def rendered() -> Rendered:
                 if copy.tool == "kopia":
                     out.volsync.append(volsync.kopia_maintenance(ds, copy))
                 out.volsync.append(volsync.replication_destination_restore(ds, copy))
-                if dp.drill_every_days:
-                    out.volsync.extend(volsync.drill_objects(ds, copy, PINGS, dp))
+
+            out.volsync.extend(volsync.drill_objects(ds, PINGS))
         elif kind == "postgres":
-            out.pgbackrest.append(pgbackrest.stanza(ds, dp, dp.copies))
+            out.pgbackrest.append(pgbackrest.stanza(ds))
             out.pgbackrest.append(pgbackrest.plugin_config(ds))
             for index, copy in enumerate(dp.copies, start=1):
                 out.secrets.append(pgbackrest.credentials_secret(ds, copy))
                 out.pgbackrest.extend(pgbackrest.scheduled_backups(ds, copy, index))
             out.plugin_snippets.append(pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
         elif kind == "export":
-            out.exports.append(exports.export_cronjob(ds, dp, nas=inv.truenas, pings=PINGS))
+            out.exports.append(exports.export_cronjob(ds, nas=inv.truenas, pings=PINGS))
         if kind in ("pvc", "postgres"):
-            out.verification.extend(verification.integrity_checks(ds, dp, PINGS))
+            out.verification.extend(checks.checks(ds, PINGS))
         if kind in ("postgres", "export"):
-            out.verification.extend(verification.restore_drills(ds, dp, PINGS, nas=inv.truenas))
+            drill = drills.drill(ds, PINGS, nas=inv.truenas)
+            out.verification.extend(drill.objects if drill else ())
         if kind == "truenas":
-            nas_drill = verification.nas_restore_drill(ds, dp, inv.monitoring.namespace, PINGS)
+            nas_drill = drills.drill(ds, PINGS)
             if nas_drill is not None:
                 out.verification.append(nas_drill.cronjob)
                 out.secrets.append(nas_drill.secret)
-    out.alerts = alerts.prometheus_rules(pairs(), ALERT_NAMESPACE)
+    out.alerts = alerts.prometheus_rules([unit for unit, _ in pairs()], ALERT_NAMESPACE)
     out.external_secrets = [external_secret(spec, STORE, REMOTE_PREFIX) for spec in out.secrets]
     return out

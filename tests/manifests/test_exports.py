@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from inventory.models import Truenas
 from manifests import exports
 from tests.manifests import crd_schema, estate
+from tests.manifests.jobs import FAKE_SQLITE3
 
 
 def _pod(job: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +29,7 @@ def _env(job: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("name", ["grafana-db", "immich-dump"])
 def test_export_cronjob_is_valid_hardened_and_on_schedule(name: str) -> None:
     ds, dp = estate.dataset(name)
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, pings=estate.PINGS)
+    job = exports.export_cronjob(ds, nas=estate.inventory().truenas, pings=estate.PINGS)
     assert crd_schema.validate(job) == []
     spec = job["spec"]
     assert spec["schedule"] == dp.export.schedule.five_field() and len(spec["schedule"].split()) == 5
@@ -46,7 +48,7 @@ def test_export_cronjob_is_valid_hardened_and_on_schedule(name: str) -> None:
 
 def test_sqlite_export_mounts_the_app_claim_read_only() -> None:
     ds, dp = estate.dataset("grafana-db")
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas)
+    job = exports.export_cronjob(ds, nas=estate.inventory().truenas)
     pod = _pod(job)
     assert {"name": "data", "persistentVolumeClaim": {"claimName": "grafana", "readOnly": True}} in pod["volumes"]
     container = pod["containers"][0]
@@ -59,7 +61,7 @@ def test_sqlite_export_mounts_the_app_claim_read_only() -> None:
 
 def test_pg_dump_export_uses_custom_format_and_the_credentials_secret() -> None:
     ds, dp = estate.dataset("immich-dump")
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas)
+    job = exports.export_cronjob(ds, nas=estate.inventory().truenas)
     container = _pod(job)["containers"][0]
     script = container["command"][2]
     assert "pg_dump --format=custom" in script and "pg_restore --list" in script
@@ -78,33 +80,22 @@ def test_nfs_host_prefers_the_mount_name_and_drops_the_api_port() -> None:
 def test_unsafe_sqlite_paths_are_refused() -> None:
     ds, dp = estate.dataset("grafana-db")
     for path in ("/abs/grafana.db", "../grafana.db", "it's.db"):
-        bad = ds.model_copy(update={"source": ds.source.model_copy(update={"sqlite_path": path})})
+        bad = replace(ds, source=ds.source.model_copy(update={"sqlite_path": path}))
         with pytest.raises(ValueError, match="plain path relative"):
-            exports.export_cronjob(bad, dp, nas=estate.inventory().truenas)
+            exports.export_cronjob(bad, nas=estate.inventory().truenas)
 
 
 def test_other_datasets_are_refused() -> None:
     ds, dp = estate.dataset("vaultwarden")
     with pytest.raises(TypeError, match="export datasets"):
-        exports.export_cronjob(ds, dp, nas=estate.inventory().truenas)
+        exports.export_cronjob(ds, nas=estate.inventory().truenas)
 
 
-FAKE_SQLITE3 = """\
-import sqlite3, sys
-target, command = sys.argv[1], sys.argv[2]
-if command.startswith(".backup"):
-    out = command.split("'")[1]
-    source = sqlite3.connect(target, uri=True)
-    with sqlite3.connect(out) as dest:
-        source.backup(dest)
-else:
-    print(sqlite3.connect(target).execute(command).fetchone()[0])
-"""
 
 
 def test_sqlite_script_backs_up_checks_and_keeps_the_newest(tmp_path: Path) -> None:
     ds, dp = estate.dataset("grafana-db")
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, pings=True)
+    job = exports.export_cronjob(ds, nas=estate.inventory().truenas, pings=True)
     script = _pod(job)["containers"][0]["command"][2]
     data, work, out = tmp_path / "data", tmp_path / "work", tmp_path / "backup" / "grafana-db"
     for directory in (data, work, out):
@@ -136,7 +127,7 @@ def test_sqlite_script_backs_up_checks_and_keeps_the_newest(tmp_path: Path) -> N
 
 def test_pg_dump_script_verifies_the_archive_and_reports_failure(tmp_path: Path) -> None:
     ds, dp = estate.dataset("immich-dump")
-    job = exports.export_cronjob(ds, dp, nas=estate.inventory().truenas, pings=True)
+    job = exports.export_cronjob(ds, nas=estate.inventory().truenas, pings=True)
     script = _pod(job)["containers"][0]["command"][2]
     work, out = tmp_path / "work", tmp_path / "backup" / "immich-dump"
     work.mkdir()

@@ -66,9 +66,9 @@ def test_the_external_secret_reads_only_the_ping_key_and_templates_the_urls() ->
 
 def test_no_ping_secret_without_pinging_jobs() -> None:
     ds, dp = estate.dataset("vaultwarden")
-    from manifests import verification
+    from manifests import checks
 
-    assert healthchecks.ping_secrets(ds, verification.integrity_checks(ds, dp, False), "https://hc-ping.com/") == []
+    assert healthchecks.ping_secrets(ds, checks.checks(ds, False), "https://hc-ping.com/") == []
 
 
 def test_template_text_may_not_reach_the_template_engine() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manifests import meta, verification
+from manifests import meta
 from tests.manifests import estate
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -65,7 +65,7 @@ def test_per_copy_objects_name_their_destination() -> None:
         found = obj["metadata"]["labels"]
         # An export's drill serves the whole dataset; the pack would read a destination naming its NAS dataset
         # as a second export job.
-        if found.get(verification.LABEL_VERIFICATION) == "drill" and found[meta.LABEL_DATASET] in exports:
+        if found.get(meta.LABEL_VERIFICATION) == "drill" and found[meta.LABEL_DATASET] in exports:
             assert meta.LABEL_DESTINATION not in found, _described(obj)
         elif obj["kind"] in per_copy:
             assert found.get(meta.LABEL_DESTINATION), _described(obj)

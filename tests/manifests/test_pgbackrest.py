@@ -29,7 +29,7 @@ def test_every_object_validates(obj: dict[str, Any]) -> None:
 
 def test_stanza_has_one_repository_per_copy() -> None:
     ds, dp = _postgres()
-    stanza = pgbackrest.stanza(ds, dp, dp.copies)
+    stanza = pgbackrest.stanza(ds)
     configuration = stanza["spec"]["stanzaConfiguration"]
     assert stanza["metadata"] == {
         "name": pgbackrest.stanza_name(ds), "namespace": "database",
@@ -64,16 +64,18 @@ def test_stanza_has_one_repository_per_copy() -> None:
 def test_endpoints_are_bare_hosts_and_ports_go_to_storage_port() -> None:
     ds, dp = _postgres()
     custom = replace(dp.copies[1], endpoint="https://s3.internal.example:9000")
-    configuration = pgbackrest.stanza(ds, dp, [dp.copies[0], custom])["spec"]["stanzaConfiguration"]
+    unit = estate.unit(ds.name, replace(dp, copies=(dp.copies[0], custom)))
+    configuration = pgbackrest.stanza(unit)["spec"]["stanzaConfiguration"]
     assert configuration["s3Repositories"][1]["endpoint"] == "s3.internal.example"
     assert configuration["customEnvVar"] == {"PGBACKREST_REPO2_STORAGE_PORT": "9000"}
-    assert crd_schema.validate(pgbackrest.stanza(ds, dp, [dp.copies[0], custom])) == []
+    assert crd_schema.validate(pgbackrest.stanza(unit)) == []
 
 
 def test_plain_http_endpoints_are_refused() -> None:
     ds, dp = _postgres()
     with pytest.raises(ValueError, match="HTTPS only"):
-        pgbackrest.stanza(ds, dp, [replace(dp.copies[0], endpoint="http://minio:9000")])
+        pgbackrest.stanza(estate.unit(ds.name, replace(dp, copies=(replace(dp.copies[0],
+                                                                            endpoint="http://minio:9000"),))))
 
 
 def test_retention_horizon_covers_the_tier_window() -> None:
@@ -162,27 +164,31 @@ def test_non_postgres_datasets_and_foreign_copies_are_refused() -> None:
     with pytest.raises(TypeError, match="postgres datasets"):
         pgbackrest.plugin_config(pvc)
     with pytest.raises(ValueError, match="not a pgBackRest copy"):
-        pgbackrest.stanza(ds, dp, pvc_plan.copies)
+        pgbackrest.credentials_secret(ds, pvc_plan.copies[0])
     with pytest.raises(ValueError, match="at least one repository"):
-        pgbackrest.stanza(ds, dp, [])
+        pgbackrest.stanza(estate.unit(ds.name, replace(dp, copies=())))
 
 
 def test_a_private_ca_reaches_pgbackrest_through_the_stanza_env_and_the_cluster_projected_volume() -> None:
     """The Stanza has no CA field: its customEnvVar names the file, the Cluster's projected volume carries it into
-    the sidecar (the plugin gives the sidecar every postgres mount), and both agree on the path."""
-    from manifests import volsync
-
+    the sidecar (the plugin gives the sidecar every postgres mount), and both agree on the path the plan decided."""
     ds, dp = _postgres()
     copies = tuple(replace(c, private_ca=c is dp.copies[0]) for c in dp.copies)
-    stanza = pgbackrest.stanza(ds, replace(dp, copies=copies), copies)
+    unit = estate.unit(ds.name, replace(dp, copies=copies))
+    stanza = pgbackrest.stanza(unit)
     env = stanza["spec"]["stanzaConfiguration"]["customEnvVar"]
     path = f"/projected/hlb-ca/{copies[0].destination}.crt"
+    assert unit.copy_objects(copies[0].destination).pgbackrest.ca_file == path
     assert env["PGBACKREST_REPO1_STORAGE_CA_FILE"] == path
     assert not any(k.endswith("_STORAGE_CA_FILE") for k in env if not k.startswith("PGBACKREST_REPO1_"))
-    (source,) = pgbackrest.cluster_ca_sources(copies)
-    assert source == {"configMap": {"name": volsync.ca_config_map_name(copies[0]),
-                                    "items": [{"key": volsync.CA_KEY, "path": path.removeprefix("/projected/")}]}}
+    (source,) = pgbackrest.cluster_ca_sources(unit)
+    assert source == {"configMap": {"name": f"hlb-ca-{copies[0].destination}",
+                                    "items": [{"key": "ca.crt", "path": path.removeprefix("/projected/")}]}}
     assert crd_schema.validate(stanza) == []
+    plain = estate.unit(ds.name, dp)
+    assert pgbackrest.cluster_ca_sources(plain) == []
+    assert not any(k.endswith("_STORAGE_CA_FILE")
+                   for k in pgbackrest.stanza(plain)["spec"]["stanzaConfiguration"].get("customEnvVar", {}))
 
 
 def test_the_cluster_keeps_its_own_projected_sources_when_ours_are_merged() -> None:

@@ -17,6 +17,8 @@ from manifests import volsync
 from manifests.secrets import ACCESS_KEY_ID, REPOSITORY_PASSWORD, SECRET_ACCESS_KEY
 from plan.cron import Cron
 from plan.model import CopyPlan
+from plan.repositories import repository_dir
+from plan.units import DRILL_CHECK_DELAY_MINUTES
 from tests.manifests import crd_schema, estate
 
 VOLSYNC_KINDS = {"ReplicationSource", "ReplicationDestination", "KopiaMaintenance"}
@@ -137,14 +139,14 @@ def test_repository_secret_has_the_keys_its_mover_requires(ds: Any, dp: Any, cop
     nfs = copy.kind == "nfs"
     if ds.source.mover == "restic":
         assert data["RESTIC_PASSWORD"] == REPOSITORY_PASSWORD
-        expected = volsync._repository_dir(copy) if nfs else f"s3:{copy.endpoint}/{copy.bucket}/{copy.repository}"
+        expected = repository_dir(copy) if nfs else f"s3:{copy.endpoint}/{copy.bucket}/{copy.repository}"
         assert data["RESTIC_REPOSITORY"] == expected
         if not nfs:
             assert data["AWS_DEFAULT_REGION"] == copy.region
     else:
         assert data["KOPIA_PASSWORD"] == REPOSITORY_PASSWORD
         if nfs:
-            assert data["KOPIA_REPOSITORY"] == "filesystem://" + volsync._repository_dir(copy)
+            assert data["KOPIA_REPOSITORY"] == "filesystem://" + repository_dir(copy)
         else:
             assert data["KOPIA_REPOSITORY"] == f"s3://{copy.bucket}/{copy.repository}"
             assert "://" not in str(data["KOPIA_S3_ENDPOINT"])
@@ -178,7 +180,7 @@ def test_nfs_copies_mount_the_export_and_use_a_filesystem_repository() -> None:
             "mountPath": copy.destination,
             "volumeSource": {"nfs": {"server": estate.NAS, "path": "/mnt/storage0/backups"}},
         }]
-        repo_dir = volsync._repository_dir(copy)
+        repo_dir = repository_dir(copy)
         assert repo_dir.startswith(f"/mnt/{copy.destination}/") and repo_dir.endswith(copy.repository)
 
 
@@ -205,7 +207,7 @@ def test_kopia_maintenance_per_repository_honours_the_lock() -> None:
     locked = [(ds, copy) for ds, _, copy in _copies("kopia") if copy.lock_days]
     assert locked, "the estate needs a locked kopia repository"
     for ds, copy in locked:
-        cron = volsync.maintenance_schedule(copy)
+        cron = ds.copy_objects(copy.destination).maintenance
         assert cron.interval_hours <= (copy.lock_days - 1) * 24
         rendered = volsync.kopia_maintenance(ds, copy)
         assert rendered["spec"]["trigger"]["schedule"] == cron.five_field()
@@ -250,7 +252,8 @@ def test_restore_is_manual_direct_into_the_claim_and_paused(ds: Any, dp: Any, co
 
 
 def _drilled() -> list[tuple[Any, Any, CopyPlan]]:
-    return [c for c in _copies() if c[1].drill_every_days]
+    """The one drilled copy of every PVC dataset with drills (the plan picks the first, local when there is one)."""
+    return [c for c in _copies() if c[0].drill is not None and c[0].drill.destination == c[2].destination]
 
 
 def test_drills_follow_the_tier_cadence() -> None:
@@ -263,10 +266,11 @@ def test_drills_follow_the_tier_cadence() -> None:
 
 @pytest.mark.parametrize(("ds", "dp", "copy"), _drilled(), ids=lambda v: getattr(v, "key", ""))
 def test_drill_objects(ds: Any, dp: Any, copy: CopyPlan) -> None:
-    pvc, destination, check = volsync.drill_objects(ds, copy, estate.PINGS, dp)
+    assert copy == dp.copies[0]
+    pvc, destination, check = volsync.drill_objects(ds, estate.PINGS)
     for obj in (pvc, destination, check):
         assert crd_schema.validate(obj) == []
-    name = volsync.drill_name(ds, copy)
+    name = f"{ds.name}-{copy.destination}-drill"
     assert pvc["spec"]["resources"]["requests"]["storage"] == ds.source.capacity
     assert pvc["spec"]["storageClassName"] == ds.source.storage_class
     mover = destination["spec"][ds.source.mover]
@@ -276,7 +280,7 @@ def test_drill_objects(ds: Any, dp: Any, copy: CopyPlan) -> None:
     assert dp.drill_every_days >= 28 and 2 <= int(dom) <= 27 and (month, dow) == ("*", "*")
     check_cron = check["spec"]["schedule"].split()
     delay = (int(check_cron[1]) * 60 + int(check_cron[0])) - (int(hour) * 60 + int(minute))
-    assert delay % (24 * 60) == volsync.DRILL_CHECK_DELAY_MINUTES
+    assert delay % (24 * 60) == DRILL_CHECK_DELAY_MINUTES
     assert int(check_cron[2]) == int(dom) + (1 if delay < 0 else 0)
     pod = check["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     assert pod["volumes"][-1] == {"name": "restored", "persistentVolumeClaim": {"claimName": name, "readOnly": True}}
@@ -290,26 +294,28 @@ def test_drill_objects(ds: Any, dp: Any, copy: CopyPlan) -> None:
 
 def test_drill_without_healthchecks_only_exits_nonzero() -> None:
     ds, dp, copy = _drilled()[0]
-    check = volsync.drill_objects(ds, copy, None, dp)[2]
+    check = volsync.drill_objects(ds, None)[2]
     env = {e["name"] for e in check["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert "HC_URL" not in env
 
 
 def test_drill_cadence_maps_to_day_of_month_weekday_or_daily() -> None:
-    ds, dp, copy = _drilled()[0]
-    monthly, _ = volsync.drill_schedules(ds, copy, dp)
-    weekly, _ = volsync.drill_schedules(ds, copy, replace(dp, drill_every_days=7))
-    daily, _ = volsync.drill_schedules(ds, copy, replace(dp, drill_every_days=1))
+    ds, dp, _ = _drilled()[0]
+
+    def restore(days: int) -> str:
+        return volsync.drill_objects(estate.unit(ds.name, replace(dp, drill_every_days=days)), None)[1][
+            "spec"]["trigger"]["schedule"]
+
+    monthly, weekly, daily = restore(30), restore(7), restore(1)
     assert monthly.split()[2] != "*" and monthly.split()[4] == "*"
     assert weekly.split()[2] == "*" and weekly.split()[4] in {str(d) for d in range(7)}
     assert daily.split()[2:] == ["*", "*", "*"]
-    with pytest.raises(ValueError, match="no restore drill"):
-        volsync.drill_schedules(ds, copy, replace(dp, drill_every_days=0))
+    assert volsync.drill_objects(estate.unit(ds.name, replace(dp, drill_every_days=0)), None) == []
 
 
 def _run_check(tmp_path: Path, restored: Path, hc_log: Path) -> subprocess.CompletedProcess[str]:
     ds, dp, copy = _drilled()[0]
-    check = volsync.drill_objects(ds, copy, "http://hc.invalid/key/", dp)[2]
+    check = volsync.drill_objects(ds, True)[2]
     script = check["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][2]
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir(exist_ok=True)

@@ -51,3 +51,18 @@ def test_invalid_schedules_are_refused():
         Cron(0, every_hours=5)
     with pytest.raises(ValueError, match="outside"):
         Cron(1440)
+
+
+def test_monthly_on_a_day_of_the_month_in_every_dialect():
+    cron = Cron(minute_of_day=75, day_of_month=12)
+    assert cron.five_field() == "15 1 12 * *"
+    assert cron.truenas() == {"minute": "15", "hour": "1", "dom": "12", "month": "*", "dow": "*"}
+    assert cron.human() == "monthly on day 12 at 01:15"
+    assert cron.interval_hours == 24 * 31
+    assert croniter.is_valid(cron.five_field())
+    later = Cron(23 * 60, day_of_month=12).shifted(120)
+    assert (later.minute_of_day, later.day_of_month) == (60, 13), "a shift past midnight moves to the next day"
+    with pytest.raises(ValueError, match="day of the month 1..28"):
+        Cron(0, day_of_month=29)
+    with pytest.raises(ValueError, match="day of the month"):
+        Cron(0, weekday=1, day_of_month=3)

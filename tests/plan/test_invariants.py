@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from inventory import load_inventory
 from plan import build_plan
 from plan.stagger import SLOT_MINUTES
+from providers import b2, s3_compatible
 from tests.strategies import inventories
 
 PROFILE = settings(max_examples=60, deadline=None)
@@ -44,7 +46,13 @@ def test_lifecycle_never_expires_current_objects_and_outlives_the_lock(raw):
         if bucket.versioning:
             assert bucket.lifecycle.noncurrent_days is not None
             assert bucket.lifecycle.noncurrent_days >= max(1, bucket.lock_days), bucket.name
-        assert not hasattr(bucket.lifecycle, "current_days")
+        # What the bucket providers send for this lifecycle: no rule may expire or hide a current object.
+        neutral = dataclasses.asdict(bucket.lifecycle)
+        for rule in s3_compatible.lifecycle_rules(neutral, bucket.versioning):
+            assert set(rule.get("Expiration", {})) <= {"ExpiredObjectDeleteMarker"}, bucket.name
+            assert "Transitions" not in rule and "NoncurrentVersionTransitions" not in rule, bucket.name
+        for rule in b2.lifecycle_rules(neutral):
+            assert "daysFromUploadingToHiding" not in rule, bucket.name
 
 
 @PROFILE

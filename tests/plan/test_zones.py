@@ -85,7 +85,7 @@ def _assert_daily_in_window(five: str, clock: str, zone: str, what: str) -> None
 def test_volsync_cnpg_and_cronjob_schedules_stay_in_the_local_window(zone):
     inv = load_inventory(_estate(zone))
     plan = build_plan(inv)
-    app, db, dump = (inv.datasets[i] for i in (0, 1, 3))
+    app, db, dump = (plan.unit(inv.datasets[i].name) for i in (0, 1, 3))
     for c in plan.dataset("app").copies:
         rs = volsync.replication_source(app, c, inv.kubernetes)
         _assert_daily_in_window(rs["spec"]["trigger"]["schedule"], "UTC", zone, "VolSync ReplicationSource")
@@ -94,7 +94,7 @@ def test_volsync_cnpg_and_cronjob_schedules_stay_in_the_local_window(zone):
             six = backup["spec"]["schedule"]
             assert six.split()[0] == "0"
             _assert_daily_in_window(" ".join(six.split()[1:]), "UTC", zone, "CNPG ScheduledBackup")
-    job = exports.export_cronjob(dump, plan.dataset("dump"), nas=inv.truenas)
+    job = exports.export_cronjob(dump, nas=inv.truenas)
     assert job["spec"]["timeZone"] == "Etc/UTC"
     _assert_daily_in_window(job["spec"]["schedule"], job["spec"]["timeZone"], zone, "CronJob")
 

@@ -7,7 +7,7 @@ members vanish, unknowns stay unknown), so the provider sees what it would see u
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,6 @@ from b2sdk.v2.exception import B2Error, RestrictedBucket, Unauthorized
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor
 
 from providers import b2
 from providers.b2 import (
@@ -44,6 +43,7 @@ from providers.b2 import (
     lifecycle_from_rules,
     lifecycle_rules,
 )
+from tests.mocks import RecordingMonitor
 from tests.providers import wire_forms
 
 NAME = "homelab-b2-tier1"
@@ -656,46 +656,7 @@ def test_key_creation_refused_for_a_missing_capability_names_it(world: Simulated
 # Resources under Pulumi's mocks
 
 
-class NoCloud(pulumi.runtime.Mocks):
-    """Registers every resource as its inputs, with an id derived from its name."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", dict(args.inputs)
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        return {}
-
-
-class RecordingMonitor(MockMonitor):
-    """The SDK's mock monitor, keeping each registration request so tests can see the options the engine gets."""
-
-    def __init__(self) -> None:
-        super().__init__(NoCloud())
-        self.requests: dict[str, Any] = {}
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        self.requests[request.name] = request
-        return super().RegisterResource(request)
-
-
-@pytest.fixture(params=[False, True], ids=["up", "preview"])
-def monitor(request: pytest.FixtureRequest) -> Iterator[RecordingMonitor]:
-    # The SDK runs on the thread's current event loop; give it a fresh one and hand back whatever was there.
-    try:
-        previous: asyncio.AbstractEventLoop | None = asyncio.get_event_loop_policy().get_event_loop()
-    except RuntimeError:
-        previous = None
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    recording = RecordingMonitor()
-    pulumi.runtime.set_mocks(recording.mocks, preview=request.param, monitor=recording)
-    yield recording
-    pulumi.runtime.settings.reset_options()
-    asyncio.set_event_loop(previous)
-    loop.close()
-
-
-def test_resources_register_b2_types_and_keep_credentials_secret(monitor: RecordingMonitor) -> None:
+def test_resources_register_b2_types_and_keep_credentials_secret(mocked: RecordingMonitor) -> None:
     auth = {"key_id": "provisioning-id", "key": "provisioning-secret"}
 
     @pulumi.runtime.test
@@ -709,7 +670,7 @@ def test_resources_register_b2_types_and_keep_credentials_secret(monitor: Record
 
     program()
 
-    bucket, key = monitor.requests["tier1"], monitor.requests["immich-writer"]
+    bucket, key = mocked.registered()["tier1"], mocked.registered()["immich-writer"]
     assert bucket.type == "pulumi-python:dynamic/b2:Bucket", bucket.name
     assert key.type == "pulumi-python:dynamic/b2:ApplicationKey", key.name
     assert list(key.additionalSecretOutputs) == ["application_key", "auth"], key.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import pickle
@@ -22,8 +21,6 @@ from botocore.exceptions import ClientError
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
-from pulumi.runtime.settings import reset_options
 
 from providers.s3_compatible import (
     LIFECYCLE_RULE_ID,
@@ -33,6 +30,7 @@ from providers.s3_compatible import (
     S3CompatibleProvider,
     check_inputs,
 )
+from tests.mocks import RecordingMonitor
 from tests.providers import wire_forms
 
 REPO = Path(__file__).resolve().parents[2]
@@ -282,8 +280,10 @@ def test_create_refuses_an_existing_bucket_and_leaves_it_alone(
         provider.create(_inputs(endpoint, bucket))
 
     assert str(err.value) == (
-        f"bucket '{bucket}' already exists at {endpoint}: adopt it with `pulumi import` (or the import_ resource "
-        f"option, id '{bucket}') or choose another name; it is never taken over silently")
+        f"bucket '{bucket}' already exists at {endpoint}, and it is never taken over silently: choose another "
+        "bucket_prefix for the destination in the inventory, or, if the bucket is a leftover of this stack, check "
+        "what it holds, delete it and run `pulumi up` again. `pulumi import` cannot adopt it (the engine reads "
+        "without the dynamic provider); `Bucket.get` reads it without managing it")
     assert _exists(s3, bucket)
 
 
@@ -552,54 +552,7 @@ def test_provider_pickles_without_clients_or_credentials(
     assert serialize_provider(provider)
 
 
-class _RecordingMonitor(MockMonitor):
-    """Keeps each RegisterResource request, so tests see the type token and the secret-output list."""
-
-    def __init__(self, mocks: Mocks) -> None:
-        super().__init__(mocks)
-        self.requests: list[Any] = []
-
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        self.requests.append(request)
-        return super().RegisterResource(request)
-
-
-class _EchoMocks(Mocks):
-    """Returns the inputs as state, as a provider that echoes its inputs would."""
-
-    def __init__(self) -> None:
-        self.args: list[MockResourceArgs] = []
-
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        self.args.append(args)
-        state = {k: v for k, v in args.inputs.items() if k != "__provider"}
-        return state.get("bucket"), state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
-
-
-@pytest.fixture(params=[False, True], ids=["update", "preview"])
-def mocked(request: pytest.FixtureRequest) -> Iterator[tuple[_EchoMocks, _RecordingMonitor]]:
-    policy = asyncio.get_event_loop_policy()
-    try:
-        previous: asyncio.AbstractEventLoop | None = policy.get_event_loop()
-    except RuntimeError:
-        previous = None
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    mocks = _EchoMocks()
-    monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, preview=request.param, monitor=monitor)
-    yield mocks, monitor
-    reset_options()
-    asyncio.set_event_loop(previous)
-    loop.close()
-
-
-def test_bucket_registers_its_own_type_and_keeps_credentials_secret(
-        mocked: tuple[_EchoMocks, _RecordingMonitor]) -> None:
-    mocks, monitor = mocked
+def test_bucket_registers_its_own_type_and_keeps_credentials_secret(mocked: RecordingMonitor) -> None:
     verified: list[str] = []
 
     @pulumi.runtime.test
@@ -624,13 +577,35 @@ def test_bucket_registers_its_own_type_and_keeps_credentials_secret(
     program()
 
     assert len(verified) == 1, "the output checks never ran"
-    request = next(r for r in monitor.requests if r.type.endswith(":Bucket"))
+    request = mocked.registered()["offsite-tier1"]
     assert request.type == TYPE_TOKEN == "pulumi-python:dynamic/s3compatible:Bucket"
     assert list(request.additionalSecretOutputs) == ["credentials"], f"{request.name}: credentials not a secret output"
-    args = next(a for a in mocks.args if a.typ == TYPE_TOKEN)
+    args = next(a for a in mocked.mocks.created if a.typ == TYPE_TOKEN)
     assert rpc.is_rpc_secret(args.inputs["credentials"]), f"{args.name}: credentials input is not a secret"
     assert CREDENTIALS["secret_access_key"] not in repr(
         {k: v for k, v in args.inputs.items() if k not in ("credentials", "__provider")})
+
+
+def test_get_reads_an_existing_bucket_by_name_with_its_credentials_secret(mocked: RecordingMonitor) -> None:
+    read: list[tuple[str, bool]] = []
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        bucket = Bucket.get("existing", "hlb-nas-s3-tier1", endpoint="http://127.0.0.1:9400",
+                            credentials=dict(CREDENTIALS))
+
+        async def verify(_: Any) -> None:
+            read.append((await bucket.id.future(), await bucket.credentials.is_secret()))
+
+        return bucket.urn.apply(verify)
+
+    program()
+
+    assert read == [("hlb-nas-s3-tier1", True)]
+    request = mocked.read()["existing"]
+    assert (request.type, request.id, list(request.additionalSecretOutputs)) == (
+        TYPE_TOKEN, "hlb-nas-s3-tier1", ["credentials"])
+    assert "existing" not in mocked.registered(), "a read must not register a managed bucket"
 
 
 # --- requests captured from real previews (tests/providers/wire_forms) ------------------------------------------

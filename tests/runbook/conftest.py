@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from runbook.contract import PING_BASE_SECRET
-from tests.components.harness import run_estate
-from tests.components.test_prod_estate import PROD_ENV
+from tests.components.harness import PROD_ENV, run_estate
 
 FAKE_PING_KEY = "FAKE-PING-KEY-0123456789"
 """The escrowed ping key in `prod_outputs`: runbooks never show it, drills ping with it."""

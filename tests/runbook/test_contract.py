@@ -1,10 +1,11 @@
-"""The contract's content beyond its shape: procedures fit the source, settings come from the builders."""
+"""The contract's content beyond its shape: procedures fit the source, pings match the jobs that send them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from runbook.contract import RTO_TARGET_HOURS
+from tests.components.harness import PROD_ENV, run_estate
 
 
 def test_export_procedures_name_only_their_own_engine(prod_runbook: dict[str, Any]) -> None:
@@ -36,3 +37,27 @@ def test_postgres_copies_carry_their_repository_number_and_options(prod_runbook:
 def test_rto_targets_shrink_with_the_tier() -> None:
     assert RTO_TARGET_HOURS[1][0] < RTO_TARGET_HOURS[2][0] < RTO_TARGET_HOURS[3][0]
     assert RTO_TARGET_HOURS[3][1] is None
+
+
+def test_the_contract_names_exactly_the_checks_and_drills_that_ping(prod_runbook: dict[str, Any]) -> None:
+    """Every slug a Kubernetes job pings (the keys of the rendered ping Secrets) is a check, drill or export dump
+    the contract lists, and every check and drill it lists is pinged: one drill per drilled dataset."""
+    registered, _ = run_estate("prod", env=PROD_ENV)
+    ping_secrets = [r for r in registered if r.typ.endswith(":ExternalSecret")
+                    and r.name.endswith(f"-healthchecks-{r.inputs['metadata']['namespace']}")]
+    assert ping_secrets
+    pinged = {key for r in ping_secrets for key in r.inputs["spec"]["target"]["template"]["data"]}
+    listed, dumps = set(), set()
+    for ds in prod_runbook["datasets"].values():
+        drills = [c for c in ds["copies"] if "drill" in c["healthcheck"]]
+        if ds["verification"]["drill_every_days"] and "drilled_copy" in ds["verification"]:
+            assert [c["destination"] for c in drills] == [ds["verification"]["drilled_copy"]]
+        else:
+            assert drills == []
+        for c in ds["copies"]:
+            listed |= {c["healthcheck"][role] for role in ("check", "drill") if role in c["healthcheck"]}
+            if ds["source"] == "export" and c["tool"] in ("sqlite", "pg_dump"):
+                dumps.add(c["healthcheck"]["backup"])
+        checked = [c for c in ds["copies"] if "check" in c["healthcheck"]]
+        assert bool(checked) == (ds["verification"]["check_every_days"] > 0 and ds["source"] in ("pvc", "postgres"))
+    assert pinged == listed | dumps

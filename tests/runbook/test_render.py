@@ -1,5 +1,6 @@
-"""`python -m runbook generate`: a restore runbook for every dataset of the prod inventory that a newcomer can
-follow, an estate overview, the same bytes for the same outputs, and secrets only when asked."""
+"""The runbooks `python -m runbook generate` renders: a restore runbook for every dataset of the prod inventory that a
+newcomer can follow, an estate overview with restore-time estimates against the RTO, the same bytes for the same
+outputs, and secrets only when asked."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from typing import Any
 import pytest
 
 from runbook.__main__ import main
+from runbook.contract import PING_BASE_SECRET
 from runbook.render import DIAGRAM, OVERVIEW, locked_offsite, render, three_two_one
 from tests.components.harness import ROOT
 from tests.drills.estate import load_stack_inventory
 from tests.drills.runbook_text import OUTSIDE, fill_in_table, placeholders, section, shell_blocks
-from tests.runbook.conftest import FAKE_PING_KEY
 
 
 def _reverse_keys(value: Any) -> Any:
@@ -196,13 +197,16 @@ def test_outputs_that_break_the_contract_are_refused_before_anything_is_written(
 
 
 def test_ping_key_never_in_a_runbook(prod_outputs: dict[str, Any], tmp_path: Path) -> None:
+    ping_key = prod_outputs["secrets"][PING_BASE_SECRET].rstrip("/").rsplit("/", 1)[-1]
+    assert ping_key.startswith("FAKE-PING-KEY"), "the escrowed ping base changed shape"
     for flags in ((), ("--show-secrets",)):
         status, out = _generate(tmp_path / "-".join(flags or ("plain",)), prod_outputs, *flags)
         assert status == 0
         text = "".join(p.read_text() for p in out.iterdir())
-        assert FAKE_PING_KEY not in text, flags
+        assert ping_key not in text, flags
         copy = prod_outputs["runbook"]["datasets"]["vaultwarden"]["copies"][0]
-        assert f"backup `{copy['healthcheck']['backup']}`, drill `{copy['healthcheck']['backup']}-drill`" in text
+        hc = copy["healthcheck"]
+        assert f"backup `{hc['backup']}`, check `{hc['backup']}-check`, drill `{hc['backup']}-drill`" in text
         assert "the ping base at `secrets.healthchecks_ping_base`" in text
 
 
@@ -212,3 +216,21 @@ def test_runbook_output_holds_slugs_and_the_escrow_path_only(prod_outputs: dict[
             assert re.fullmatch(r"backup-[a-z0-9-]+", c["healthcheck"]["backup"]), c["healthcheck"]
             assert "://" not in json.dumps(c["healthcheck"])
             assert c["healthcheck"]["ping_base"] == {"output": "secrets", "path": "secrets.healthchecks_ping_base"}
+
+
+# --- restore-time estimates next to the RTO ---------------------------------------------------------------------------
+
+
+def test_runbooks_show_the_estimate_next_to_the_rto(prod_outputs: dict[str, Any]) -> None:
+    files = render(prod_outputs, "prod")
+    overview = files[OVERVIEW]
+    section = overview.split("## Restore time against the RTO\n", 1)[1].split("\n## ", 1)[0]
+    # immich-photos: 900 GB from b2 at 100 Mbit/s is 20 h against Tier 1's 8 h after losing the site.
+    row = next(line for line in section.splitlines() if line.startswith("| immich-photos | 1 | 900 GB |"))
+    assert "after losing the site: 20.0 h from b2 (MISSES it)" in row
+    assert "nearest: a NAS snapshot" in row
+    vault = next(line for line in section.splitlines() if line.startswith("| vaultwarden | 1 |"))
+    assert "nearest: 1 min from nas (within); after losing the site: 1 min from b2 (within)" in vault
+    photos = files["immich-photos.md"]
+    assert "| 20.0 h at 100 Mbit/s |" in photos
+    assert "| RTO | 1 h from the nearest copy; 8 h after losing the site | estimated restore, " in photos

@@ -10,17 +10,21 @@ import os
 
 import pulumi
 
-from components.estate import ADMIN_FIELDS
-from components.healthchecks import CREDENTIAL as PING_KEY_CREDENTIAL
-from components.stack_config import IDENTITY_FIELDS, PROJECT, ROLES, MissingCredentialsError, env_prefix, identity_env
 from inventory.inputs import split_ping_base
 from inventory.models import Inventory
 from plan.capabilities import identities_of
 from plan.model import Plan
-
-NAS_CREDENTIAL = ("truenas", ("api_key",))
-"""The NAS API key: `credentials.truenas.api_key` or HLB_TRUENAS_API_KEY."""
-
+from stack.config import MissingCredentialsError
+from stack.naming import (
+    ADMIN_FIELDS,
+    IDENTITY_FIELDS,
+    NAS_CREDENTIAL,
+    PING_KEY_CREDENTIAL,
+    PROJECT,
+    ROLES,
+    env_prefix,
+    identity_env,
+)
 
 
 def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tuple[str, ...]]]:

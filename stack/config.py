@@ -10,8 +10,7 @@ import yaml
 
 from inventory import Inventory, InventoryError, load_inventory
 from inventory.load import SECTIONS
-
-PROJECT = "homelab-backups"
+from stack.naming import IDENTITY_FIELDS, PROJECT, env_prefix, identity_env
 
 
 class InventoryConfigError(pulumi.RunError):
@@ -59,11 +58,6 @@ def _from_file(path: str, sections: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def env_prefix(destination: str) -> str:
-    """`storj-gw` -> `HLB_STORJ_GW_`: where credentials for a destination may come from in CI."""
-    return "HLB_" + destination.upper().replace("-", "_") + "_"
-
-
 def destination_credentials(
     destination: str, fields: tuple[str, ...], config: pulumi.Config | None = None
 ) -> pulumi.Output:
@@ -96,16 +90,6 @@ def destination_credentials(
 
 class CredentialReuseError(pulumi.RunError):
     """A tool would receive the destination's admin key: one message naming the credential and the fix."""
-
-
-IDENTITY_FIELDS = ("access_key_id", "secret_access_key")
-ROLES = ("writer", "reader")
-"""`writer`: the backup tool's key for its prefix; `reader`: the check and drill jobs' read-only key for it."""
-
-
-def identity_env(destination: str, role: str, writer_key: str, field_name: str) -> str:
-    """`HLB_STORJ_WRITER_PHOTOS_CLOUDSYNC_ACCESS_KEY_ID`: where a supplied tool key may come from in CI."""
-    return f"{env_prefix(destination)}{role.upper()}_{writer_key.upper().replace('-', '_')}_{field_name.upper()}"
 
 
 def supplied_identity(destination: str, role: str, writer_key: str, admin: pulumi.Output | None,

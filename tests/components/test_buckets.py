@@ -9,8 +9,7 @@ import pytest
 
 from components.buckets import identity_name
 from plan import build_plan
-from tests.components.harness import run_estate, stack_config
-from tests.components.test_prod_estate import PROD_ENV
+from tests.components.harness import PROD_ENV, run_estate, stack_config
 
 EXTRA = [
     {"name": "garage", "kind": "s3-compatible", "endpoint": "https://nas.internal:3900", "flavour": "garage",

@@ -6,24 +6,16 @@ import json
 
 import pytest
 
-from components.stack_config import MissingCredentialsError
-from tests.components.harness import EstateMocks, RecordingMonitor, run_estate
-from tests.conftest import BASE_ESTATE
-
-FULL_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas"}
-
-
-def _config(extra: dict | None = None) -> dict[str, str]:
-    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in BASE_ESTATE.items()}
-    config |= extra or {}
-    return config
+from stack.config import MissingCredentialsError
+from tests.components.harness import BASE_ESTATE_ENV, inventory_config, run_estate
+from tests.mocks import RecordingMonitor, ServiceMocks
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
-def test_missing_credentials_listed_at_once_and_nothing_registered(preview):
-    monitor = RecordingMonitor(EstateMocks())
+def test_missing_credentials_listed_at_once_and_nothing_registered(preview, estate):
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", preview=preview, config=_config(), env={}, monitor=monitor)
+        run_estate("test", preview=preview, config=inventory_config(estate), env={}, monitor=monitor)
     assert str(caught.value) == (
         "2 credential(s) missing; nothing was changed:\n"
         "  - 'b2' has no ['key_id', 'key']: run pulumi config set --secret --path 'credentials.b2.key_id' ...; "
@@ -33,11 +25,12 @@ def test_missing_credentials_listed_at_once_and_nothing_registered(preview):
     assert monitor.requests == []
 
 
-def test_one_field_missing_from_config_is_named():
+def test_one_field_missing_from_config_is_named(estate):
     stored = json.dumps({"b2": {"key_id": "id"}, "truenas": {"api_key": "k"}})
-    monitor = RecordingMonitor(EstateMocks())
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", config=_config({"homelab-backups:credentials": stored}), env={}, monitor=monitor)
+        run_estate("test", config=inventory_config(estate, {"homelab-backups:credentials": stored}), env={},
+                   monitor=monitor)
     assert str(caught.value) == (
         "1 credential(s) missing; nothing was changed:\n"
         "  - 'b2' has no ['key']: run pulumi config set --secret --path 'credentials.b2.key' ... "
@@ -45,16 +38,16 @@ def test_one_field_missing_from_config_is_named():
     assert monitor.requests == []
 
 
-def test_credentials_from_config_and_environment_together_suffice():
+def test_credentials_from_config_and_environment_together_suffice(estate):
     stored = json.dumps({"b2": {"key_id": "id", "key": "SECRET"}})
-    registered, _ = run_estate("test", config=_config({"homelab-backups:credentials": stored}),
+    registered, _ = run_estate("test", config=inventory_config(estate, {"homelab-backups:credentials": stored}),
                                env={"HLB_TRUENAS_API_KEY": "SECRET-nas"})
     assert any(r.typ.endswith("b2:Bucket") for r in registered)
 
 
-def test_credentials_the_plan_does_not_use_are_not_required():
-    estate = {**BASE_ESTATE, "datasets": BASE_ESTATE["datasets"][1:2]}
-    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in estate.items()}
+def test_credentials_the_plan_does_not_use_are_not_required(estate):
+    estate = {**estate, "datasets": estate["datasets"][1:2]}
+    config = inventory_config(estate)
     registered, _ = run_estate("test", config=config, env={})
     assert registered
     assert not any("b2:" in r.typ or "truenas:" in r.typ for r in registered)
@@ -73,11 +66,11 @@ def test_keys_the_user_must_supply_are_checked_before_anything_is_registered():
              "source": {"kind": "postgres", "namespace": "monitoring", "cluster": "grafana-db"}},
         ],
     }
-    config = {f"homelab-backups:{k}": json.dumps(v) for k, v in estate.items()}
+    config = inventory_config(estate)
     admin = {"HLB_GARAGE_ACCESS_KEY_ID": "admin-id", "HLB_GARAGE_SECRET_ACCESS_KEY": "SECRET-admin"}
     reader = {"HLB_GARAGE_READER_GRAFANA_PGBACKREST_ACCESS_KEY_ID": "r",
               "HLB_GARAGE_READER_GRAFANA_PGBACKREST_SECRET_ACCESS_KEY": "SECRET-r"}
-    monitor = RecordingMonitor(EstateMocks())
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
         run_estate("test", config=config, env=admin | reader, supply_identities=False, monitor=monitor)
     assert str(caught.value) == (
@@ -91,16 +84,15 @@ def test_keys_the_user_must_supply_are_checked_before_anything_is_registered():
     assert monitor.requests == []
 
 
-def _endpoint_only(extra: dict | None = None) -> dict[str, str]:
-    estate = json.loads(json.dumps(BASE_ESTATE))
+def _endpoint_only(estate: dict, extra: dict | None = None) -> dict[str, str]:
     estate["monitoring"]["healthchecks"]["ping_base"] = "https://hc-ping.com/"
-    return {f"homelab-backups:{k}": json.dumps(v) for k, v in estate.items()} | (extra or {})
+    return inventory_config(estate, extra)
 
 
-def test_a_ping_endpoint_without_its_key_stops_before_anything_is_registered():
-    monitor = RecordingMonitor(EstateMocks())
+def test_a_ping_endpoint_without_its_key_stops_before_anything_is_registered(estate):
+    monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", config=_endpoint_only(), env=FULL_ENV, monitor=monitor)
+        run_estate("test", config=_endpoint_only(estate), env=BASE_ESTATE_ENV, monitor=monitor)
     assert str(caught.value) == (
         "1 credential(s) missing; nothing was changed:\n"
         "  - monitoring.healthchecks.ping_base 'https://hc-ping.com/' is a ping endpoint without the project ping key, "
@@ -109,26 +101,28 @@ def test_a_ping_endpoint_without_its_key_stops_before_anything_is_registered():
     assert monitor.requests == []
 
 
-def test_the_ping_key_from_the_environment_completes_the_endpoint():
-    registered, _ = run_estate("test", config=_endpoint_only(),
-                               env={**FULL_ENV, "HLB_HEALTHCHECKS_PING_KEY": "SECRET-ping-key"})
+def test_the_ping_key_from_the_environment_completes_the_endpoint(estate):
+    registered, _ = run_estate("test", config=_endpoint_only(estate),
+                               env={**BASE_ESTATE_ENV, "HLB_HEALTHCHECKS_PING_KEY": "SECRET-ping-key"})
     tasks = [r for r in registered if r.typ.endswith("truenas:CloudSyncTask")]
     assert tasks
     for task in tasks:
         assert "https://hc-ping.com/SECRET-ping-key/backup-" in task.inputs["post_script"]["value"], task.urn
 
 
-def test_a_malformed_ping_key_is_refused_without_being_echoed():
+def test_a_malformed_ping_key_is_refused_without_being_echoed(estate):
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", config=_endpoint_only(), env={**FULL_ENV, "HLB_HEALTHCHECKS_PING_KEY": "bad/key?x=1"})
+        run_estate("test", config=_endpoint_only(estate),
+                   env={**BASE_ESTATE_ENV, "HLB_HEALTHCHECKS_PING_KEY": "bad/key?x=1"})
     assert "bad/key" not in str(caught.value)
     assert str(caught.value).startswith("credentials.healthchecks.ping_key is not a Healthchecks project ping key")
 
 
-def test_two_ping_keys_are_refused():
+def test_two_ping_keys_are_refused(estate):
     stored = json.dumps({"healthchecks": {"ping_key": "SECRET-second"}})
     with pytest.raises(MissingCredentialsError) as caught:
-        run_estate("test", config=_config({"homelab-backups:credentials": stored}), env=FULL_ENV)
+        run_estate("test", config=inventory_config(estate, {"homelab-backups:credentials": stored}),
+                   env=BASE_ESTATE_ENV)
     assert str(caught.value) == (
         "1 credential(s) missing or in conflict; nothing was changed:\n"
         "  - monitoring.healthchecks.ping_base carries a ping key and credentials.healthchecks.ping_key (or "

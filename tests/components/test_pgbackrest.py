@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.components.harness import run_estate, stack_config
-from tests.components.test_prod_estate import PROD_ENV
+from tests.components.harness import PROD_ENV, run_estate, stack_config
 
 
 def test_the_ca_reaches_the_pgbackrest_sidecar_and_jobs(tmp_path):
