@@ -13,13 +13,18 @@ from pathlib import Path
 import yaml
 
 from bench.inventory_gen import synthetic_inventory
+from inventory import load_inventory
+from tests.components.harness import identity_env_for
 from tests.engine.project import ROOT, EngineProject, free_port, s3_server
 
 _PEAK = ("import resource, subprocess, sys, json, time;"
          "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
          "s = time.perf_counter() - t;"
+         "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
          "print(json.dumps({'rc': r.returncode, 'seconds': s, 'out': r.stdout[-2000:] + r.stderr[-2000:],"
-         "'peak_mib': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))")
+         "'peak_mib': u.ru_maxrss / 1024, 'cpu_s': u.ru_utime + u.ru_stime}))")
+"""Runs a command; prints its wall time, the CPU time of all its processes (steadier than wall time on a shared
+machine) and the largest RSS among them."""
 
 
 def timed(project: EngineProject, *args: str) -> dict:
@@ -33,11 +38,14 @@ def timed(project: EngineProject, *args: str) -> dict:
     return measured
 
 
-def _stack_file(datasets: int, endpoint: str, project_dir: Path) -> str:
-    """The stack names an inventory file: at 1,000 datasets the config is too large for one environment variable."""
+def _stack_file(datasets: int, endpoint: str, project_dir: Path) -> tuple[str, dict[str, str]]:
+    """The stack names an inventory file: at 1,000 datasets the config is too large for one environment variable.
+
+    Also returns the per-writer keys a user would supply for the destinations the program cannot create keys on."""
     raw = synthetic_inventory(datasets, s3_endpoint=endpoint)
     (project_dir / "inventory.bench.yaml").write_text(yaml.safe_dump(raw))
-    return yaml.safe_dump({"config": {"homelab-backups:inventory_file": "inventory.bench.yaml"}})
+    stack = yaml.safe_dump({"config": {"homelab-backups:inventory_file": "inventory.bench.yaml"}})
+    return stack, identity_env_for(load_inventory(raw))
 
 
 def _record(datasets: int, endpoint: str, path: Path) -> None:
@@ -58,7 +66,9 @@ def measure_engine(datasets: int, workdir: Path, with_up: bool) -> dict[str, dic
         s3_server("start", port)
         try:
             project = EngineProject(workdir / f"{variant}-{datasets}", s3_port=port)
-            (project.dir / "Pulumi.bench.yaml").write_text(_stack_file(datasets, endpoint, project.dir))
+            stack, supplied_keys = _stack_file(datasets, endpoint, project.dir)
+            (project.dir / "Pulumi.bench.yaml").write_text(stack)
+            project.extra_env |= supplied_keys
             if variant == "bare":
                 recording = workdir / f"recording-{datasets}.json"
                 _record(datasets, endpoint, recording)

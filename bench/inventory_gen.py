@@ -15,6 +15,9 @@ DESTINATIONS: list[dict[str, Any]] = [
      "price_usd_per_tb_month": 4},
 ]
 
+BUDGET_USD_PER_MONTH = 1_000_000
+"""A synthetic estate's storage bill grows with its size; the bench measures speed, not the budget rule's verdict."""
+
 # Share of each source kind, as in the homelab notes: mostly app PVCs, some databases and NAS datasets.
 MIX = (("pvc", 0.55), ("postgres", 0.15), ("truenas", 0.2), ("export", 0.1))
 
@@ -68,5 +71,40 @@ def synthetic_inventory(datasets: int, seed: int = 7, s3_endpoint: str | None = 
             entry["tier"] = min(max(entry["tier"], items[0]["tier"]), 2)  # tier 3 may not reach offsite via its target
         items.append(entry)
     return {"destinations": destinations, "datasets": items, "truenas": {"host": "nas.internal"},
-            "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/bench-key/"}},
-            "kubernetes": {"mode": "render", "secret_delivery": "external-secret"}}
+            "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/"}},
+            "kubernetes": {"mode": "render", "secret_delivery": "external-secret"},
+            "budget_usd_per_month": BUDGET_USD_PER_MONTH}
+
+
+def every_kind_inventory(datasets: int, s3_endpoint: str, nas_host: str, ca_file: str) -> dict[str, Any]:
+    """The every-kind estate of the engine tests (tests/engine/all_kinds.py: PVCs with restic and kopia, a CNPG
+    database, NAS datasets and pg_dump/sqlite exports; NFS and two loopback S3 stores) repeated until it holds
+    `datasets` datasets: the pull request the pipeline previews with the pack."""
+    from tests.engine import all_kinds
+
+    base = all_kinds.estate(s3_endpoint, nas_host, ca_file, with_b2=False)
+    items: list[dict[str, Any]] = []
+    copy = 0
+    while len(items) < datasets:
+        suffix = f"-{copy}"
+        for entry in base["datasets"]:
+            if len(items) == datasets:
+                break
+            entry = {**entry, "name": entry["name"] + suffix, "source": dict(entry["source"])}
+            source = entry["source"]
+            for key in ("claim", "cluster", "target", "sqlite_claim", "credentials_secret"):
+                if key in source:
+                    source[key] += suffix
+            if source["kind"] == "truenas":
+                source["dataset"] += suffix
+            if source.get("database_host"):
+                source["database_host"] = source["database_host"].replace("app-db", f"app-db{suffix}", 1)
+            items.append(entry)
+        copy += 1
+    return {**base, "datasets": items, "budget_usd_per_month": BUDGET_USD_PER_MONTH,
+            "monitoring": {"healthchecks": {"ping_base": "http://127.0.0.1:9/ping/"}}}
+
+
+def nas_datasets(inventory: dict[str, Any]) -> list[str]:
+    """The ZFS datasets an inventory's TrueNAS sources name (the NAS stand-in must hold them)."""
+    return [d["source"]["dataset"] for d in inventory["datasets"] if d["source"]["kind"] == "truenas"]

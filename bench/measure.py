@@ -1,6 +1,7 @@
 """One measurement per process (clean imports, honest peak memory); prints one JSON line.
 
   python -m bench.measure program N           the program's composition under mocks, N datasets
+                                              (HLB_BENCH_INVENTORY=FILE: that inventory, JSON, instead)
   python -m bench.measure record N FILE       the same run, saving every registration to FILE
   python -m bench.measure baseline FILE       the bare SDK registering exactly those resources
   python -m bench.measure imports program|pulumi
@@ -34,9 +35,9 @@ def _install_mocks(record: list | None = None):
                 record.append(request)
             return response
 
-    from tests.components.harness import EstateMocks  # the same mocks the component tests trust
+    from tests.mocks import ServiceMocks  # the same mocks the component tests trust
 
-    mocks = EstateMocks()
+    mocks = ServiceMocks()
     pulumi.runtime.set_mocks(mocks, project="homelab-backups", stack="bench", preview=False, monitor=Monitor(mocks))
 
 
@@ -47,34 +48,47 @@ def _credentials_env() -> None:
     os.environ.update(ENV)
 
 
-def run_program(datasets: int, record: list | None = None, tuned: bool = True) -> float:
-    """Seconds to load, plan and build the estate of a synthetic inventory under mocks."""
+def run_program(datasets: int, record: list | None = None, tuned: bool = True) -> tuple[float, float]:
+    """Wall and CPU seconds to load, plan and build the estate of a synthetic inventory under mocks."""
     import pulumi
 
     from bench.inventory_gen import synthetic_inventory
 
     _credentials_env()
     _install_mocks(record)
-    raw = synthetic_inventory(datasets, s3_endpoint=os.environ.get("HLB_BENCH_S3_ENDPOINT"))
+    inventory_file = os.environ.get("HLB_BENCH_INVENTORY")
+    if inventory_file:
+        with open(inventory_file) as source:
+            raw = json.load(source)
+    else:
+        raw = synthetic_inventory(datasets, s3_endpoint=os.environ.get("HLB_BENCH_S3_ENDPOINT"))
     pulumi.runtime.set_all_config({f"homelab-backups:{k}": json.dumps(v) for k, v in raw.items()})
     from components.estate import build_estate
     from plan import build_plan
     from runbook.contract import runbook_contract
     from stack.config import load_stack_inventory
+    from stack.credentials import require_credentials
+    from tests.components.harness import supplied_identity_env
 
+    os.environ.update(supplied_identity_env())  # keys a user supplies per writer (storj); read before the clock
     if tuned:
         tune_for_large_graphs()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
 
     @pulumi.runtime.test
-    def program():
+    def program():  # what __main__.py does, line for line
         inventory = load_stack_inventory()
         plan = build_plan(inventory)
-        build_estate(inventory, plan)
+        require_credentials(inventory, plan)
+        estate = build_estate(inventory, plan)
         pulumi.export("runbook", runbook_contract(inventory, plan))
+        pulumi.export("secrets", pulumi.Output.secret(estate.secrets()))
+        pulumi.export("credentials", pulumi.Output.secret(estate.credentials))
+        pulumi.export("reader_credentials", pulumi.Output.secret(estate.reader_credentials))
+        pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)
 
     program()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 SDK_PACKAGES = {"kubernetes:": "pulumi_kubernetes", "cloudflare:": "pulumi_cloudflare", "aws:": "pulumi_aws"}
@@ -85,7 +99,7 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def record_program(datasets: int, path: str, tuned: bool = True) -> float:
+def record_program(datasets: int, path: str, tuned: bool = True) -> tuple[float, float]:
     from pulumi.runtime import rpc
 
     requests: list = []
@@ -101,7 +115,7 @@ def record_program(datasets: int, path: str, tuned: bool = True) -> float:
     return seconds
 
 
-def run_baseline(path: str, tuned: bool = True) -> float:
+def run_baseline(path: str, tuned: bool = True) -> tuple[float, float]:
     """Seconds for the bare SDK to register the recorded resources: the floor the program is held to."""
     import pulumi
 
@@ -110,7 +124,7 @@ def run_baseline(path: str, tuned: bool = True) -> float:
     _install_mocks()
     if tuned:
         tune_for_large_graphs()  # same interpreter settings as the program: the ratio measures our code only
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     # The bare SDK declaring these kinds would import their provider packages too.
     for prefix, module in SDK_PACKAGES.items():
         if any(row["type"].startswith(prefix) for row in rows):
@@ -135,7 +149,7 @@ def run_baseline(path: str, tuned: bool = True) -> float:
     for row in rows:
         row["parent"] = row["parent"].rsplit("::", 1)[-1] if row["parent"] else None
     bare()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main(argv: list[str]) -> None:
@@ -148,7 +162,7 @@ def main(argv: list[str]) -> None:
     elif mode == "baseline":
         seconds = run_baseline(argv[1], tuned=tuned)
     elif mode == "imports":
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if argv[1] == "program":
             import components.estate  # noqa: F401
             import plan  # noqa: F401
@@ -156,10 +170,11 @@ def main(argv: list[str]) -> None:
             import stack.config  # noqa: F401
         else:
             import pulumi  # noqa: F401
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started, time.process_time() - cpu
     else:
         raise SystemExit(__doc__)
-    print(json.dumps({"seconds": round(seconds, 4), "peak_mib": round(_peak_mib(), 1)}))
+    print(json.dumps({"seconds": round(seconds[0], 4), "cpu_s": round(seconds[1], 4),
+                      "peak_mib": round(_peak_mib(), 1)}))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,14 @@ import pulumi
 from components.alerts import AlertsArgs, BackupAlerts
 from components.buckets import OffsiteBucket, OffsiteBucketArgs
 from components.dataset import ProtectedDataset
+from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, connect_token
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Inventory
+from manifests.escrow import remote_key_prefix
 from plan.capabilities import identities_of
 from plan.model import BucketPlan, Plan
 from plan.units import ProtectionUnit
@@ -41,6 +43,8 @@ class Estate:
     """Per postgres dataset with a private-CA destination: the Cluster's projected CA sources to add."""
     ping: PingBase | None = None
     """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
+    store: SecretEscrow | None = None
+    """The items written into `secret_store`; None without one."""
 
     def secrets(self) -> dict[str, pulumi.Output]:
         """The `secrets` output: escrow per dataset, and the Healthchecks ping base (never in `runbook`)."""
@@ -53,7 +57,8 @@ class Estate:
 def build_estate(inventory: Inventory, plan: Plan) -> Estate:
     """Declare every resource of the inventory. Structure comes from the plan, never from Output values."""
     estate = Estate()
-    target = KubernetesTarget(inventory.kubernetes)
+    store = inventory.secret_store
+    target = KubernetesTarget(inventory.kubernetes, remote_key_prefix=remote_key_prefix(store and store.kind))
     for bucket_plan in plan.buckets:
         dest = inventory.destination(bucket_plan.destination)
         fields = ADMIN_FIELDS.get(dest.kind)
@@ -94,6 +99,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
                 unit.dataset, TruenasArgs(unit, nas_link, creds, ping, target=target, reader_credentials=readers),
                 children)
             estate.escrow[unit.dataset] = protection.encryption
+            if store is not None:
+                target.escrowed |= cloud_sync_items(unit.dataset, unit.plan, protection.encryption,
+                                                    target.remote_key_prefix)
         elif unit.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
@@ -102,6 +110,8 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         alerting = [unit for unit in plan.units if unit.plan.alerts]
         if alerting:
             BackupAlerts("backup-alerts", AlertsArgs(alerting, inventory.monitoring.namespace, target))
+    if store is not None:
+        estate.store = SecretEscrow("secret-store", SecretEscrowArgs(store, target.escrowed, connect_token(store)))
     return estate
 
 

@@ -9,15 +9,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from inventory.checks import estate_problems
-from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, Inventory, Location, rule_problems
+from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, URL, Inventory, Location, rule_problems
 from inventory.names import name_problems
 
 SECTIONS = (
-    "destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "truenas", "budget_usd_per_month",
+    "destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "truenas", "secret_store",
+    "budget_usd_per_month",
 )
 """Stack config keys (namespace `homelab-backups`) that make up the inventory."""
 
-_TAGS = {"nfs", "b2", "r2", "s3", "s3-compatible", "pvc", "postgres", "truenas", "export"}
+_TAGS = {"nfs", "b2", "r2", "s3", "s3-compatible", "pvc", "postgres", "truenas", "export", "kubernetes", "onepassword"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def render_path(loc: Location) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _TAGS and (previous == "source" or isinstance(previous, int)):
+        elif part in _TAGS and (previous in ("source", "secret_store") or isinstance(previous, int)):
             pass  # the discriminator value pydantic inserts for tagged unions
         elif part.startswith(("function-", "tagged-union[")):
             pass
@@ -88,6 +89,7 @@ PATTERN_HINTS = {
     B2_REGION: "a B2 region as shown in the bucket details, e.g. `us-west-004`",
     QUANTITY: "a size in Mi, Gi or Ti, e.g. `10Gi`",
     HHMM: "a 24-hour time HH:MM, e.g. `01:30`",
+    URL: "an http(s) URL, e.g. `https://connect.internal:8443`",
 }
 
 

@@ -18,6 +18,7 @@ HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 B2_REGION = r"^[a-z]{2}-[a-z]+-\d{3}$"
 QUANTITY = r"^[1-9][0-9]*(Mi|Gi|Ti)$"
+URL = r"^https?://[^/\s]+(/[^\s]*)?$"
 
 Name = Annotated[str, Field(pattern=NAME)]
 
@@ -354,6 +355,46 @@ class Kubernetes(Strict):
     """Further storage classes that cannot snapshot (local-path, hostpath and NFS subdir classes are known)."""
 
 
+class _SecretStore(Strict):
+    on_delete: Literal["keep", "remove"] = "keep"
+    """What happens to a store item whose Secret the program stops declaring (a dataset or copy removed): `keep`
+    leaves it (the password still opens the repository's old snapshots), `remove` deletes it."""
+
+
+class KubernetesSecretStore(_SecretStore):
+    """Values as Kubernetes Secrets in one namespace, read by the External Secrets `kubernetes` provider."""
+
+    kind: Literal["kubernetes"]
+    namespace: K8sName
+    """The ClusterSecretStore's `remoteNamespace`: Secrets `homelab-backups.<secret name>` land here."""
+    context: Annotated[str, Field(min_length=1)] | None = None
+    """kubeconfig context of the cluster holding the store; default: the current context (KUBECONFIG)."""
+
+
+class OnePasswordSecretStore(_SecretStore):
+    """A 1Password vault through a Connect server, read by the External Secrets `onepassword` provider."""
+
+    kind: Literal["onepassword"]
+    connect_host: Annotated[str, Field(pattern=URL)]
+    """The Connect server's URL, e.g. `https://connect.internal:8443` (the token: `credentials.onepassword.token`)."""
+    vault: Annotated[str, Field(min_length=1, max_length=200)]
+    """Vault name or id; the ClusterSecretStore must list it in `vaults`."""
+    ca_file: Annotated[str, Field(min_length=1)] | None = None
+    """PEM bundle of a private CA the Connect server's certificate chains to."""
+
+    @model_validator(mode="after")
+    def _token_over_https(self) -> OnePasswordSecretStore:
+        host = self.connect_host.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+        if self.connect_host.startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(f"connect_host {self.connect_host!r} is plain http, and every request carries the "
+                             "Connect token and the escrowed values: write https://... (or run the program on the "
+                             "Connect host and use http://127.0.0.1:<port>)")
+        return self
+
+
+SecretStore = Annotated[KubernetesSecretStore | OnePasswordSecretStore, Field(discriminator="kind")]
+
+
 class Truenas(Strict):
     """The NAS that runs snapshot and cloud sync tasks and receives export dumps."""
 
@@ -393,6 +434,8 @@ class Inventory(Strict):
     monitoring: Monitoring = Monitoring()
     kubernetes: Kubernetes = Kubernetes()
     truenas: Truenas | None = None
+    secret_store: SecretStore | None = None
+    """Where the program writes every value the rendered ExternalSecrets read (escrow); None: copied by hand."""
     budget_usd_per_month: Annotated[float, Field(gt=0)] | None = None
 
     def tier(self, number: int) -> TierSettings:
@@ -439,6 +482,9 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
         problems.append((("kubernetes", "secret_delivery"),
                          "render mode writes manifests for git, where a Secret would sit in plain text; use "
                          "external-secret (values are exported as Pulumi secrets for escrow)"))
+    if inv.secret_store is not None and inv.kubernetes.secret_delivery != "external-secret":
+        problems.append((("secret_store",), "the store is written for the ExternalSecrets to read, and "
+                         "kubernetes.secret_delivery is `secret`: set it to external-secret or remove secret_store"))
     unwatched = [d.name for d in inv.datasets if d.source.kind == "truenas" and inv.tier(d.tier).alerts]
     if unwatched and inv.monitoring.healthchecks is None:
         problems.append((("monitoring", "healthchecks"), f"datasets {unwatched} need alerting and NAS tasks report "
@@ -586,6 +632,8 @@ __all__ = [
     "PostgresSource",
     "TruenasSource",
     "ExportSource",
+    "KubernetesSecretStore",
+    "OnePasswordSecretStore",
     "Retention",
     "TierSettings",
 ]

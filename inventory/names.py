@@ -198,7 +198,7 @@ def _dataset_names(inv: Inventory, dp, i: int) -> Iterator[DerivedName]:
     copies = [c for c in dp.copies if c.dataset == ds.name and c.kind != "truenas-dataset"]
     if isinstance(source, ExportSource):
         one = "the dataset name"
-        # manifests/exports.py and verification.py: `<dataset>-export` and `<dataset>-drill` CronJobs.
+        # manifests/exports.py and drills.py: `<dataset>-export` and `<dataset>-drill` CronJobs.
         yield from kube("CronJob", source.namespace, ds.name, "export", limit=CRONJOB_LIMIT, shorten=one)
         yield from slug("backup", ds.name, "export", shorten=one)
         if dp.drill_every_days:
@@ -226,14 +226,14 @@ def _dataset_names(inv: Inventory, dp, i: int) -> Iterator[DerivedName]:
             if dp.verify_every_days:
                 yield from kube("CronJob", source.namespace, ds.name, d, "check", limit=CRONJOB_LIMIT)
         elif isinstance(source, PostgresSource):
-            # manifests/pgbackrest.py and verification.py
+            # manifests/pgbackrest.py, checks.py and drills.py
             yield from kube("Secret", source.namespace, ds.name, d, "pgbackrest")
             for backup_type in ("full", "diff"):
                 yield from kube("ScheduledBackup", source.namespace, ds.name, d, backup_type)
             if dp.verify_every_days:
                 yield from kube("CronJob", source.namespace, ds.name, d, "check", limit=CRONJOB_LIMIT)
         elif isinstance(source, TruenasSource):
-            # components/truenas.py: cloud credential `hlb-<dataset>-<destination>`; manifests/verification.py.
+            # components/truenas.py: cloud credential `hlb-<dataset>-<destination>`; manifests/drills.py.
             yield DerivedName("TrueNAS cloud credential", "the NAS", f"hlb-{ds.name}-{d}", NAS_CREDENTIAL_LIMIT,
                               loc, ds.name, pair)
             if dp.drill_every_days and copy.offsite:

@@ -35,6 +35,9 @@ from rules import (
     volsync_missing_retention,
     volsync_missing_schedule,
 )
+from rules.support.interpreter import tune_for_large_stacks
+
+tune_for_large_stacks()
 
 PolicyPack(
     name="homelab-backups",

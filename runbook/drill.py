@@ -126,9 +126,12 @@ def ping(url: str, body: str, timeout: float = 10.0, name: str = "") -> str | No
 
 def _drill_ping_url(outputs: Mapping[str, Any], copy: Mapping[str, Any],
                     log: Callable[[str], None]) -> tuple[str | None, str]:
-    """The drill check's ping URL (the escrowed ping base plus its slug) and its slug; None without Healthchecks."""
+    """The drill check's ping URL (the escrowed ping base plus its slug) and its slug; None without Healthchecks.
+
+    The contract lists a drill slug only on the copy the scheduled drill restores; a drill of another copy, run by
+    hand, reports to that copy's own `<backup slug>-drill` check, which the first such run creates."""
     check = copy.get("healthcheck", {})
-    slug = check.get("drill")
+    slug = check.get("drill") or (f"{check['backup']}-drill" if check.get("backup") else "")
     if not slug:
         return None, ""
     try:

@@ -4,12 +4,13 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+# One stamp per requirements file installed, so checkouts sharing a venv (worktrees) do not undo each other's.
+stamp=".venv/.requirements-$want"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+if [ ! -e "$stamp" ] && [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]; then
   echo "[bootstrap] installing Python requirements into .venv" >&2
-  python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
-  echo "$want" > "$stamp"
+  touch "$stamp"
 fi
 bash scripts/toolchain.sh

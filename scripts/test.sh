@@ -1,12 +1,49 @@
 #!/usr/bin/env bash
 # The project's test command: install, then run every test suite. Services the tests need start on
 # loopback inside the test fixtures and stop at the end. Extra arguments go to pytest.
+#
+# Install: the venv and the engine toolchain (scripts/bootstrap.sh) run in the foreground while the Debian
+# packages (scripts/services.sh) and the two test servers' Go builds (MinIO, then kube-apiserver) run beside
+# them; each is cached, so a warm run takes seconds. On a cold machine the apt and module downloads overlap the
+# compiles, and at most two Go builds run at once (2 cores; each link needs ~1-2 GiB). Every background job is
+# waited for and its exit code checked; a failure prints the end of its log.
+#
+# Tests: pytest-xdist workers (HLB_TEST_WORKERS, default 3 on 2 cores: the R2 lock drill's worker sleeps
+# through restic's retry back-off most of its time); `-n 0` or HLB_TEST_WORKERS=0 runs in one process. Tests
+# sharing a session server stay on one worker (tests/conftest.py). The time per suite is printed at the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/bootstrap.sh
-bash scripts/services.sh install   # restore-drill tools, rclone, Chromium and etcd
-bash scripts/minio.sh >/dev/null   # the MinIO server the per-writer key tests run against (cached build)
-bash scripts/kube-apiserver.sh     # the real Kubernetes API server of tests/kubernetes (cached Go build)
+
+logs="$root/.run/install"
+mkdir -p "$logs"
+# Each background job leads its own process group (setsid), so an interrupted run stops its whole build.
+setsid -w bash scripts/services.sh install > "$logs/services.log" 2>&1 &  # drill tools, rclone, Chromium, etcd
+services=$!
+# MinIO: the per-writer key tests' server; kube-apiserver: tests/kubernetes. Cached Go builds.
+setsid -w bash -c 'bash scripts/minio.sh >/dev/null && bash scripts/kube-apiserver.sh' > "$logs/servers.log" 2>&1 &
+servers=$!
+trap 'kill -- "-$services" "-$servers" 2>/dev/null || true' EXIT
+
+failed=0
+finish() {  # name pid log: wait for a background install, show its log, fail the run if it failed
+  if wait "$2"; then
+    sed 's/^/  /' "$3" | tail -n 5 >&2
+  else
+    printf '[test] %s failed (exit %s); end of %s:\n' "$1" "$?" "$3" >&2
+    tail -n 40 "$3" >&2
+    failed=1
+  fi
+}
+bash scripts/bootstrap.sh  # on failure the EXIT trap stops the background installs
+finish "scripts/services.sh install" "$services" "$logs/services.log"
+finish "scripts/minio.sh / scripts/kube-apiserver.sh" "$servers" "$logs/servers.log"
+[ "$failed" = 0 ] || exit 1
+trap - EXIT
+
 .venv/bin/ruff check .
-.venv/bin/pytest "$@"
+workers=${HLB_TEST_WORKERS:-3}
+if [ "$workers" = 0 ]; then
+  exec .venv/bin/pytest "$@"
+fi
+exec .venv/bin/pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@"

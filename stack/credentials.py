@@ -17,6 +17,7 @@ from plan.model import Plan
 from stack.config import MissingCredentialsError
 from stack.naming import (
     ADMIN_FIELDS,
+    CONNECT_TOKEN_CREDENTIAL,
     IDENTITY_FIELDS,
     NAS_CREDENTIAL,
     PING_KEY_CREDENTIAL,
@@ -40,6 +41,8 @@ def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tu
     checks = inventory.monitoring.healthchecks
     if checks is not None and split_ping_base(checks.ping_base)[1] is None:
         needed[PING_KEY_CREDENTIAL[0]] = PING_KEY_CREDENTIAL[1]
+    if inventory.secret_store is not None and inventory.secret_store.kind == "onepassword":
+        needed[CONNECT_TOKEN_CREDENTIAL[0]] = CONNECT_TOKEN_CREDENTIAL[1]
     return sorted(needed.items())
 
 

@@ -9,9 +9,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from inventory.models import Kubernetes
+from manifests.escrow import remote_key_prefix, remote_refs
 from manifests.secrets import SecretRef, SecretSpec, SecretTemplate, external_secret
 
-REMOTE_KEY_PREFIX = "homelab-backups/"
+REMOTE_KEY_PREFIX = remote_key_prefix(None)
 """External store items are named `homelab-backups/<secret name>` (README: escrow)."""
 
 _BUILTIN_KINDS = {
@@ -28,11 +29,15 @@ class KubernetesTarget:
     Passed explicitly to every component that declares Kubernetes objects.
     """
 
-    def __init__(self, settings: Kubernetes, parent: pulumi.Resource | None = None) -> None:
+    def __init__(self, settings: Kubernetes, parent: pulumi.Resource | None = None,
+                 remote_key_prefix: str = REMOTE_KEY_PREFIX) -> None:
         self.settings = settings
         self._parent = parent
         self._providers: dict[str, k8s.Provider] = {}
         self._config_maps: dict[tuple[str, str], tuple[dict[str, Any], pulumi.Resource]] = {}
+        self.remote_key_prefix = remote_key_prefix
+        self.escrowed: dict[str, dict[str, pulumi.Input[str]]] = {}
+        """Remote key -> property -> value of everything the declared ExternalSecrets read (for the escrow)."""
 
     @property
     def renders(self) -> bool:
@@ -42,9 +47,14 @@ class KubernetesTarget:
         if namespace not in self._providers:
             if self.renders:
                 directory = os.path.join(self.settings.render_dir, namespace)
+                # The SDK fills `kubeconfig` from KUBECONFIG when left out, and the provider refuses a kubeconfig
+                # next to renderYamlToDirectory: rendering must not depend on the shell (the escrow into a
+                # Kubernetes store needs KUBECONFIG in the same run). Without KUBECONFIG the inputs stay as
+                # they were, so existing stacks see no provider change.
+                blank = {"kubeconfig": ""} if os.environ.get("KUBECONFIG") else {}
                 self._providers[namespace] = k8s.Provider(
                     f"render-{namespace}", render_yaml_to_directory=directory,
-                    opts=pulumi.ResourceOptions(parent=self._parent))
+                    opts=pulumi.ResourceOptions(parent=self._parent), **blank)
             else:
                 self._providers[namespace] = k8s.Provider(
                     f"cluster-{namespace}", namespace=namespace, enable_server_side_apply=True,
@@ -107,7 +117,10 @@ class KubernetesTarget:
         `values` maps each SecretRef name (also those inside a SecretTemplate) to its (secret) value.
         """
         if self.settings.secret_delivery == "external-secret":
-            obj = external_secret(spec, self.settings.external_secret_store, REMOTE_KEY_PREFIX)
+            obj = external_secret(spec, self.settings.external_secret_store, self.remote_key_prefix)
+            for key, prop in remote_refs(obj):
+                # Secrets sharing an item (the ping key) give the same value for the same property.
+                self.escrowed.setdefault(key, {}).setdefault(prop, values[prop])
             return self.declare(name, obj, parent)
         def value(v: str | SecretRef | SecretTemplate) -> pulumi.Input[str]:
             if isinstance(v, SecretTemplate):

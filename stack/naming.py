@@ -17,6 +17,8 @@ NAS_CREDENTIAL = ("truenas", ("api_key",))
 PING_KEY_CREDENTIAL = ("healthchecks", ("ping_key",))
 """The project ping key when `monitoring.healthchecks.ping_base` is an endpoint alone: `credentials.healthchecks.
 ping_key` or HLB_HEALTHCHECKS_PING_KEY."""
+CONNECT_TOKEN_CREDENTIAL = ("onepassword", ("token",))
+"""The Connect token of a `onepassword` secret store: `credentials.onepassword.token` or HLB_ONEPASSWORD_TOKEN."""
 IDENTITY_FIELDS = ("access_key_id", "secret_access_key")
 """The fields of a tool key the user supplies for a destination the program cannot create keys on."""
 ROLES = ("writer", "reader")

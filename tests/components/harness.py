@@ -59,6 +59,18 @@ def stack_config(stack: str) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
+def stack_plan(stack: str) -> Any:
+    """The plan of Pulumi.<stack>.yaml's inventory, compiled as the program would (no resources registered)."""
+    from plan import build_plan
+    from stack.config import load_stack_inventory
+
+    pulumi.runtime.set_all_config(stack_config(stack))
+    try:
+        return build_plan(load_stack_inventory())
+    finally:
+        pulumi.runtime.set_all_config({})
+
+
 def identity_env_for(inventory: Any) -> dict[str, str]:
     """Stand-in keys (distinct from every admin key) for each writer of an inventory whose keys the user supplies:
     what a user would create on a server the program cannot create keys on."""

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pulumi
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -101,6 +102,7 @@ def _names(registered) -> list[tuple[str, str]]:
     return names
 
 
+@pytest.mark.slow  # 40 whole-program runs under mocks: 10-35 s
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(bent_inventories())
 def test_the_program_either_runs_or_stops_cleanly(raw):

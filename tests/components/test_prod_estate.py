@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from plan import build_plan
 from providers.b2 import MANAGEMENT_CAPABILITIES, READER_CAPABILITIES, WRITER_CAPABILITIES
 from stack.config import load_stack_inventory
-from tests.components.harness import PROD_ENV, run_estate
+from tests.components.harness import PROD_ENV, run_estate, stack_plan
 
 PING_KEY = PROD_ENV["HLB_HEALTHCHECKS_PING_KEY"]
 SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
@@ -28,15 +27,7 @@ def _of(registered, suffix):
 
 
 def _plan():
-    import pulumi
-
-    from tests.components.harness import stack_config
-
-    pulumi.runtime.set_all_config(stack_config("prod"))
-    try:
-        return build_plan(load_stack_inventory())
-    finally:
-        pulumi.runtime.set_all_config({})
+    return stack_plan("prod")
 
 
 def test_b2_buckets_match_the_plan(prod):

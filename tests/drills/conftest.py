@@ -25,19 +25,11 @@ from tests.drills.records import RECORDS
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not RECORDS.drills and not RECORDS.findings and not RECORDS.lock_runs:
-        return
-    terminalreporter.section("restore drills")
-    if RECORDS.drills:
-        for line in RECORDS.table():
+    lines = RECORDS.summary()
+    if lines:
+        terminalreporter.section("restore drills")
+        for line in lines:
             terminalreporter.write_line(line)
-    if RECORDS.lock_runs:
-        terminalreporter.write_line("")
-        terminalreporter.write_line("R2 lock drill (loopback server in R2 mode; the Tier 1 R2 copy's settings):")
-        for line in RECORDS.lock_table():
-            terminalreporter.write_line(line)
-    for finding in RECORDS.findings:
-        terminalreporter.write_line(f"finding: {finding}")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,26 @@ class Records:
         for tool, design, step, outcome, detail in self.lock_runs:
             lines.append(f"{tool:<10} {design:<20} {step:<41} {outcome:<30} {detail[:150]}")
         return lines
+
+    def to_wire(self) -> dict[str, list[Any]]:
+        """Plain lists a pytest-xdist worker can send to the controller, which prints the summary."""
+        return {"drills": [dataclasses.astuple(r) for r in self.drills], "findings": list(self.findings),
+                "lock_runs": [list(r) for r in self.lock_runs]}
+
+    def merge(self, wire: dict[str, list[Any]]) -> None:
+        self.drills += [DrillRecord(*r) for r in wire["drills"]]
+        self.findings += wire["findings"]
+        self.lock_runs += [tuple(r) for r in wire["lock_runs"]]
+
+    def summary(self) -> list[str]:
+        """The "restore drills" section printed at the end of the session; empty when no drill ran."""
+        if not self.drills and not self.findings and not self.lock_runs:
+            return []
+        lines = self.table() if self.drills else []
+        if self.lock_runs:
+            lines += ["", "R2 lock drill (loopback server in R2 mode; the Tier 1 R2 copy's settings):"]
+            lines += self.lock_table()
+        return lines + [f"finding: {finding}" for finding in self.findings]
 
     def table(self) -> list[str]:
         header = f"{'drill':<42} {'tool':<24} {'restore s':>9} {'restored MiB':>12} {'files':>6}  note"

@@ -11,7 +11,6 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from runbook.contract import CONTRACT_VERSION
 from tests.engine.project import EngineProject, UserPath, free_port, s3_server
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -57,15 +56,18 @@ def test_empty_stack_preview_with_the_pack_plans_only_creates(path):
 
 def test_up_exports_the_runbook_contract(path):
     runbook = path.project.outputs("local")["runbook"]
-    assert runbook["version"] == CONTRACT_VERSION == "3"
+    assert runbook["version"] == "3"
     vaultwarden = runbook["datasets"]["vaultwarden"]
     assert vaultwarden["tier"] == 1
     assert [c["destination"] for c in vaultwarden["copies"]] == ["nas", "local-s3"]
-    s3_copy = vaultwarden["copies"][1]
-    assert s3_copy["healthcheck"] == {
-        # v3: the drill slug only on the drilled copy (the NAS one here); this copy has its integrity check.
-        "backup": "backup-vaultwarden-local-s3", "check": "backup-vaultwarden-local-s3-check",
-        "ping_base": {"output": "secrets", "path": "secrets.healthchecks_ping_base"}}
+    nas_copy, s3_copy = vaultwarden["copies"]
+    ping_base = {"output": "secrets", "path": "secrets.healthchecks_ping_base"}
+    # Every copy is checked; only the drilled one (the first, local) lists the drill that pings.
+    assert vaultwarden["verification"]["drilled_copy"] == "nas"
+    assert nas_copy["healthcheck"] == {"backup": "backup-vaultwarden-nas", "check": "backup-vaultwarden-nas-check",
+                                       "drill": "backup-vaultwarden-nas-drill", "ping_base": ping_base}
+    assert s3_copy["healthcheck"] == {"backup": "backup-vaultwarden-local-s3",
+                                      "check": "backup-vaultwarden-local-s3-check", "ping_base": ping_base}
     assert s3_copy["bucket"] == BUCKET
     assert s3_copy["repository"] == "volsync/vaultwarden/vaultwarden-data"
 

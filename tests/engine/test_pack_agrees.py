@@ -45,3 +45,19 @@ def test_what_the_inventory_accepts_the_pack_passes(engine, raw):
     analysis = engine.analyze("drawn", state, budget)
     assert analysis.mandatory() == [], f"{json.dumps(raw, indent=1)}\n{analysis.describe()}"
     assert analysis.returncode == 0, analysis.stderr
+
+
+@pytest.mark.parametrize("store", [
+    {"kind": "kubernetes", "namespace": "escrow", "on_delete": "remove"},
+    {"kind": "onepassword", "connect_host": "https://connect.internal", "vault": "homelab"},
+], ids=["kubernetes-store", "onepassword-store"])
+def test_the_pack_passes_an_escrow_into_either_store(engine, store):
+    from tests.components.harness import PROD_ENV, stack_config
+
+    config = stack_config("prod") | {"homelab-backups:secret_store": json.dumps(store)}
+    state = deployment.from_program("prod", env={**PROD_ENV, "HLB_ONEPASSWORD_TOKEN": "SECRET-token"}, config=config)
+    types = {r["type"] for r in state["deployment"]["resources"]}
+    assert {"homelab-backups:escrow:SecretEscrow"} <= types, sorted(types)
+    analysis = engine.analyze(f"escrow-{store['kind']}", state)
+    assert analysis.mandatory() == [], analysis.describe()
+    assert analysis.returncode == 0, analysis.stderr

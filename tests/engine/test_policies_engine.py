@@ -25,7 +25,7 @@ from tests.engine.scenarios import catalog
 from tests.engine.scenarios.estate import deployment as estate_deployment
 from tests.policies import fixtures
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.slow]  # 26 scenarios through the engine: minutes
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "policies"

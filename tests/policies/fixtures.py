@@ -14,7 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import (
+    EnforcementLevel,
     Policy,
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -23,11 +26,11 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
-from pulumi_policy.policy import _NotApplicableError
+from pulumi_policy.policy import _NotApplicableError, _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from policies.rules.support import kinds
-from policies.rules.support.props import SecretStr
+from policies.rules.support.props import _SECRET_SIG, _SECRET_SIG_KEY, SecretStr
 
 STACK = "prod"
 PROJECT = "homelab-backups"
@@ -96,6 +99,42 @@ def run_stack(policy: Policy, resources: list[Node], config: Mapping[str, Any] |
             built[node.urn].parent = built[node.parent.urn]
     args = StackValidationArgs(list(built.values()), dict(config or {}))
     return _run(lambda report: policy.validate(args, report))  # type: ignore[attr-defined]
+
+
+def _wire(value: Any) -> Any:
+    """A fixture value as the engine sends it: secrets inside their envelope, unknowns as the sentinel string."""
+    if isinstance(value, SecretStr):
+        return {_SECRET_SIG_KEY: _SECRET_SIG, "value": str(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_wire(v) for v in value]
+    return value
+
+
+def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(_wire(props))
+    return message
+
+
+def analyze_requests(nodes: list[Node]) -> list[analyzer_pb2.AnalyzeRequest]:
+    """One `Analyze` request per node, as the engine sends them to the pack."""
+    return [analyzer_pb2.AnalyzeRequest(type=n.type, properties=_struct(n.props), urn=n.urn, name=n.name)
+            for n in nodes]
+
+
+def analyze_stack_request(nodes: list[Node]) -> analyzer_pb2.AnalyzeStackRequest:
+    """The `AnalyzeStack` request for nodes, parents wired by URN as the engine wires them."""
+    return analyzer_pb2.AnalyzeStackRequest(resources=[
+        analyzer_pb2.AnalyzerResource(type=n.type, properties=_struct(n.props), urn=n.urn, name=n.name,
+                                      parent=n.parent.urn if n.parent else "")
+        for n in nodes])
+
+
+def analyzer(policies: list[Policy]) -> _PolicyAnalyzerServicer:
+    """The SDK's analyzer service over `policies`, as `PolicyPack` builds it (without the gRPC server)."""
+    return _PolicyAnalyzerServicer("homelab-backups", "0.0.1", policies, EnforcementLevel.MANDATORY)
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 from ..config import DEFAULTS, LEVEL_DAYS, LEVELS
 from . import kinds
 from .cron import CronError, Schedule, parse_cron, parse_truenas
+from .memo import memoized
 from .policy import StackResource
 from .props import (
     LABEL_DATASET,
@@ -236,10 +237,13 @@ class Estate:
 
     @classmethod
     def build(cls, resources: Sequence[StackResource], settings: Mapping[str, Any]) -> Estate:
-        """Index `resources`, reading the Healthchecks settings from `settings` (or their defaults)."""
-        markers = settings.get("healthchecksMarkers", DEFAULTS["healthchecksMarkers"])
-        covers = settings.get("healthchecksCovers", DEFAULTS["healthchecksCovers"])
-        return cls(resources, markers, covers)
+        """Index `resources`, reading the Healthchecks settings from `settings` (or their defaults).
+
+        Within an analysis request every stack rule gets the same list, so the index is built once and shared.
+        """
+        markers = tuple(settings.get("healthchecksMarkers", DEFAULTS["healthchecksMarkers"]))
+        covers = tuple(settings.get("healthchecksCovers", DEFAULTS["healthchecksCovers"]))
+        return memoized("estate", resources, lambda: cls(resources, markers, covers), markers, covers)
 
     # --- ownership -----------------------------------------------------------------------------------------------
 

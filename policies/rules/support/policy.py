@@ -22,9 +22,11 @@ from pulumi_policy import (
 )
 
 from .. import config
+from .memo import install_request_memo, memoized
 from .props import install_secret_marking, plain
 
 install_secret_marking()
+install_request_memo()
 
 
 class NotApplicable(Exception):  # noqa: N818 (mirrors the SDK's not-applicable outcome, not an error)
@@ -94,8 +96,8 @@ def resource_policy(meta: Meta, types: Sequence[str], check: ResourceCheck) -> R
         """The SDK's callback: plain inputs in, messages (or not-applicable) out."""
         if args.resource_type not in wanted:
             args.not_applicable(f"checks only {_type_list(types)}")
-        provider = plain(args.provider.props) if args.provider is not None else None
-        resource = ResourceInput(args.resource_type, args.name, plain(args.props), args.urn, provider)
+        provider = plain_props(args.provider.props) if args.provider is not None else None
+        resource = ResourceInput(args.resource_type, args.name, plain_props(args.props), args.urn, provider)
         try:
             messages = check(resource, config.settings(args.get_config(), meta.config_keys))
         except NotApplicable as exc:
@@ -116,12 +118,29 @@ def resource_policy(meta: Meta, types: Sequence[str], check: ResourceCheck) -> R
     )
 
 
+_THIS_STACK = object()
+"""The memo key of the stack a request analyzes."""
+
+
+def plain_props(props: Any) -> dict[str, Any]:
+    """`plain` of the SDK's properties proxy, once per request (every policy is handed the same proxy)."""
+    return memoized("plain", props, lambda: plain(props))
+
+
 def stack_resources(args: StackValidationArgs) -> list[StackResource]:
-    """The stack's resources as plain records (parent from the resolved parent, else from the options)."""
+    """The stack's resources as plain records (parent from the resolved parent, else from the options).
+
+    One request carries one stack, so within a request every stack policy gets the same list (and, through
+    `Estate.build`, the same index).
+    """
+    return memoized("stack", _THIS_STACK, lambda: _stack_resources(args))
+
+
+def _stack_resources(args: StackValidationArgs) -> list[StackResource]:
     result = []
     for r in args.resources:
         parent = r.parent.urn if r.parent is not None else r.opts.parent
-        result.append(StackResource(r.urn, r.resource_type, r.name, plain(r.props), parent))
+        result.append(StackResource(r.urn, r.resource_type, r.name, plain_props(r.props), parent))
     return result
 
 
