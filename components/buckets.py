@@ -36,7 +36,9 @@ def bucket_labels(plan: BucketPlan) -> dict[str, str]:
 class OffsiteBucketArgs:
     plan: BucketPlan
     admin_credentials: pulumi.Output | None
-    """Secret Output with the destination's admin credential fields (kind-specific), or None for ambient."""
+    """Secret Output with the destination's admin credential fields (kind-specific), or None for ambient. The
+    dynamic providers never take it as an input: they read `credentials.<destination>` from their provider
+    configuration (providers/wire.py, `provisioned`), so a preview with other keys shows no change."""
     account: str | None = None
     """R2: Cloudflare account id."""
     ca_file: str | None = None
@@ -96,9 +98,10 @@ def _s3_compatible(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOpti
         bucket=plan.name, endpoint=plan.endpoint, region=plan.region,
         capabilities={"versioning": caps.versioning, "lifecycle": caps.lifecycle, "object_lock": caps.object_lock},
         versioning=plan.versioning, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
-        tags=bucket_labels(plan), credentials=args.admin_credentials, opts=opts)
-    if identities_of(plan.kind, plan.flavour) == "minio-admin":
-        return (bucket.bucket, *_minio_identities(name, args, bucket, opts))
+        tags=bucket_labels(plan), credentials_entry=plan.destination, opts=opts)
+    identities = identities_of(plan.kind, plan.flavour, plan.admin_api)
+    if identities != "supplied":
+        return (bucket.bucket, *_admin_identities(identities, name, args, bucket, opts))
     # No admin API the program can drive: the user creates a key per writer (and a read-only one) on the server.
     supplied = args.supplied or {}
     missing = [w.key for w in plan.writers if w.key not in supplied]
@@ -117,19 +120,57 @@ def identity_name(plan: BucketPlan, writer: Writer, role: str) -> str:
     return f"{name[:55]}-{digest}"
 
 
-def _minio_identities(name: str, args: OffsiteBucketArgs, bucket: pulumi.Resource, opts: pulumi.ResourceOptions):
-    from providers import minio_admin
+def _identity(kind: str, resource_name: str, plan: BucketPlan, writer: Writer, role: str, args: OffsiteBucketArgs,
+              opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    """One tool identity created through the destination's admin API (its `credential`: the key, secret)."""
+    access = "write" if role == "writer" else "read"
+    common = {"bucket": plan.name, "access": access, "credentials_entry": plan.destination, "ca_file": args.ca_file,
+              "opts": opts}
+    if kind == "minio-admin":
+        from providers import minio_admin
 
+        return minio_admin.User(resource_name, user_name=identity_name(plan, writer, role), endpoint=plan.endpoint,
+                                prefix=writer.prefix, **common)
+    if kind == "wasabi-iam":
+        from providers import wasabi_iam
+
+        return wasabi_iam.User(resource_name, user_name=identity_name(plan, writer, role),
+                               endpoint=plan.admin_endpoint or plan.endpoint, prefix=writer.prefix, **common)
+    if kind == "garage-admin":
+        from providers import garage_admin
+
+        # Garage keys hold per-bucket rights only: no prefix to pass (README, threat model).
+        return garage_admin.Key(resource_name, key_name=identity_name(plan, writer, role),
+                                admin_endpoint=plan.admin_endpoint, **common)
+    if kind == "rgw-admin":
+        from providers import rgw_admin
+
+        return rgw_admin.User(resource_name, uid=identity_name(plan, writer, role), endpoint=plan.endpoint,
+                              region=plan.region, credentials_entry=plan.destination, ca_file=args.ca_file,
+                              opts=opts)
+    raise ValueError(f"{plan.destination}: no identity builder for {kind!r} (estate wiring)")
+
+
+def _admin_identities(kind: str, name: str, args: OffsiteBucketArgs, bucket: pulumi.Resource,
+                      opts: pulumi.ResourceOptions):
     plan = args.plan
     after = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[bucket]))
     creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
+    users = []
     for writer in plan.writers:
-        for role, access in (("writer", "write"), ("reader", "read")):
-            user = minio_admin.User(
-                f"{name}-{writer.key}-{role}", user_name=identity_name(plan, writer, role), endpoint=plan.endpoint,
-                bucket=plan.name, prefix=writer.prefix, access=access, credentials=args.admin_credentials,
-                ca_file=args.ca_file, opts=after)
-            creds[role][writer.key] = user.credential
+        for role in ("writer", "reader"):
+            users.append(_identity(kind, f"{name}-{writer.key}-{role}", plan, writer, role, args, after))
+            creds[role][writer.key] = users[-1].credential
+    if kind == "rgw-admin":
+        from providers import rgw_admin
+
+        # RGW users get their prefix from the bucket's one policy, written once for all of them.
+        grants = [{"uid": identity_name(plan, w, role), "prefix": w.prefix,
+                   "access": "write" if role == "writer" else "read"}
+                  for w in plan.writers for role in ("writer", "reader")]
+        rgw_admin.BucketPolicy(f"{name}-policy", bucket=plan.name, endpoint=plan.endpoint, region=plan.region,
+                               grants=grants, credentials_entry=plan.destination, ca_file=args.ca_file,
+                               opts=pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=users)))
     return creds["writer"], creds["reader"]
 
 
@@ -139,14 +180,15 @@ def _b2(name: str, args: OffsiteBucketArgs, opts: pulumi.ResourceOptions):
     plan = args.plan
     bucket = b2.Bucket(f"{name}-bucket", b2.BucketArgs(
         bucket_name=plan.name, lifecycle=_lifecycle(plan), lock_days=plan.lock_days,
-        bucket_info=bucket_labels(plan), auth=args.admin_credentials), opts=opts)
+        bucket_info=bucket_labels(plan), credentials_entry=plan.destination), opts=opts)
     creds: dict[str, dict[str, pulumi.Output]] = {"writer": {}, "reader": {}}
     for writer in plan.writers:
         for role, capabilities, suffix in (("writer", b2.WRITER_CAPABILITIES, "key"),
                                            ("reader", b2.READER_CAPABILITIES, "read-key")):
             key = b2.ApplicationKey(f"{name}-{writer.key}-{suffix}", b2.ApplicationKeyArgs(
                 key_name=identity_name(plan, writer, role)[:100], bucket_id=bucket.id,
-                name_prefix=writer.prefix + "/", capabilities=sorted(capabilities), auth=args.admin_credentials),
+                name_prefix=writer.prefix + "/", capabilities=sorted(capabilities),
+                credentials_entry=plan.destination),
                 opts=opts)
             creds[role][writer.key] = pulumi.Output.secret(
                 pulumi.Output.all(key.application_key_id, key.application_key).apply(

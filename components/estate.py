@@ -39,6 +39,8 @@ class Estate:
     """Dataset -> destination -> secret Output of the read-only key its check and drill jobs use."""
     cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
+    cluster_ca_sources: dict[str, pulumi.Output] = field(default_factory=dict)
+    """Per postgres dataset with a private-CA destination: the Cluster's projected CA sources to add."""
     ping: PingBase | None = None
     """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
     store: SecretEscrow | None = None
@@ -85,9 +87,12 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             estate.escrow[unit.dataset] = backup.repository_passwords
         elif unit.kind == "postgres":
             pg = PgBackRestBackup(
-                unit.dataset, PgBackRestArgs(unit, creds, target, ping, reader_credentials=readers), children)
+                unit.dataset, PgBackRestArgs(unit, creds, target, ping, reader_credentials=readers,
+                                             ca_bundles=_ca_bundles(inventory, unit)), children)
             estate.escrow[unit.dataset] = pg.cipher_passphrases
             estate.cluster_plugins[unit.dataset] = pg.cluster_plugin
+            if any(copy.private_ca for copy in unit.copies):
+                estate.cluster_ca_sources[unit.dataset] = pg.cluster_ca_sources
         elif unit.kind == "truenas":
             assert nas_link is not None  # the inventory requires a truenas section for NAS datasets
             protection = TruenasProtection(
@@ -131,7 +136,7 @@ def _ca_bundles(inventory: Inventory, unit: ProtectionUnit) -> dict[str, str]:
 
 def _supplied_identities(plan: BucketPlan, admin: pulumi.Output | None) -> dict[str, dict[str, pulumi.Output]] | None:
     """Servers the program cannot create keys on: each writer's two keys from the stack's credentials."""
-    if identities_of(plan.kind, plan.flavour) != "supplied":
+    if identities_of(plan.kind, plan.flavour, plan.admin_api) != "supplied":
         return None
     return {w.key: {role: supplied_identity(plan.destination, role, w.key, admin, bucket=plan.name, prefix=w.prefix)
                     for role in ROLES} for w in plan.writers}

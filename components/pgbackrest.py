@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 
 from components.healthchecks import PingBase, declare_ping_secrets
 from inventory.models import PostgresSource
-from manifests import checks, drills, pgbackrest
+from manifests import checks, drills, pgbackrest, volsync
 from plan.units import ProtectionUnit
 from providers.generated import GeneratedSecret
 from stack.kubernetes import KubernetesTarget
@@ -29,6 +29,8 @@ class PgBackRestArgs:
     """Where its check and drill jobs report; None: no pings."""
     reader_credentials: Mapping[str, pulumi.Output] = field(default_factory=dict)
     """Per destination name: secret Output of the read-only key the check and drill jobs use."""
+    ca_bundles: Mapping[str, str] = field(default_factory=dict)
+    """Per private-CA destination: its PEM bundle, for the ConfigMap the sidecar and the Jobs read."""
 
 
 class PgBackRestBackup(pulumi.ComponentResource):
@@ -38,6 +40,8 @@ class PgBackRestBackup(pulumi.ComponentResource):
     """Secret: destination name -> repo-cipher-pass, for escrow (without it the repository is unreadable)."""
     cluster_plugin: pulumi.Output[dict]
     """The Cluster `spec.plugins` entry to add in the GitOps repository (the Cluster is not ours)."""
+    cluster_ca_sources: pulumi.Output[list]
+    """The Cluster's `projectedVolumeTemplate.sources` entries carrying private CAs to the sidecar ([] if none)."""
 
     def __init__(self, name: str, args: PgBackRestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:pgbackrest:PgBackRestBackup", name, None, opts)
@@ -59,6 +63,9 @@ class PgBackRestBackup(pulumi.ComponentResource):
                     "cipher_pass": cipher.value,
                     "reader_access_key_id": reader.apply(lambda c: c["access_key_id"]),
                     "reader_secret_access_key": reader.apply(lambda c: c["secret_access_key"])}, parent=self)
+            if copy.private_ca:
+                target.declare_config_map(f"{child}-ca", volsync.ca_config_map(
+                    ds.source.namespace, copy, args.ca_bundles[copy.destination]), parent=self)
             for i, obj in enumerate(pgbackrest.scheduled_backups(ds, copy, index)):
                 target.declare(f"{child}-schedule-{i}", obj, parent=self)
         target.declare(f"{name}-stanza", pgbackrest.stanza(ds), parent=self)
@@ -69,7 +76,9 @@ class PgBackRestBackup(pulumi.ComponentResource):
         self.cipher_passphrases = pulumi.Output.secret(passphrases)
         self.cluster_plugin = pulumi.Output.from_input(
             pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
-        self.register_outputs({"cipher_passphrases": self.cipher_passphrases, "cluster_plugin": self.cluster_plugin})
+        self.cluster_ca_sources = pulumi.Output.from_input(pgbackrest.cluster_ca_sources(ds))
+        self.register_outputs({"cipher_passphrases": self.cipher_passphrases, "cluster_plugin": self.cluster_plugin,
+                               "cluster_ca_sources": self.cluster_ca_sources})
 
     def _declare_verification(self, name: str, args: PgBackRestArgs) -> None:
         """`pgbackrest verify` of each repository and a restore drill of the first, when the tier asks for them."""
@@ -95,12 +104,18 @@ class PgBackRestBackup(pulumi.ComponentResource):
         live = _LiveCluster(f"{name}-cluster", source.namespace, source.cluster,
                             pulumi.ResourceOptions(parent=self, provider=provider))
         plugins = live.spec.apply(lambda spec: pgbackrest.merged_plugins((spec or {}).get("plugins"), snippet))
+        ca_sources = pgbackrest.cluster_ca_sources(args.unit)
+        patch: dict = {"plugins": plugins}
+        if ca_sources:
+            # Also atomic: the user's projected sources are kept, ours added by ConfigMap name.
+            patch["projectedVolumeTemplate"] = live.spec.apply(lambda spec: {"sources": pgbackrest.merged_ca_sources(
+                ((spec or {}).get("projectedVolumeTemplate") or {}).get("sources"), ca_sources)})
         k8s.apiextensions.CustomResourcePatch(
             f"{name}-cluster-plugin", api_version="postgresql.cnpg.io/v1", kind="Cluster",
             metadata={"name": source.cluster, "namespace": source.namespace,
                       # The Cluster belongs to the GitOps repository; take over only the fields patched here.
                       "annotations": {"pulumi.com/patchForce": "true"}},
-            spec={"plugins": plugins},
+            spec=patch,
             opts=pulumi.ResourceOptions(parent=self, provider=provider))
 
 

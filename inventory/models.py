@@ -112,6 +112,10 @@ class S3Destination(_Destination):
 
 
 Flavour = Literal["minio", "garage", "storj", "idrive-e2", "wasabi", "ceph", "moto", "generic"]
+AdminApi = Literal["minio", "garage", "ceph-rgw", "wasabi", "none"]
+ADMIN_API_FLAVOUR = {"minio": "minio", "garage": "garage", "ceph-rgw": "ceph", "wasabi": "wasabi"}
+"""The server flavour each admin API belongs to (issue #13: per-writer keys created by the program)."""
+WASABI_IAM = "https://iam.wasabisys.com"
 
 
 class S3CompatibleDestination(_Destination):
@@ -126,6 +130,45 @@ class S3CompatibleDestination(_Destination):
     offsite: bool = True
     ca_file: Annotated[str, Field(min_length=1)] | None = None
     """PEM bundle of a private CA the endpoint's certificate chains to (path on the machine running Pulumi)."""
+    admin_api: AdminApi | None = None
+    """Which admin API the program creates each writer's keys through (`minio`, `garage`, `ceph-rgw`, `wasabi`), or
+    `none`: the user creates them and supplies them in the stack's credentials. Default: `minio` for flavour minio,
+    `none` otherwise."""
+    admin_endpoint: Annotated[str, Field(pattern=r"^https?://[^/\s]+$")] | None = None
+    """Where that API answers when not at `endpoint`: Garage's admin port (required, e.g. `https://nas:3903`); Wasabi
+    IAM (default https://iam.wasabisys.com). Ceph RGW's admin ops and MinIO's admin API share the S3 endpoint."""
+
+    @property
+    def identity_api(self) -> str:
+        """The admin API in effect (the default resolved)."""
+        return self.admin_api or ("minio" if self.flavour == "minio" else "none")
+
+    @property
+    def identity_endpoint(self) -> str:
+        """Where the program calls the admin API."""
+        if self.admin_endpoint:
+            return self.admin_endpoint
+        return WASABI_IAM if self.identity_api == "wasabi" else self.endpoint
+
+    @model_validator(mode="after")
+    def _admin_api_fits(self) -> S3CompatibleDestination:
+        api = self.identity_api
+        wanted = ADMIN_API_FLAVOUR.get(api)
+        if wanted and self.flavour != wanted:
+            raise ValueError(f"admin_api {api!r} is the {wanted} server's API, but flavour is {self.flavour!r}: set "
+                             f"flavour: {wanted}, or admin_api: none to supply each writer's keys yourself")
+        if api == "garage" and not self.admin_endpoint:
+            raise ValueError("admin_api 'garage' needs admin_endpoint, the Garage admin API's address (port 3903 by "
+                             "default, e.g. https://nas.internal:3903)")
+        if self.admin_endpoint and api not in ("garage", "wasabi", "ceph-rgw"):
+            raise ValueError(f"admin_endpoint only applies to admin_api garage, ceph-rgw or wasabi (here {api!r}); "
+                             "remove it")
+        host = self.identity_endpoint.split("://", 1)[1].rsplit(":", 1)[0].strip("[]")
+        if (api != "none" and self.identity_endpoint.startswith("http://")
+                and host not in ("127.0.0.1", "localhost", "::1") and self.offsite):
+            raise ValueError(f"admin_endpoint {self.identity_endpoint!r} is plain http and the admin credential "
+                             "travels in every request: write https://...")
+        return self
 
     @model_validator(mode="after")
     def _offsite_over_https(self) -> S3CompatibleDestination:

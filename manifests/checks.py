@@ -130,6 +130,9 @@ def pgbackrest_job(unit: ProtectionUnit, source: PostgresSource, job: Verificati
     copy = next(c for c in unit.copies if c.destination == job.destination)
     assert job.secret is not None  # the plan names the read-only Secret of every pgBackRest job
     plain, secret_env = pgbackrest.repository_env(unit, copy, job.repo_index, job.secret)
+    # A private CA: the Stanza's path (PGBACKREST_REPO<n>_STORAGE_CA_FILE, in `plain`) from the destination's ConfigMap.
+    ca_volumes, ca_mounts = pgbackrest.ca_volume(unit, copy)
+    volumes, mounts = [*volumes, *ca_volumes], [*mounts, *ca_mounts]
     env = {"STANZA": pgbackrest.stanza_config_name(unit), "REPO": str(job.repo_index),
            "PGBACKREST_LOG_LEVEL_FILE": "off", **plain, **job_ping_env(unit, pings, job)}
     return cronjob(

@@ -22,8 +22,9 @@ from manifests.secrets import (
     SecretRef,
     SecretSpec,
 )
+from manifests.volsync import CA_KEY
 from plan.model import CopyPlan
-from plan.repositories import PGBACKREST_CIPHER, PgBackRestRepository
+from plan.repositories import PGBACKREST_CA_DIR, PGBACKREST_CIPHER, PgBackRestRepository
 from plan.units import ProtectionUnit
 
 API_VERSION = "pgbackrest.dalibo.com/v1"
@@ -34,6 +35,10 @@ EXPORTER_INTERVAL_SECONDS = 600
 KEY_ACCESS_KEY_ID = "ACCESS_KEY_ID"
 KEY_SECRET_ACCESS_KEY = "SECRET_ACCESS_KEY"
 KEY_CIPHER_PASS = "CIPHER_PASS"
+CA_DIR = PGBACKREST_CA_DIR
+"""Where a private CA reaches pgBackRest (the plan decides the path: `PgBackRestRepository.ca_file`)."""
+PROJECTED_DIR = "/projected"
+"""Where CNPG mounts the Cluster's `projectedVolumeTemplate` in the postgres container (and so in the sidecar)."""
 
 
 def _postgres(ds: ProtectionUnit) -> PostgresSource:
@@ -138,7 +143,40 @@ def _repository(ds: ProtectionUnit, copy: CopyPlan) -> tuple[dict[str, Any], dic
                             "diff": repo.retention_diff},
         "cipherConfig": {"encryptionPass": {"name": repo.secret, "key": KEY_CIPHER_PASS}, "type": repo.cipher_type},
     }
-    return entry, ({"STORAGE_PORT": str(repo.port)} if repo.port else {})
+    extra = {"STORAGE_PORT": str(repo.port)} if repo.port else {}
+    if repo.ca_file:
+        extra["STORAGE_CA_FILE"] = repo.ca_file
+    return entry, extra
+
+
+def cluster_ca_sources(ds: ProtectionUnit) -> list[dict[str, Any]]:
+    """The Cluster's `projectedVolumeTemplate.sources` entries that put each private CA where the Stanza says."""
+    sources = []
+    for copy in ds.copies:
+        names, repo = ds.copy_objects(copy.destination), _plan_repository(ds, copy)
+        if names.ca_config_map and repo.ca_file:
+            sources.append({"configMap": {"name": names.ca_config_map, "items": [
+                {"key": CA_KEY, "path": repo.ca_file.removeprefix(PROJECTED_DIR + "/")}]}})
+    return sources
+
+
+def merged_ca_sources(existing: Sequence[dict[str, Any]] | None,
+                      ours: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Cluster's projected sources with ours in them (by ConfigMap name), the user's kept in their order."""
+    names = {source["configMap"]["name"] for source in ours}
+    kept = [dict(s) for s in existing or () if (s.get("configMap") or {}).get("name") not in names]
+    return kept + [dict(s) for s in ours]
+
+
+def ca_volume(ds: ProtectionUnit, copy: CopyPlan) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mounts) of a check or drill Job reading a private-CA copy: the destination's ConfigMap at the path
+    the Stanza's `STORAGE_CA_FILE` names (the same as in the sidecar); ([], []) for a public CA."""
+    names, repo = ds.copy_objects(copy.destination), _plan_repository(ds, copy)
+    if not (names.ca_config_map and repo.ca_file):
+        return [], []
+    directory, file_name = repo.ca_file.rsplit("/", 1)
+    return ([{"name": "ca", "configMap": {"name": names.ca_config_map, "items": [{"key": CA_KEY, "path": file_name}]}}],
+            [{"name": "ca", "mountPath": directory, "readOnly": True}])
 
 
 def repository_env(ds: ProtectionUnit, copy: CopyPlan, repo_index: int,
@@ -164,6 +202,7 @@ def repository_env(ds: ProtectionUnit, copy: CopyPlan, repo_index: int,
         "PATH": repo.path,
         "CIPHER_TYPE": repo.cipher_type,
         **({"STORAGE_PORT": str(repo.port)} if repo.port else {}),
+        **({"STORAGE_CA_FILE": repo.ca_file} if repo.ca_file else {}),
     }
     secret = secret or repo.secret
     from_secret = {"S3_KEY": KEY_ACCESS_KEY_ID, "S3_KEY_SECRET": KEY_SECRET_ACCESS_KEY, "CIPHER_PASS": KEY_CIPHER_PASS}

@@ -33,6 +33,7 @@ from manifests.secrets import (
 from manifests.workloads import CURL_IMAGE, PING_FUNCTION, SMALL, container, cronjob, pod_security
 from plan.cron import Cron
 from plan.model import CopyPlan
+from plan.names import ca_config_map as planned_ca_config_map
 from plan.units import DRILL_CHECK_DELAY_MINUTES, ProtectionUnit
 
 API_VERSION = "volsync.backube/v1alpha1"
@@ -140,8 +141,8 @@ CA_KEY = "ca.crt"
 
 
 def ca_config_map_name(copy: CopyPlan) -> str:
-    """One ConfigMap per (namespace, destination) with a private CA: the bundle is public, so no Secret."""
-    return f"hlb-ca-{copy.destination}"
+    """One ConfigMap per (namespace, destination) with a private CA, named by the plan (`CopyObjects.ca_config_map`)."""
+    return planned_ca_config_map(copy.destination)
 
 
 def ca_config_map(namespace: str, copy: CopyPlan, bundle: str) -> dict[str, Any]:

@@ -29,7 +29,16 @@ from plan.model import (
     SnapshotLevel,
     Writer,
 )
-from plan.names import CRONJOB_NAME_LIMIT, LABEL_VERIFICATION, backup_slug, bucket_key, labels, object_name, writer_key
+from plan.names import (
+    CRONJOB_NAME_LIMIT,
+    LABEL_VERIFICATION,
+    backup_slug,
+    bucket_key,
+    ca_config_map,
+    labels,
+    object_name,
+    writer_key,
+)
 from plan.repositories import pgbackrest_repository, volsync_repository
 from plan.restore import restore_hours, restore_mbps
 from plan.stagger import JobRequest, after_backups, assign, every_days
@@ -310,6 +319,8 @@ def _bucket_plan(inv: Inventory, dest_name: str, tier_no: int, writers: tuple[Wr
         lock_days=lock,
         writers=writers,
         price_usd_per_tb_month=dest.price_usd_per_tb_month,
+        admin_api=getattr(dest, "identity_api", "none"),
+        admin_endpoint=getattr(dest, "identity_endpoint", None),
     )
 
 
@@ -323,6 +334,7 @@ def _copy_objects(ds: Dataset, copy: CopyPlan, index: int) -> CopyObjects:
         "backup_slug": copy.healthcheck_slug,
         "bucket_key": bucket_key(copy.destination, ds.tier) if in_bucket else None,
         "writer_key": writer_key(ds.name, copy.tool) if in_bucket and not isinstance(source, ExportSource) else None,
+        "ca_config_map": ca_config_map(copy.destination) if copy.private_ca else None,
     }
     if isinstance(source, PvcSource):
         return CopyObjects(

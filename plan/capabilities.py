@@ -44,16 +44,21 @@ FLAVOUR_CAPABILITIES: dict[str, Capabilities] = {
 }
 
 
-FLAVOUR_IDENTITIES: dict[str, str] = {"minio": "minio-admin"}
-"""S3-compatible flavours whose tool keys the program creates, and through which API. Every other flavour (no
-admin API the program drives: Garage, Ceph RGW, Wasabi, Storj, IDrive e2, moto, generic) takes a key per writer
-and a read-only key per writer from the stack's credentials, created by the user on the server."""
+ADMIN_API_IDENTITIES: dict[str, str] = {"minio": "minio-admin", "garage": "garage-admin", "ceph-rgw": "rgw-admin",
+                                        "wasabi": "wasabi-iam", "none": "supplied"}
+"""S3-compatible admin APIs (the destination's `admin_api`) and who creates the tool keys through them. `none` (the
+default for every flavour but minio: Storj, IDrive e2, moto, generic, or any server whose admin key the user keeps
+away from the program) takes a key per writer and a read-only key per writer from the stack's credentials."""
+
+PREFIX_SCOPED_IDENTITIES = frozenset({"minio-admin", "rgw-admin", "wasabi-iam", "program"})
+"""Identity kinds limited to one prefix. Garage keys hold per-bucket read/write only (Garage has no policies), so a
+Garage writer key reaches every prefix of its bucket (README, threat model)."""
 
 
-def identities_of(kind: str, flavour: str | None = None) -> str:
+def identities_of(kind: str, flavour: str | None = None, admin_api: str | None = None) -> str:
     """Who creates the tool keys of a destination: `program` (its provider), an admin API name, or `supplied`."""
     if kind == "s3-compatible":
-        return FLAVOUR_IDENTITIES.get(flavour or "generic", "supplied")
+        return ADMIN_API_IDENTITIES[admin_api or ("minio" if flavour == "minio" else "none")]
     return "none" if kind == "nfs" else "program"
 
 

@@ -52,6 +52,11 @@ class BucketPlan:
     writers: tuple[Writer, ...]
     price_usd_per_tb_month: float = 0.0
     """The destination's storage price (cost estimate and the budget policy)."""
+    admin_api: str = "none"
+    """S3-compatible: the admin API that creates the writers' keys (`minio`, `garage`, `ceph-rgw`, `wasabi`), or
+    `none` when the user supplies them."""
+    admin_endpoint: str | None = None
+    """Where that admin API answers."""
 
     @property
     def key(self) -> str:

@@ -67,6 +67,12 @@ def bucket_key(destination: str, tier: int) -> str:
     return f"{destination}-tier{tier}"
 
 
+def ca_config_map(destination: str) -> str:
+    """The ConfigMap holding a private-CA destination's bundle: one per namespace, shared by every copy there (the
+    bundle is public, so no Secret)."""
+    return f"hlb-ca-{destination}"
+
+
 def backup_slug(dataset: str, destination: str) -> str:
     """The Healthchecks slug one copy's backups ping."""
     return f"backup-{dataset}-{destination}"

@@ -90,6 +90,10 @@ class PgBackRestRepository:
     verify_tls: bool = True
     retention_full_type: str = "count"
     cipher_type: str = PGBACKREST_CIPHER
+    ca_file: str | None = None
+    """A private-CA destination: where its bundle sits in the sidecar and in the check and drill Jobs
+    (`PGBACKREST_CA_DIR/<destination>.crt`, pgBackRest's `repo<N>-storage-ca-file`); None: the system trust store.
+    Not among `options()`: the path exists only inside those pods, not on the laptop the runbook drill runs on."""
 
     def options(self) -> dict[str, str]:
         """The repository's plain options as pgbackrest.conf spells them (booleans y/n)."""
@@ -118,6 +122,13 @@ class PgBackRestRepository:
                 f"{n}s3-key-secret": "secret_access_key"}
 
 
+PGBACKREST_CA_DIR = "/projected/hlb-ca"
+"""Where a private CA reaches pgBackRest: the Stanza has no CA field, but its `customEnvVar` sets
+PGBACKREST_REPO<n>_STORAGE_CA_FILE, and the CNPG Cluster's `projectedVolumeTemplate` (mounted under /projected in
+the postgres container) reaches the plugin's sidecar, which the dalibo plugin (v0.0.3) injects with every volume
+mount of the postgres container. The check and drill Jobs mount the same ConfigMap at the same path."""
+
+
 def pgbackrest_repository(copy: CopyPlan, index: int, secret: str) -> PgBackRestRepository:
     """The repository of one pgBackRest copy (`copy.pgbackrest` carries its retention)."""
     pg = copy.pgbackrest
@@ -127,4 +138,4 @@ def pgbackrest_repository(copy: CopyPlan, index: int, secret: str) -> PgBackRest
     return PgBackRestRepository(
         index=index, bucket=copy.bucket, endpoint=parts.hostname or "", port=parts.port, region=copy.region,
         path="/" + copy.repository, retention_full=pg.retention_full, retention_diff=pg.retention_diff,
-        secret=secret)
+        secret=secret, ca_file=f"{PGBACKREST_CA_DIR}/{copy.destination}.crt" if copy.private_ca else None)

@@ -97,6 +97,9 @@ class CopyObjects:
     refuses names over TrueNAS's 100 characters)."""
     nas_task: str | None = None
     """NAS datasets: the cloud sync task's description (how a human finds it in the TrueNAS UI)."""
+    ca_config_map: str | None = None
+    """Copies to a private-CA destination: the ConfigMap carrying its bundle (VolSync's `customCA`, the pgBackRest
+    sidecar's projected source, the check and drill Jobs' volume); None when the destination's CA is public."""
 
 
 @dataclass(frozen=True)

@@ -379,6 +379,7 @@ def _governance(days: int) -> BucketRetentionSetting:
     return BucketRetentionSetting(RetentionMode.GOVERNANCE, RetentionPeriod(days=days))
 
 
+@wire.provisioned("auth", ("key_id", "key"))
 class BucketProvider(ResourceProvider):
     """CRUD for `Bucket`: private, SSE-B2, lifecycle that never expires current versions, optional governance lock."""
 
@@ -597,6 +598,7 @@ def _key_outputs(key: BaseApplicationKey, props: Mapping[str, Any], secret: str 
     return outs
 
 
+@wire.provisioned("auth", ("key_id", "key"))
 class ApplicationKeyProvider(ResourceProvider):
     """CRUD for `ApplicationKey`: B2 keys cannot be edited, so every property but `auth` replaces the key."""
 
@@ -693,6 +695,9 @@ class BucketArgs:
     """Labels stored with the bucket, e.g. backup.homelab/tier."""
     auth: pulumi.Input[Mapping[str, str]] | None = None
     """Provisioning credentials {key_id, key}; None reads B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY."""
+    credentials_entry: str | None = None
+    """Instead of `auth`: the stack's `credentials.<entry>` {key_id, key} the provider reads at each operation
+    (provider configuration, so another key, e.g. a read-only one in a pull-request preview, changes nothing)."""
 
 
 class Bucket(pulumi.dynamic.Resource, module="b2", name="Bucket"):
@@ -726,6 +731,7 @@ class Bucket(pulumi.dynamic.Resource, module="b2", name="Bucket"):
             "lock_days": args.lock_days,
             "bucket_info": args.bucket_info,
             "auth": wire.secret(args.auth),
+            wire.CREDENTIALS_ENTRY: args.credentials_entry,
             **dict.fromkeys(("bucket_id", "account_id", "bucket_type", "lock_mode", "file_lock_enabled", "encryption")),
         }
         super().__init__(BucketProvider(), resource_name, props, wire.with_secret_outputs(opts, "auth"))
@@ -763,6 +769,9 @@ class ApplicationKeyArgs:
     """Restricts the key to file names starting with this prefix (the writer's repository path)."""
     auth: pulumi.Input[Mapping[str, str]] | None = None
     """Provisioning credentials {key_id, key}; None reads B2_APPLICATION_KEY_ID / B2_APPLICATION_KEY."""
+    credentials_entry: str | None = None
+    """Instead of `auth`: the stack's `credentials.<entry>` {key_id, key} the provider reads at each operation
+    (provider configuration, so another key, e.g. a read-only one in a pull-request preview, changes nothing)."""
 
 
 class ApplicationKey(pulumi.dynamic.Resource, module="b2", name="ApplicationKey"):
@@ -792,6 +801,7 @@ class ApplicationKey(pulumi.dynamic.Resource, module="b2", name="ApplicationKey"
             "name_prefix": args.name_prefix,
             "capabilities": list(args.capabilities) if isinstance(args.capabilities, tuple) else args.capabilities,
             "auth": wire.secret(args.auth),
+            wire.CREDENTIALS_ENTRY: args.credentials_entry,
             **dict.fromkeys(("application_key_id", "application_key", "account_id")),
         }
         opts = wire.with_secret_outputs(opts, "application_key", "auth")

@@ -196,7 +196,7 @@ def _read_policy(admin: MinioAdmin, name: str) -> dict[str, Any] | None:
     return info.get("Policy", info) if isinstance(info, dict) else None
 
 
-def _normal_policy(policy: Mapping[str, Any] | None) -> Any:
+def normal_policy(policy: Mapping[str, Any] | None) -> Any:
     """A policy document in a form where key order and one-element lists carry no meaning."""
     def norm(value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -221,7 +221,7 @@ def _state(admin: MinioAdmin, props: Mapping[str, Any]) -> dict[str, Any] | None
     document = _read_policy(admin, name)
     expected = user_policy(props["bucket"], props["prefix"], props["access"])
     # The server's copy decides what the inputs are: a policy edited on the server shows up as drift.
-    drifted = document is not None and _normal_policy(document) != _normal_policy(expected)
+    drifted = document is not None and normal_policy(document) != normal_policy(expected)
     return {
         **{k: props.get(k) for k in INPUT_KEYS},
         "access": "drifted" if drifted else props["access"],
@@ -238,6 +238,7 @@ def _apply_policy(admin: MinioAdmin, props: Mapping[str, Any]) -> None:
     admin.policy_add(name, policy=user_policy(props["bucket"], props["prefix"], props["access"]))
 
 
+@wire.provisioned("credentials", ("access_key_id", "secret_access_key"))
 class MinioUserProvider(ResourceProvider):
     """CRUD for `User`; stateless, so the pickled provider holds no client and no credentials."""
 
@@ -357,8 +358,10 @@ class User(pulumi.dynamic.Resource, module="minio", name="User"):
     access: pulumi.Output[str]
     """`write` or `read`; `drifted` when the server's policy no longer matches."""
     ca_file: pulumi.Output[str | None]
-    credentials: pulumi.Output[dict[str, str]]
-    """The admin key that manages the user; always a secret."""
+    credentials: pulumi.Output[dict[str, str] | None]
+    """The admin key that manages the user when passed as an input; always a secret."""
+    credentials_entry: pulumi.Output[str | None]
+    """Otherwise the stack's `credentials.<entry>` the provider reads the admin key from (provider configuration)."""
     access_key_id: pulumi.Output[str]
     secret_access_key: pulumi.Output[str]
     """Generated at create; always a secret."""
@@ -375,12 +378,14 @@ class User(pulumi.dynamic.Resource, module="minio", name="User"):
         bucket: pulumi.Input[str],
         prefix: pulumi.Input[str],
         access: pulumi.Input[str],
-        credentials: pulumi.Input[Mapping[str, str]],
+        credentials: pulumi.Input[Mapping[str, str]] | None = None,
+        credentials_entry: str | None = None,
         ca_file: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {"user_name": user_name, "endpoint": endpoint, "bucket": bucket, "prefix": prefix, "access": access,
                  "ca_file": ca_file, "credentials": wire.secret(credentials),
+                 wire.CREDENTIALS_ENTRY: credentials_entry,
                  "access_key_id": None, "secret_access_key": None, "policy_name": None, "attached_policies": None,
                  "status": None}
         opts = wire.with_secret_outputs(opts, "credentials", "secret_access_key")

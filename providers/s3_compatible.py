@@ -506,6 +506,7 @@ def _count_versions(client: BaseClient, bucket: str) -> str:
     return f"{count}{more} object versions and delete markers"
 
 
+@wire.provisioned("credentials", ("access_key_id", "secret_access_key"))
 class S3CompatibleProvider(ResourceProvider):
     """CRUD for `Bucket`; stateless, so the pickled provider holds no client and no credentials."""
 
@@ -655,7 +656,8 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
         bucket: pulumi.Input[str],
         endpoint: pulumi.Input[str],
         capabilities: pulumi.Input[Capabilities],
-        credentials: pulumi.Input[Credentials],
+        credentials: pulumi.Input[Credentials] | None = None,
+        credentials_entry: str | None = None,
         region: pulumi.Input[str] = DEFAULT_REGION,
         versioning: pulumi.Input[bool] = False,
         lifecycle: pulumi.Input[LifecycleSpec] | None = None,
@@ -673,6 +675,7 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
             "lock_days": lock_days,
             "tags": {} if tags is None else tags,
             "credentials": wire.secret(credentials),
+            wire.CREDENTIALS_ENTRY: credentials_entry,
             **dict.fromkeys(READ_ONLY_OUTPUT_KEYS),
         }
         super().__init__(S3CompatibleProvider(), resource_name, props, wire.with_secret_outputs(opts, "credentials"))
@@ -684,7 +687,8 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
         bucket: pulumi.Input[str],
         *,
         endpoint: pulumi.Input[str],
-        credentials: pulumi.Input[Credentials],
+        credentials: pulumi.Input[Credentials] | None = None,
+        credentials_entry: str | None = None,
         capabilities: pulumi.Input[Capabilities] | None = None,
         region: pulumi.Input[str] = DEFAULT_REGION,
         opts: pulumi.ResourceOptions | None = None,
@@ -700,6 +704,7 @@ class Bucket(pulumi.dynamic.Resource, module="s3compatible", name="Bucket"):
             endpoint=endpoint,
             capabilities=capabilities,  # type: ignore[arg-type]
             credentials=credentials,
+            credentials_entry=credentials_entry,
             region=region,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=bucket)),
         )

@@ -21,14 +21,20 @@ the provider tests replay them through the host's own deserializer. Every number
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, ReadResult, UpdateResult
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from stack.naming import PROJECT, env_prefix
+
 __all__ = [
+    "CREDENTIALS_ENTRY",
     "SECRET_SIG",
     "SECRET_SIG_KEY",
     "UNKNOWN",
@@ -40,6 +46,8 @@ __all__ = [
     "is_unknown",
     "keep_secrets",
     "known",
+    "provisioned",
+    "provisioning_credentials",
     "reveal",
     "secret",
     "whole",
@@ -161,3 +169,121 @@ def secret(value: Any) -> Any:
 def with_secret_outputs(opts: pulumi.ResourceOptions | None, *names: str) -> pulumi.ResourceOptions:
     """`opts` plus `additional_secret_outputs` for `names`, so those outputs are encrypted in the state."""
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(names)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Provisioning credentials: provider configuration, never resource inputs.
+#
+# An admin key held as a resource input is part of every diff: a pull-request preview run with read-only keys (or
+# any key rotation) shows every bucket and identity "changing", and the admin key sits in the state of each
+# resource. The Python dynamic-provider host (3.260) configures its default provider with the whole stack config
+# and calls `ResourceProvider.configure` with it once per process; the provider plugin also inherits the CLI's
+# environment. So a resource names the `credentials.<entry>` it is provisioned with (`credentials_entry`), and the
+# provider reads the key at operation time: a different key changes no resource and no provider (measured through
+# the engine in tests/engine/test_local_stack.py). The config namespace and the `HLB_<ENTRY>_` names come from
+# stack/naming.py, their one home (providers may import stack/; the layering test forbids only components).
+
+CREDENTIALS_ENTRY = "credentials_entry"
+"""The input naming which `credentials.<entry>` of the stack provisions a resource."""
+
+_configured: dict[str, Any] = {}
+"""The stack's `credentials` object as the engine configured this provider process (empty in the program)."""
+
+
+def _credentials_section(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return reveal(raw) if isinstance(raw, Mapping) else {}
+
+
+def configure_from(req: ConfigureRequest) -> None:
+    """Keep the stack's `credentials` object from the engine's configuration of this provider process."""
+    _configured.clear()
+    _configured.update(_credentials_section(req.config.get(f"{PROJECT}:credentials")))
+
+
+class ProvisioningError(pulumi.RunError):
+    """A resource's provisioning credentials are missing: one message with the config path and the variables."""
+
+
+def provisioning_credentials(entry: str, fields: tuple[str, ...]) -> dict[str, str]:
+    """One credential entry's fields: the stack config the provider was configured with, then `HLB_<ENTRY>_<FIELD>`."""
+    stored = _configured.get(entry)
+    stored = stored if isinstance(stored, Mapping) else {}
+    values = {f: stored.get(f) or os.environ.get(env_prefix(entry) + f.upper()) for f in fields}
+    missing = [f for f, v in values.items() if not v]
+    if missing:
+        hints = ", ".join(f"`pulumi config set --secret --path 'credentials.{entry}.{f}' ...`" for f in missing)
+        names = ", ".join(env_prefix(entry) + f.upper() for f in missing)
+        raise ProvisioningError(f"the provider has no credentials.{entry} {missing}: run {hints}, or export {names}")
+    return {f: str(v) for f, v in values.items()}
+
+
+def provisioned(credential_input: str, fields: tuple[str, ...]) -> Callable[[type], type]:
+    """Class decorator for a dynamic provider whose admin key is `credential_input`.
+
+    A resource that names `credentials_entry` instead of passing the key gets it filled in from the provider's
+    configuration for every call, and the key is kept out of everything handed back to the engine (checked inputs,
+    outputs, read inputs): it is neither diffed nor stored. A resource that passes the key itself works as before.
+    """
+    def fill(props: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        props = dict(props)
+        entry = props.get(CREDENTIALS_ENTRY)
+        if props.get(credential_input) is not None or not isinstance(entry, str) or not entry:
+            return props, False
+        props[credential_input] = provisioning_credentials(entry, fields)
+        return props, True
+
+    def strip(values: Mapping[str, Any] | None, filled: bool, props: Mapping[str, Any]) -> dict[str, Any] | None:
+        if values is None or not filled:
+            return values  # type: ignore[return-value]
+        # The entry travels with the outputs, so delete and refresh (which see only the state) find the key too.
+        return {**{k: v for k, v in values.items() if k != credential_input},
+                CREDENTIALS_ENTRY: props[CREDENTIALS_ENTRY]}
+
+    def decorate(cls: type) -> type:
+        base_check, base_create, base_read = cls.check, cls.create, cls.read
+        base_update, base_delete = cls.update, cls.delete
+
+        def configure(self: Any, req: ConfigureRequest) -> None:
+            configure_from(req)
+
+        def check(self: Any, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+            try:
+                full, filled = fill(news)
+            except ProvisioningError as exc:
+                return CheckResult(news, [CheckFailure(CREDENTIALS_ENTRY, str(exc))])
+            result = base_check(self, olds, full)
+            return CheckResult(strip(result.inputs, filled, news), result.failures)
+
+        def create(self: Any, props: dict[str, Any]) -> Any:
+            full, filled = fill(props)
+            result = base_create(self, full)
+            result.outs = strip(result.outs, filled, props)
+            return result
+
+        def read(self: Any, id_: str, props: dict[str, Any]) -> ReadResult:
+            full, filled = fill(props)
+            result = base_read(self, id_, full)
+            outs = strip(result.outs, filled, props) if result.id else result.outs
+            return ReadResult(result.id, outs, strip(result.inputs, filled, props))
+
+        def update(self: Any, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+            full, filled = fill(news)
+            return UpdateResult(strip(base_update(self, id_, olds, full).outs, filled, news))
+
+        def delete(self: Any, id_: str, props: dict[str, Any]) -> None:
+            base_delete(self, id_, fill(props)[0])
+
+        for name, method in (("configure", configure), ("check", check), ("create", create), ("read", read),
+                             ("update", update), ("delete", delete)):
+            method.__name__ = name
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
+            method.__doc__ = getattr(cls, name).__doc__
+            setattr(cls, name, method)
+        return cls
+
+    return decorate

@@ -34,7 +34,8 @@ def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tu
     for bucket in plan.buckets:
         fields = ADMIN_FIELDS.get(inventory.destination(bucket.destination).kind)
         if fields:
-            needed[bucket.destination] = fields
+            # Garage's admin API takes a bearer token of its own beside the S3 key that manages the bucket.
+            needed[bucket.destination] = fields + (("admin_token",) if bucket.admin_api == "garage" else ())
     if inventory.truenas is not None and any(d.source.kind == "truenas" for d in inventory.datasets):
         needed[NAS_CREDENTIAL[0]] = NAS_CREDENTIAL[1]
     checks = inventory.monitoring.healthchecks
@@ -74,7 +75,7 @@ def missing_identities(plan: Plan, config: pulumi.Config | None = None) -> list[
     stored = stored if isinstance(stored, dict) else {}
     missing = []
     for bucket in plan.buckets:
-        if identities_of(bucket.kind, bucket.flavour) != "supplied":
+        if identities_of(bucket.kind, bucket.flavour, bucket.admin_api) != "supplied":
             continue
         for writer in bucket.writers:
             for role in ROLES:

@@ -34,6 +34,7 @@ class KubernetesTarget:
         self.settings = settings
         self._parent = parent
         self._providers: dict[str, k8s.Provider] = {}
+        self._config_maps: dict[tuple[str, str], tuple[dict[str, Any], pulumi.Resource]] = {}
         self.remote_key_prefix = remote_key_prefix
         self.escrowed: dict[str, dict[str, pulumi.Input[str]]] = {}
         """Remote key -> property -> value of everything the declared ExternalSecrets read (for the escrow)."""
@@ -80,10 +81,23 @@ class KubernetesTarget:
             opts=opts)
 
     def declare_config_map(self, name: str, obj: dict[str, Any], parent: pulumi.Resource) -> pulumi.Resource:
-        """A ConfigMap (non-secret data, e.g. a CA bundle) from its plain dict."""
+        """A ConfigMap (non-secret data, e.g. a CA bundle) from its plain dict; declared once per namespace and name.
+
+        Datasets in one namespace that copy to the same private-CA destination share its CA ConfigMap: a second
+        declaration would make two resources own one object (apply mode refuses the second create).
+        """
         namespace = obj["metadata"]["namespace"]
-        return k8s.core.v1.ConfigMap(name, metadata=self._owned(obj["metadata"]), data=obj["data"],
-                                     opts=pulumi.ResourceOptions(parent=parent, provider=self.provider(namespace)))
+        key = (namespace, obj["metadata"]["name"])
+        if key in self._config_maps:
+            data, declared = self._config_maps[key]
+            if data != obj["data"]:
+                raise ValueError(f"ConfigMap {key[0]}/{key[1]} declared twice with different data")
+            return declared
+        declared = k8s.core.v1.ConfigMap(name, metadata=self._owned(obj["metadata"]), data=obj["data"],
+                                         opts=pulumi.ResourceOptions(parent=parent,
+                                                                     provider=self.provider(namespace)))
+        self._config_maps[key] = (obj["data"], declared)
+        return declared
 
     def _owned(self, metadata: dict[str, Any]) -> dict[str, Any]:
         """Apply mode: the program owns these objects whole, so `up` takes back fields someone edited with kubectl.

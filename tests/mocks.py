@@ -59,6 +59,10 @@ class ServiceMocks(pulumi.runtime.Mocks):
             user = args.inputs.get("user_name")
             state |= {"access_key_id": user, "secret_access_key": f"SECRET-minio-{name}",
                       "policy_name": f"{user}-policy", "status": "enabled"}
+        elif typ.endswith(("wasabi:User", "rgw:User")):
+            state |= {"access_key_id": f"AK-{name}", "secret_access_key": f"SECRET-{typ.rsplit(':', 1)[0]}-{name}"}
+        elif typ.endswith("garage:Key"):
+            state |= {"access_key_id": f"GK-{name}", "secret_access_key": f"SECRET-garage-{name}"}
         return args.resource_id or f"{name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:

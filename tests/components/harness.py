@@ -20,6 +20,7 @@ from tests.mocks import RecordingMonitor, ServiceMocks
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
 @dataclass(frozen=True)
 class Registered:
     """One resource the program registered, as the engine would see it."""
@@ -79,7 +80,7 @@ def identity_env_for(inventory: Any) -> dict[str, str]:
 
     env = {}
     for bucket in build_plan(inventory).buckets:
-        if identities_of(bucket.kind, bucket.flavour) != "supplied":
+        if identities_of(bucket.kind, bucket.flavour, bucket.admin_api) != "supplied":
             continue
         for writer in bucket.writers:
             for role in ROLES:

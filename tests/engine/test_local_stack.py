@@ -93,6 +93,27 @@ def test_preview_and_up_after_up_report_no_changes(path):
     path.require("up-again")
 
 
+OTHER_KEYS = {"HLB_LOCAL_S3_ACCESS_KEY_ID": "read-only-preview-key",
+              "HLB_LOCAL_S3_SECRET_ACCESS_KEY": "read-only-preview-secret"}
+"""What a pull request's preview holds instead of the admin key (the loopback server takes any key)."""
+
+
+def test_preview_with_other_provisioning_keys_changes_nothing(path):
+    """Admin keys are provider configuration: a preview with other (read-only) keys shows no change at all."""
+    result = path.pulumi("preview-other-keys", "preview", "--expect-no-changes", "--diff", env=OTHER_KEYS)
+    path.require("preview-other-keys")
+    assert "credentials" not in result.stdout, result.stdout
+
+
+def test_no_admin_key_in_any_resource_state(path):
+    exported = json.loads(path.project.run("stack", "export", "--show-secrets", "--stack", "local").stdout)
+    for resource in exported["deployment"]["resources"]:
+        held = json.dumps({"inputs": resource.get("inputs"), "outputs": resource.get("outputs")})
+        assert "engine-test-secret" not in held, resource["urn"]
+        if resource["type"].startswith("pulumi-python:dynamic/"):
+            assert "credentials" not in (resource.get("inputs") or {}), resource["urn"]
+
+
 def test_providers_received_the_stored_wire_forms(path):
     only_live, only_stored = path.wire_forms("local")
     assert not only_live, "forms the engine sends that tests/providers/wire_forms/local.json lacks:\n" + "\n".join(

@@ -9,6 +9,8 @@ import pytest
 
 from inventory import InventoryError, load_inventory
 from inventory.models import KubernetesSecretStore, OnePasswordSecretStore
+from plan import build_plan
+from plan.capabilities import identities_of
 
 
 def problems(raw: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -71,6 +73,61 @@ def test_the_runbook_shows_how_each_endpoint_is_verified(estate):
     assert tls["nas"] == {"host": "citadel.internal", "verified": False, "ca_file": None,
                           "unverified_because": "self-signed certificate on the lab NAS"}
     assert tls["destinations"]["b2"]["verified"] is True and "nas" not in tls["destinations"]
+
+
+# The admin API an S3-compatible destination's per-writer keys are created through (`admin_api`), validated
+# against the flavour, with the admin endpoint where the API needs one.
+
+def dest(flavour: str, **extra: Any) -> dict[str, Any]:
+    return {"name": "objects", "kind": "s3-compatible", "endpoint": "https://objects.example.net",
+            "flavour": flavour, **extra}
+
+
+@pytest.mark.parametrize(("flavour", "extra", "identities", "admin_endpoint"), [
+    ("minio", {}, "minio-admin", "https://objects.example.net"),
+    ("minio", {"admin_api": "none"}, "supplied", "https://objects.example.net"),
+    ("storj", {}, "supplied", "https://objects.example.net"),
+    ("garage", {}, "supplied", "https://objects.example.net"),
+    ("garage", {"admin_api": "garage", "admin_endpoint": "https://objects.example.net:3903"}, "garage-admin",
+     "https://objects.example.net:3903"),
+    ("ceph", {"admin_api": "ceph-rgw"}, "rgw-admin", "https://objects.example.net"),
+    ("wasabi", {"admin_api": "wasabi"}, "wasabi-iam", "https://iam.wasabisys.com"),
+    ("wasabi", {"admin_api": "wasabi", "admin_endpoint": "https://iam.eu-central-2.wasabisys.com"}, "wasabi-iam",
+     "https://iam.eu-central-2.wasabisys.com"),
+])
+def test_admin_api_selects_who_creates_the_keys(estate, flavour, extra, identities, admin_endpoint):
+    estate["destinations"].append(dest(flavour, **extra))
+    estate["datasets"][1]["destinations"] = ["nas", "b2", "objects"]
+    buckets = [b for b in build_plan(load_inventory(estate)).buckets if b.destination == "objects"]
+    assert buckets
+    for bucket in buckets:
+        assert identities_of(bucket.kind, bucket.flavour, bucket.admin_api) == identities
+        assert bucket.admin_endpoint == admin_endpoint
+
+
+@pytest.mark.parametrize(("flavour", "extra", "message"), [
+    ("storj", {"admin_api": "minio"}, "admin_api 'minio' is the minio server's API, but flavour is 'storj': set "
+                                      "flavour: minio, or admin_api: none to supply each writer's keys yourself"),
+    ("ceph", {"admin_api": "wasabi"}, "admin_api 'wasabi' is the wasabi server's API, but flavour is 'ceph': set "
+                                      "flavour: wasabi, or admin_api: none to supply each writer's keys yourself"),
+    ("garage", {"admin_api": "garage"}, "admin_api 'garage' needs admin_endpoint, the Garage admin API's address "
+                                        "(port 3903 by default, e.g. https://nas.internal:3903)"),
+    ("minio", {"admin_endpoint": "https://objects.example.net:9001"},
+     "admin_endpoint only applies to admin_api garage, ceph-rgw or wasabi (here 'minio'); remove it"),
+    ("garage", {"admin_api": "garage", "admin_endpoint": "http://objects.example.net:3903"},
+     "admin_endpoint 'http://objects.example.net:3903' is plain http and the admin credential travels in every "
+     "request: write https://..."),
+])
+def test_a_mismatched_admin_api_is_refused_with_the_fix(estate, flavour, extra, message):
+    estate["destinations"].append(dest(flavour, **extra))
+    assert problems(estate) == [("destinations[3]", "value_error", message)]
+
+
+def test_an_unknown_admin_api_names_the_choices(estate):
+    estate["destinations"].append(dest("ceph", admin_api="radosgw"))
+    ((path, kind, message),) = problems(estate)
+    assert (path, kind) == ("destinations[3].admin_api", "literal_error")
+    assert "'minio', 'garage', 'ceph-rgw', 'wasabi' or 'none'" in message
 
 
 # The `secret_store` section: both kinds load, and every mistake names its path and the fix.

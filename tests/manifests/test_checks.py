@@ -311,3 +311,21 @@ def test_a_check_of_a_private_ca_copy_trusts_the_ca_its_movers_use(name: str) ->
         estate.unit(ds.name, replace(dp, copies=(replace(copy, private_ca=False),))), estate.PINGS)
     assert "CA_FILE" not in job_env(plain)
 
+
+
+def test_pgbackrest_checks_of_a_private_ca_copy_mount_the_stanzas_ca_path() -> None:
+    """The check opens the repository as the sidecar does: the Stanza's CA path, from the plan's ConfigMap."""
+    ds, dp = estate.dataset("immich-db")
+    copy = replace(dp.copies[0], private_ca=True)
+    unit = estate.unit(ds.name, replace(dp, copies=(copy, *dp.copies[1:])))
+    (first, *others) = checks.checks(unit, estate.PINGS)
+    names = unit.copy_objects(copy.destination)
+    path = job_env(first)["PGBACKREST_REPO1_STORAGE_CA_FILE"]
+    assert path == names.pgbackrest.ca_file == f"/projected/hlb-ca/{copy.destination}.crt"
+    assert {"name": "ca", "configMap": {"name": names.ca_config_map, "items": [
+        {"key": volsync.CA_KEY, "path": f"{copy.destination}.crt"}]}} in job_pod(first)["volumes"]
+    assert {"name": "ca", "mountPath": "/projected/hlb-ca", "readOnly": True} in job_container(first)["volumeMounts"]
+    assert others
+    for job in others:
+        assert not any(k.endswith("STORAGE_CA_FILE") for k in job_env(job)), job["metadata"]["name"]
+        assert not any(v["name"] == "ca" for v in job_pod(job)["volumes"]), job["metadata"]["name"]

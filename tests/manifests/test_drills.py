@@ -344,3 +344,19 @@ def test_nas_drill_decrypts_what_truenas_encrypted(tmp_path: Path, case: str, re
         assert reason in stderr
 
 
+
+
+def test_a_pgbackrest_drill_of_a_private_ca_copy_mounts_the_stanzas_ca_path() -> None:
+    ds, dp = estate.dataset("immich-db")
+    copy = replace(dp.copies[0], private_ca=True)
+    unit = estate.unit(ds.name, replace(dp, copies=(copy, *dp.copies[1:])))
+    drill = drills.drill(unit, estate.PINGS)
+    assert drill is not None and drill.copy.destination == copy.destination
+    (job,) = drill.objects
+    names = unit.copy_objects(copy.destination)
+    assert job_env(job)["PGBACKREST_REPO1_STORAGE_CA_FILE"] == f"/projected/hlb-ca/{copy.destination}.crt"
+    assert {"name": "ca", "configMap": {"name": names.ca_config_map, "items": [
+        {"key": "ca.crt", "path": f"{copy.destination}.crt"}]}} in job_pod(job)["volumes"]
+    assert {"name": "ca", "mountPath": "/projected/hlb-ca", "readOnly": True} in job_container(job)["volumeMounts"]
+    (plain,) = drills.drill(estate.unit(ds.name, dp), estate.PINGS).objects
+    assert "PGBACKREST_REPO1_STORAGE_CA_FILE" not in job_env(plain)

@@ -167,3 +167,32 @@ def test_non_postgres_datasets_and_foreign_copies_are_refused() -> None:
         pgbackrest.credentials_secret(ds, pvc_plan.copies[0])
     with pytest.raises(ValueError, match="at least one repository"):
         pgbackrest.stanza(estate.unit(ds.name, replace(dp, copies=())))
+
+
+def test_a_private_ca_reaches_pgbackrest_through_the_stanza_env_and_the_cluster_projected_volume() -> None:
+    """The Stanza has no CA field: its customEnvVar names the file, the Cluster's projected volume carries it into
+    the sidecar (the plugin gives the sidecar every postgres mount), and both agree on the path the plan decided."""
+    ds, dp = _postgres()
+    copies = tuple(replace(c, private_ca=c is dp.copies[0]) for c in dp.copies)
+    unit = estate.unit(ds.name, replace(dp, copies=copies))
+    stanza = pgbackrest.stanza(unit)
+    env = stanza["spec"]["stanzaConfiguration"]["customEnvVar"]
+    path = f"/projected/hlb-ca/{copies[0].destination}.crt"
+    assert unit.copy_objects(copies[0].destination).pgbackrest.ca_file == path
+    assert env["PGBACKREST_REPO1_STORAGE_CA_FILE"] == path
+    assert not any(k.endswith("_STORAGE_CA_FILE") for k in env if not k.startswith("PGBACKREST_REPO1_"))
+    (source,) = pgbackrest.cluster_ca_sources(unit)
+    assert source == {"configMap": {"name": f"hlb-ca-{copies[0].destination}",
+                                    "items": [{"key": "ca.crt", "path": path.removeprefix("/projected/")}]}}
+    assert crd_schema.validate(stanza) == []
+    plain = estate.unit(ds.name, dp)
+    assert pgbackrest.cluster_ca_sources(plain) == []
+    assert not any(k.endswith("_STORAGE_CA_FILE")
+                   for k in pgbackrest.stanza(plain)["spec"]["stanzaConfiguration"].get("customEnvVar", {}))
+
+
+def test_the_cluster_keeps_its_own_projected_sources_when_ours_are_merged() -> None:
+    ours = [{"configMap": {"name": "hlb-ca-nas-s3", "items": [{"key": "ca.crt", "path": "hlb-ca/nas-s3.crt"}]}}]
+    theirs = [{"secret": {"name": "app-tls"}}, {"configMap": {"name": "hlb-ca-nas-s3", "items": []}}]
+    assert pgbackrest.merged_ca_sources(theirs, ours) == [{"secret": {"name": "app-tls"}}, *ours]
+    assert pgbackrest.merged_ca_sources(None, ours) == ours

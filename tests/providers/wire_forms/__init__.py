@@ -146,11 +146,28 @@ def has_unknowns(props: Mapping[str, Any]) -> bool:
     return "unknown" in json.dumps(form(props))
 
 
+STAND_IN_CREDENTIAL = {"key_id": "k", "key": "s", "access_key_id": "k", "secret_access_key": "s",
+                       "admin_token": "t"}
+"""Whatever fields a provider reads from a credential entry: the captured runs had real (loopback) keys."""
+
+
+def configure(provider: Any, props: Mapping[str, Any]) -> None:
+    """Configure a provider as the engine did in the captured run: the stack's credentials hold the entry the
+    resource names (`credentials_entry`), so a replayed `check` finds its admin key."""
+    from pulumi.dynamic import Config, ConfigureRequest
+
+    entry = props.get("credentials_entry")
+    if isinstance(entry, str) and hasattr(provider, "configure"):
+        stack = {"homelab-backups:credentials": json.dumps({entry: STAND_IN_CREDENTIAL})}
+        provider.configure(ConfigureRequest(config=Config(raw_config=stack, project_name="homelab-backups")))
+
+
 def check(provider: Any, record: Mapping[str, Any]) -> Any:
     """`provider.check` on a stored request, as the host calls it; the checked inputs must survive the host's
     serialization back to the engine (unknowns included)."""
     import asyncio
 
+    configure(provider, news(record))
     result = provider.check(olds(record), {"__provider": "<serialized provider>", **news(record)})
     loop = asyncio.new_event_loop()
     try:

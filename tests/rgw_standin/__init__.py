@@ -1,0 +1,1 @@
+"""A loopback stand-in for Ceph RGW: admin ops users and the S3 calls bucket policies govern (server.py)."""
