@@ -58,6 +58,19 @@ def masked(value: Any, secret: bool = False) -> Any:
     return value
 
 
+def _provider_class(pickled: Any) -> str:
+    """A dynamic resource's `__provider` as the class it unpickles to: the pickle's bytes vary between processes
+    (dill records process state), while the class, the fact worth pinning, does not."""
+    import base64
+
+    import dill
+
+    if isinstance(pickled, Mapping) and pickled.get(SECRET_SIG_KEY) == SECRET_SIG:
+        pickled = pickled.get("value")
+    provider = dill.loads(base64.b64decode(pickled))
+    return f"{type(provider).__module__}.{type(provider).__qualname__}"
+
+
 def _parent(urn: str | None) -> str | None:
     return urn.split("::")[-1] if urn else None
 
@@ -72,8 +85,11 @@ def _rendered(registered: list[Registered]) -> dict[str, Any]:
             continue
         key = f"{r.typ} {r.name}"
         assert key not in objects, f"two resources registered as {key}"
+        inputs = dict(r.inputs)
+        if "__provider" in inputs:
+            inputs["__provider"] = _provider_class(inputs["__provider"])
         objects[key] = {"parent": _parent(r.parent), "protect": r.protect,
-                        "secret_outputs": sorted(r.secret_outputs), "inputs": masked(r.inputs)}
+                        "secret_outputs": sorted(r.secret_outputs), "inputs": masked(inputs)}
     return dict(sorted(objects.items()))
 
 
