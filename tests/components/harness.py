@@ -156,3 +156,13 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
                                      request.protect, request.custom, tuple(request.additionalSecretOutputs),
                                      dict(state or {})))
     return registered, exported
+
+
+PING_KEY = PROD_ENV["HLB_HEALTHCHECKS_PING_KEY"]
+SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+"""How the engine marks a secret value on the wire (pulumi.runtime.rpc)."""
+
+
+def of_type(registered: list[Registered], suffix: str) -> list[Registered]:
+    """The registrations whose type ends with `suffix`."""
+    return [r for r in registered if r.typ.endswith(suffix)]
