@@ -22,9 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 MIRRORED = ("components", "inventory", "manifests", "plan", "providers", "runbook", "stack")
 """The program's packages; each module (package `__init__` files aside) has its test module."""
-NOT_MIRRORED_YET = {"plan"}
-"""Packages being reorganised into plan records by issue 14's `plan` branch, which brings their test modules.
-Empty this set once that branch is merged; the test then holds for every package."""
+NOT_MIRRORED_YET: set[str] = set()
+"""Packages allowed to miss test modules for a while (a reorganisation in flight); empty: every package mirrors."""
 TEST_MODULES_IMPORTED = {
     "tests/engine/test_pack_agrees.py": ["tests.engine.test_policies_engine"],
     "tests/policies/test_drift_workflow.py": ["tests.policies.test_preview_workflow"],
