@@ -3,21 +3,16 @@ drill exactly when the tier asks for drills, and the ping Secret its jobs read, 
 
 from __future__ import annotations
 
-from tests.components.harness import of_type, stack_plan
+from tests.components.harness import children, unit_components
 
 
 def test_a_dump_job_and_its_drill_when_the_tier_drills(prod):
     registered, _ = prod
-    components = {r.name: r for r in of_type(registered, "exports:ExportJob")}
-    units = [u for u in stack_plan("prod").units if u.kind == "export"]
-    assert units and set(components) == {u.dataset for u in units}
-    for unit in units:
-        component = components[unit.dataset]
-        jobs = {r.inputs["metadata"]["name"]: r for r in registered
-                if r.typ == "kubernetes:batch/v1:CronJob" and r.parent == component.urn}
+    pairs = unit_components(registered, "exports:ExportJob", "export")
+    for unit, component in pairs:
+        jobs = {r.inputs["metadata"]["name"]: r for r in children(registered, component, "batch/v1:CronJob")}
         expected = {unit.export_job} | ({unit.drill.name} if unit.drill else set())
         assert set(jobs) == expected, unit.dataset
-        secrets = [r.inputs["metadata"]["name"] for r in registered
-                   if r.typ == "kubernetes:external-secrets.io/v1:ExternalSecret" and r.parent == component.urn]
+        secrets = [r.inputs["metadata"]["name"] for r in children(registered, component, "v1:ExternalSecret")]
         assert secrets == [unit.ping_secret], unit.dataset
-    assert any(u.drill for u in units) and any(not u.drill for u in units), "the example estate has both"
+    assert any(u.drill for u, _ in pairs) and any(not u.drill for u, _ in pairs), "the example estate has both"

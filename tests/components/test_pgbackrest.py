@@ -4,32 +4,25 @@ apply mode the entry is patched into the live Cluster server-side."""
 
 from __future__ import annotations
 
-from tests.components.harness import of_type, stack_plan
-
-
-def _children(registered, component, typ):
-    return [r for r in registered if r.parent == component.urn and r.typ.endswith(typ)]
+from tests.components.harness import children, of_type, unit_components
 
 
 def test_a_protected_cipher_per_copy_and_one_stanza_per_cluster(prod):
     registered, exported = prod
-    components = {r.name: r for r in of_type(registered, "pgbackrest:PgBackRestBackup")}
-    units = [u for u in stack_plan("prod").units if u.kind == "postgres"]
-    assert units and set(components) == {u.dataset for u in units}
-    for unit in units:
-        component = components[unit.dataset]
-        ciphers = _children(registered, component, "secrets:GeneratedSecret")
+    pairs = unit_components(registered, "pgbackrest:PgBackRestBackup", "postgres")
+    for unit, component in pairs:
+        ciphers = children(registered, component, "secrets:GeneratedSecret")
         assert sorted(c.name for c in ciphers) == sorted(f"{unit.dataset}-{c.destination}-cipher" for c in unit.copies)
         assert all(c.protect and "value" in c.secret_outputs for c in ciphers), unit.dataset
-        (stanza,) = _children(registered, component, "pgbackrest.dalibo.com/v1:Stanza")
+        (stanza,) = children(registered, component, "pgbackrest.dalibo.com/v1:Stanza")
         assert stanza.inputs["metadata"]["name"] == unit.stanza, unit.dataset
-        assert len(_children(registered, component, "pgbackrest.dalibo.com/v1:PluginConfig")) == 1, unit.dataset
-        schedules = _children(registered, component, "postgresql.cnpg.io/v1:ScheduledBackup")
+        assert len(children(registered, component, "pgbackrest.dalibo.com/v1:PluginConfig")) == 1, unit.dataset
+        schedules = children(registered, component, "postgresql.cnpg.io/v1:ScheduledBackup")
         assert sorted(s.inputs["metadata"]["name"] for s in schedules) == sorted(
             name for o in unit.objects for name in (o.scheduled_backups or ())), unit.dataset
     assert not of_type(registered, "postgresql.cnpg.io/v1:ClusterPatch"), "render mode must not touch the Cluster"
     if exported.get("cluster_plugins") is not None:
-        assert set(exported["cluster_plugins"]) == {u.dataset for u in units}
+        assert set(exported["cluster_plugins"]) == {u.dataset for u, _ in pairs}
 
 
 def test_cluster_plugin_entry_is_patched_server_side(applied):
