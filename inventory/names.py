@@ -5,7 +5,7 @@ and two different pairs can join to the same name (`a-b` + `c` and `a` + `b-c`).
 the dataset (or destination) and the field to shorten: nothing downstream ever truncates into a collision.
 
 The parts mirror the builders in `manifests/` and `components/` (each entry says which); the property test in
-tests/components/test_any_inventory.py checks every name the program actually registers against these limits.
+tests/components/test_estate.py checks every name the program actually registers against these limits.
 """
 
 from __future__ import annotations

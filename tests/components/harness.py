@@ -157,3 +157,27 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
                                      request.protect, request.custom, tuple(request.additionalSecretOutputs),
                                      dict(state or {})))
     return registered, exported
+
+
+PING_KEY = PROD_ENV["HLB_HEALTHCHECKS_PING_KEY"]
+SECRET_SIG_KEY, SECRET_SIG = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+"""How the engine marks a secret value on the wire (pulumi.runtime.rpc)."""
+
+
+def of_type(registered: list[Registered], suffix: str) -> list[Registered]:
+    """The registrations whose type ends with `suffix`."""
+    return [r for r in registered if r.typ.endswith(suffix)]
+
+
+def unit_components(registered: list[Registered], suffix: str, kind: str) -> list[tuple[Any, Registered]]:
+    """(unit, its component) for every prod unit of source `kind`; asserts one component of type `suffix` per unit
+    and none beside them."""
+    components = {r.name: r for r in of_type(registered, suffix)}
+    units = [u for u in stack_plan("prod").units if u.kind == kind]
+    assert units and set(components) == {u.dataset for u in units}, sorted(components)
+    return [(unit, components[unit.dataset]) for unit in units]
+
+
+def children(registered: list[Registered], component: Registered, suffix: str) -> list[Registered]:
+    """What `component` registered directly, of the types ending with `suffix`."""
+    return [r for r in registered if r.parent == component.urn and r.typ.endswith(suffix)]

@@ -6,7 +6,7 @@ import json
 
 import pulumi
 
-from tests.components.harness import BASE_ESTATE_ENV, inventory_config, run_estate
+from tests.components.harness import BASE_ESTATE_ENV, inventory_config, of_type, run_estate
 
 
 def test_a_key_inside_ping_base_still_works_and_the_warning_never_shows_it(monkeypatch, estate):
@@ -24,3 +24,19 @@ def test_a_key_inside_ping_base_still_works_and_the_warning_never_shows_it(monke
         if res.typ.startswith("kubernetes:"):
             assert "hc-ping.com/ping-key" not in json.dumps(res.inputs, default=str), res.urn
 
+
+def test_jobs_read_their_ping_url_from_a_declared_secret(prod):
+    registered, _ = prod
+    externals = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r for r in registered
+                 if r.typ == "kubernetes:external-secrets.io/v1:ExternalSecret"}
+    pinged = 0
+    for job in of_type(registered, "batch/v1:CronJob"):
+        pod = job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        for entry in (e for c in pod["containers"] for e in c["env"] if e["name"] == "HC_URL"):
+            assert "value" not in entry, job.urn
+            ref = entry["valueFrom"]["secretKeyRef"]
+            ext = externals[(job.inputs["metadata"]["namespace"], ref["name"])]
+            template = ext.inputs["spec"]["target"]["template"]["data"][ref["key"]]
+            assert template == "https://hc-ping.com/{{ .ping_key }}/" + ref["key"], job.urn
+            pinged += 1
+    assert pinged >= 5

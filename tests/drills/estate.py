@@ -9,6 +9,7 @@ stack's `local-s3` destination (its Pulumi.local.yaml endpoint, only the port di
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,12 @@ class DrillEstate:
 
 
 @contextlib.contextmanager
-def drill_estate(workdir: Path):
-    """Servers up, `pulumi up` of the drill stack, outputs read with secrets; everything stopped afterwards."""
+def deployed_estate(workdir: Path, pg_destinations: tuple[str, ...],
+                    configure: Callable[[dict[str, Any], str, str], dict[str, Any]],
+                    env: dict[str, str] | None = None) -> Iterator[DrillEstate]:
+    """Servers up (moto, its plain and TLS fronts, a fake Healthchecks), the local stack's config rewritten by
+    `configure(config, tls_endpoint, ping_base)`, `pulumi up`, outputs read with secrets; everything stopped
+    afterwards. `pg_destinations` get the test key pair; `env` adds to the engine's environment."""
     backend = free_port()
     certs = make_certificates(workdir / "tls")
     with contextlib.ExitStack() as stack:
@@ -142,14 +147,14 @@ def drill_estate(workdir: Path):
         plain = stack.enter_context(S3Front(backend))
         tls = stack.enter_context(S3Front(backend, certs.cert, certs.key))
         healthchecks = stack.enter_context(FakeHealthchecks())
-        extra = {"AWS_CA_BUNDLE": str(certs.ca)}
-        for name in PG_DESTINATIONS:
+        extra = {"AWS_CA_BUNDLE": str(certs.ca), **(env or {})}
+        for name in pg_destinations:
             prefix = "HLB_" + name.upper().replace("-", "_") + "_"
             extra |= {prefix + "ACCESS_KEY_ID": KEY_ID, prefix + "SECRET_ACCESS_KEY": KEY_SECRET}
         project = DrillProject(workdir, plain.port, extra)
         stack_file = project.dir / "Pulumi.local.yaml"
         document = yaml.safe_load(stack_file.read_text())
-        document["config"] = drill_config(document["config"], tls.endpoint, healthchecks.ping_base)
+        document["config"] = configure(document["config"], tls.endpoint, healthchecks.ping_base)
         stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
         project.run("stack", "init", "local")
         project.run("up", "--stack", "local", "--yes", "--skip-preview")
@@ -159,4 +164,11 @@ def drill_estate(workdir: Path):
         estate.plan = build_plan(estate.inventory)
         estate.rendered = [doc for path in sorted((project.dir / "rendered").rglob("*.yaml"))
                            for doc in yaml.safe_load_all(path.read_text()) if doc]
+        yield estate
+
+
+@contextlib.contextmanager
+def drill_estate(workdir: Path) -> Iterator[DrillEstate]:
+    """The drill stack deployed (`deployed_estate` with `drill_config`)."""
+    with deployed_estate(workdir, PG_DESTINATIONS, drill_config) as estate:
         yield estate

@@ -16,14 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from plan import build_plan
-from tests.drills.estate import PROJECT, DrillEstate, DrillProject, load_stack_inventory
-from tests.drills.front import S3Front
-from tests.drills.healthchecks import FakeHealthchecks
-from tests.drills.tls import make_certificates
-from tests.engine.project import free_port, s3_server
+from tests.drills.estate import PROJECT, DrillEstate, deployed_estate
 from tests.truenas_simulator import TrueNASSimulator
 from tests.truenas_simulator.pki import make_pki, server_context
 
@@ -32,7 +25,6 @@ PG_DATASET, PG_CLUSTER = "site-db", "site-pg"
 PG_DESTINATIONS = ("tls-a", "tls-b")
 NAS_DATASET, NAS_ZFS_DATASET = "site-files", "tank/photos"
 NAS_DESTINATIONS = ("local-s3", "tls-b")
-KEY_ID, KEY_SECRET = "engine-test-key", "engine-test-secret"
 
 
 def site_config(config: dict[str, Any], tls_endpoint: str, ping_base: str, nas: dict[str, str]) -> dict[str, Any]:
@@ -55,36 +47,16 @@ def site_config(config: dict[str, Any], tls_endpoint: str, ping_base: str, nas: 
 
 @contextlib.contextmanager
 def site_estate(workdir: Path) -> Iterator[tuple[DrillEstate, TrueNASSimulator]]:
-    """Servers up and `pulumi up` of the site stack; outputs read with secrets; everything stopped afterwards.
-    The NAS simulator is yielded separately: the drill stops it to lose the NAS."""
-    backend = free_port()
-    certs = make_certificates(workdir / "tls")
+    """The TrueNAS simulator up, then the site stack deployed against it (`deployed_estate`); everything stopped
+    afterwards. The NAS simulator is yielded separately: the drill stops it to lose the NAS."""
     (workdir / "nas-pki").mkdir()
     pki = make_pki(workdir / "nas-pki")
-    with contextlib.ExitStack() as stack:
-        s3_server("start", backend)
-        stack.callback(s3_server, "stop", backend)
-        plain = stack.enter_context(S3Front(backend))
-        tls = stack.enter_context(S3Front(backend, certs.cert, certs.key))
-        healthchecks = stack.enter_context(FakeHealthchecks())
-        nas = stack.enter_context(TrueNASSimulator(tls=server_context(pki)))
+    with TrueNASSimulator(tls=server_context(pki)) as nas:
         nas.pki = pki
-        extra = {"AWS_CA_BUNDLE": str(certs.ca), "HLB_TRUENAS_API_KEY": nas.api_key}
-        for name in PG_DESTINATIONS:
-            prefix = "HLB_" + name.upper().replace("-", "_") + "_"
-            extra |= {prefix + "ACCESS_KEY_ID": KEY_ID, prefix + "SECRET_ACCESS_KEY": KEY_SECRET}
-        project = DrillProject(workdir, plain.port, extra)
-        stack_file = project.dir / "Pulumi.local.yaml"
-        document = yaml.safe_load(stack_file.read_text())
-        document["config"] = site_config(document["config"], tls.endpoint, healthchecks.ping_base,
-                                         {"host": f"127.0.0.1:{nas.port}", "ca_file": str(pki["ca"])})
-        stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
-        project.run("stack", "init", "local")
-        project.run("up", "--stack", "local", "--yes", "--skip-preview")
-        estate = DrillEstate(project, plain, tls, backend, certs, healthchecks)
-        estate.outputs = project.outputs("local", show_secrets=True)
-        estate.inventory = load_stack_inventory(stack_file)
-        estate.plan = build_plan(estate.inventory)
-        estate.rendered = [doc for path in sorted((project.dir / "rendered").rglob("*.yaml"))
-                           for doc in yaml.safe_load_all(path.read_text()) if doc]
-        yield estate, nas
+        nas_config = {"host": f"127.0.0.1:{nas.port}", "ca_file": str(pki["ca"])}
+
+        def configure(config: dict[str, Any], tls_endpoint: str, ping_base: str) -> dict[str, Any]:
+            return site_config(config, tls_endpoint, ping_base, nas_config)
+
+        with deployed_estate(workdir, PG_DESTINATIONS, configure, {"HLB_TRUENAS_API_KEY": nas.api_key}) as estate:
+            yield estate, nas

@@ -9,11 +9,16 @@ the pod's trust store (the Stanza keeps verifyTLS: true, so pgBackRest really ve
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runbook.pgbackrest import StanzaOptions, conf_text, stanza_options
+from tests.drills.postgres import give_to_pg_user
+from tests.engine.project import free_port
 
 
 def stanza_conf(stanza: Mapping[str, Any], resolve: Callable[[str, str], str],
@@ -45,3 +50,54 @@ def drill_local_options(base: Path, pg_port: int, ca_file: Path, repositories: i
     for n in range(1, repositories + 1):
         local[f"repo{n}-storage-ca-file"] = str(ca_file)
     return local
+
+
+def pg_work_dir(prefix: str) -> Path:
+    """A fresh folder the PostgreSQL user can enter (it holds the data directory, sockets and locks)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    base.chmod(0o755)
+    give_to_pg_user(base)
+    return base
+
+
+def trusted_ca(base: Path, ca_source: Path) -> Path:
+    """A copy of the CA the S3 server's certificate chains to, readable by the PostgreSQL user."""
+    ca = base / "ca.pem"
+    shutil.copyfile(ca_source, ca)
+    ca.chmod(0o644)
+    return ca
+
+
+def private_conf(path: Path, text: str) -> Path:
+    """A pgbackrest.conf (it holds keys and the cipher passphrase): owner-only, owned by the PostgreSQL user."""
+    path.write_text(text)
+    path.chmod(0o600)
+    give_to_pg_user(path)
+    return path
+
+
+@dataclass(frozen=True)
+class DrillStanza:
+    """A rendered Stanza as pgBackRest on this machine runs it."""
+
+    conf: Path
+    """The written pgbackrest.conf."""
+    options: StanzaOptions
+    """What the Stanza maps to (its `stanza` name among them)."""
+    port: int
+    """The free loopback port the drill's PostgreSQL listens on."""
+
+    def archive_command(self) -> str:
+        """PostgreSQL's `archive_command` pushing WAL through this configuration."""
+        return f"'pgbackrest --config={self.conf} --stanza={self.options.stanza} archive-push %p'"
+
+
+def drill_stanza(base: Path, ca_source: Path, stanza: Mapping[str, Any], resolve: Callable[[str, str], str],
+                 repositories: int | None = None) -> DrillStanza:
+    """The CA copied in, a free port picked and pgbackrest.conf written from the rendered `stanza` (all its
+    repositories, or the first `repositories`)."""
+    ca = trusted_ca(base, ca_source)
+    port = free_port()
+    count = repositories or len(stanza["spec"]["stanzaConfiguration"]["s3Repositories"])
+    mapped, text = stanza_conf(stanza, resolve, drill_local_options(base, port, ca, count))
+    return DrillStanza(private_conf(base / "pgbackrest.conf", text), mapped, port)

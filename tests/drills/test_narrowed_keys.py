@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from providers.minio_admin import MinioUserProvider
 from tests.drills.helpers import require_tool
 from tests.drills.postgres import PgCluster, give_to_pg_user, run
+from tests.drills.stanza import pg_work_dir, private_conf, trusted_ca
 from tests.engine.project import free_port
 from tests.minio_server import MinioServer, minio_server
 
@@ -137,27 +137,19 @@ def test_pgbackrest_archives_and_backs_up_with_the_writer_key_and_verifies_and_r
     require_tool("pgbackrest")
     prefix = "pgbackrest/database/drill-pg"
     pair = keys(prefix)
-    base = Path(tempfile.mkdtemp(prefix="hlb-pg-keys-"))
-    base.chmod(0o755)
-    give_to_pg_user(base)
-    ca = base / "ca.pem"
-    shutil.copyfile(server.certificates.ca, ca)
-    ca.chmod(0o644)
+    base = pg_work_dir("hlb-pg-keys-")
+    ca = trusted_ca(base, server.certificates.ca)
     port = free_port()
     host_port = server.endpoint.removeprefix("https://").rsplit(":", 1)
 
     def conf(name: str, key: dict[str, str]) -> Path:
-        path = base / f"{name}.conf"
-        path.write_text("\n".join([
+        return private_conf(base / f"{name}.conf", "\n".join([
             "[global]", "repo1-type=s3", f"repo1-s3-bucket={BUCKET}", f"repo1-s3-endpoint={host_port[0]}",
             f"repo1-storage-port={host_port[1]}", "repo1-s3-region=us-east-1", "repo1-s3-uri-style=path",
             f"repo1-path=/{prefix}", f"repo1-storage-ca-file={ca}", f"repo1-s3-key={key['access_key_id']}",
             f"repo1-s3-key-secret={key['secret_access_key']}", "repo1-retention-full=1",
             f"lock-path={base}/lock-{name}", f"log-path={base}", "log-level-console=warn", "start-fast=y",
             "[drill]", f"pg1-path={base}/primary", f"pg1-port={port}", f"pg1-socket-path={base}", ""]))
-        path.chmod(0o600)
-        give_to_pg_user(path)
-        return path
 
     writer, reader = conf("writer", pair["write"]), conf("reader", pair["read"])
     primary = PgCluster(base, "primary", port)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from tests.drills.estate import PG_DATASET, PG_DESTINATIONS, DrillEstate
 from tests.drills.helpers import header_counts, require_tool, tool_version, tree_size, versions
 from tests.drills.postgres import PgCluster, give_to_pg_user, run
 from tests.drills.records import RECORDS, DrillRecord
-from tests.drills.stanza import drill_local_options, stanza_conf
+from tests.drills.stanza import drill_stanza, pg_work_dir
 from tests.engine.project import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
@@ -57,27 +56,16 @@ def _insert(cluster: PgCluster, first: int, last: int) -> None:
 @pytest.fixture(scope="module")
 def pg_drill(estate: DrillEstate) -> Iterator[PgDrill]:
     require_tool("pgbackrest")
-    stanza = estate.one("Stanza", PG_DATASET)
-    base = Path(tempfile.mkdtemp(prefix="hlb-pg-drill-"))
-    base.chmod(0o755)
-    give_to_pg_user(base)
-    ca = base / "ca.pem"
-    shutil.copyfile(estate.certs.ca, ca)
-    ca.chmod(0o644)
-    port = free_port()
-    local = drill_local_options(base, port, ca, len(stanza["spec"]["stanzaConfiguration"]["s3Repositories"]))
-    mapped, text = stanza_conf(stanza, estate.resolve, local)
-    conf = base / "pgbackrest.conf"
-    conf.write_text(text)
-    conf.chmod(0o600)
-    give_to_pg_user(conf)
-    primary = PgCluster(base, "primary", port)
+    base = pg_work_dir("hlb-pg-drill-")
+    setup = drill_stanza(base, estate.certs.ca, estate.one("Stanza", PG_DATASET), estate.resolve)
+    conf, mapped = setup.conf, setup.options
+    primary = PgCluster(base, "primary", setup.port)
     try:
         # The Stanza leaves startFast unset, so each backup begins with a spread checkpoint; a drill server that
         # spreads it over no time keeps the backup options exactly as rendered and the drill short.
         primary.initdb({
             "wal_level": "replica", "archive_mode": "on", "fsync": "off", "checkpoint_completion_target": "0",
-            "archive_command": f"'pgbackrest --config={conf} --stanza={mapped.stanza} archive-push %p'",
+            "archive_command": setup.archive_command(),
         })
         primary.start()
         mark = estate.tls.mark()

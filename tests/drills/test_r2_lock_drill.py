@@ -19,7 +19,6 @@ import itertools
 import json
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ import pytest
 from plan.capabilities import capabilities_of
 from tests.drills.front import S3Front
 from tests.drills.helpers import require_tool, tree_digest, write_generation
-from tests.drills.postgres import PgCluster, give_to_pg_user, run
+from tests.drills.postgres import PgCluster, run
 from tests.drills.r2 import (
     LOCK_DAYS_BEFORE,
     PG_DATASET,
@@ -46,9 +45,8 @@ from tests.drills.r2 import (
     restic_env,
 )
 from tests.drills.records import RECORDS
-from tests.drills.stanza import drill_local_options, stanza_conf
+from tests.drills.stanza import drill_stanza, pg_work_dir
 from tests.drills.tls import Certificates, make_certificates
-from tests.engine.project import free_port
 from tests.r2_standin.running import RunningR2, r2_server, rest_rules
 
 pytestmark = [pytest.mark.slow]
@@ -126,18 +124,9 @@ def pgbackrest_life(drill: R2Drill, design: str) -> tuple[DrillRun, list[str]]:
     """Run the pgBackRest copy's life under one design; (steps, backup types `info` lists at the end)."""
     bucket = drill.bucket("pgbackrest", DESIGNS[design])
     stanza = pg_stanza(drill.estate, drill.tls.endpoint, bucket)
-    base = Path(tempfile.mkdtemp(prefix="hlb-r2-pg-"))
-    base.chmod(0o755)
-    give_to_pg_user(base)
-    ca = base / "ca.pem"
-    shutil.copyfile(drill.certs.ca, ca)
-    ca.chmod(0o644)
-    port = free_port()
-    mapped, text = stanza_conf(stanza, pg_resolve, drill_local_options(base, port, ca, 1))
-    conf = base / "pgbackrest.conf"
-    conf.write_text(text)
-    conf.chmod(0o600)
-    give_to_pg_user(conf)
+    base = pg_work_dir("hlb-r2-pg-")
+    setup = drill_stanza(base, drill.certs.ca, stanza, pg_resolve, repositories=1)
+    conf, mapped, port = setup.conf, setup.options, setup.port
 
     def pgbackrest(*args: str) -> subprocess.CompletedProcess[str]:
         return run(["pgbackrest", f"--config={conf}", f"--stanza={mapped.stanza}", *args], timeout=300, check=False)

@@ -49,7 +49,7 @@ from tests.drills.site_estate import (
     RESTIC_DESTINATION,
     site_estate,
 )
-from tests.drills.stanza import drill_local_options, stanza_conf
+from tests.drills.stanza import drill_stanza
 from tests.drills.truenas_push import push
 from tests.engine.project import ROOT, free_port
 
@@ -119,17 +119,8 @@ def _write_restic(estate: DrillEstate, work: Path) -> dict[str, str]:
 
 def _write_pg(estate: DrillEstate, base: Path) -> tuple[str, str]:
     """A cluster archiving and backing up through the rendered Stanza; returns (checksum at target, target time)."""
-    stanza = estate.one("Stanza", PG_DATASET)
-    ca = base / "ca.pem"
-    shutil.copyfile(estate.certs.ca, ca)
-    ca.chmod(0o644)
-    port = free_port()
-    local = drill_local_options(base, port, ca, len(stanza["spec"]["stanzaConfiguration"]["s3Repositories"]))
-    mapped, text = stanza_conf(stanza, estate.resolve, local)
-    conf = base / "pgbackrest.conf"
-    conf.write_text(text)
-    conf.chmod(0o600)
-    give_to_pg_user(conf)
+    setup = drill_stanza(base, estate.certs.ca, estate.one("Stanza", PG_DATASET), estate.resolve)
+    conf, mapped, port = setup.conf, setup.options, setup.port
 
     def pgbackrest(*args: str) -> None:
         run(["pgbackrest", f"--config={conf}", f"--stanza={mapped.stanza}", *args], timeout=300)

@@ -16,10 +16,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.components.test_any_inventory import ENV, bent_inventories
 from tests.engine import deployment
 from tests.engine.test_policies_engine import ROOT, Engine
-from tests.strategies import inventories
+from tests.strategies import INVENTORY_ENV, bent_inventories, inventories
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -38,7 +37,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 def test_what_the_inventory_accepts_the_pack_passes(engine, raw):
     config = {f"homelab-backups:{k}": json.dumps(v) for k, v in raw.items()}
     try:
-        state = deployment.from_program("test", env=ENV, config=config)
+        state = deployment.from_program("test", env=INVENTORY_ENV, config=config)
     except pulumi.RunError:
         assume(False)  # refused by the inventory: nothing to compare
     budget = {"cost-enforce-monthly-budget": {"budgetUsdPerMonth": raw["budget_usd_per_month"]}}

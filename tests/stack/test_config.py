@@ -19,7 +19,7 @@ from stack.config import (
     load_stack_inventory,
     read_ca_bundle,
 )
-from tests.components.harness import inventory_config
+from tests.components.harness import inventory_config, stack_config
 from tests.mocks import installed
 
 
@@ -123,3 +123,18 @@ def test_a_ca_bundle_that_is_missing_or_not_pem_is_refused_with_its_key(tmp_path
     pem = tmp_path / "ca.pem"
     pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     assert read_ca_bundle("garage", str(pem)).startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_the_prod_inventory_can_live_in_a_file(tmp_path):
+    sections = {k.split(":", 1)[1]: json.loads(v) for k, v in stack_config("prod").items()}
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(yaml.safe_dump(sections))
+    pulumi.runtime.set_all_config({"homelab-backups:inventory_file": str(inventory)})
+    try:
+        assert len(load_stack_inventory().datasets) == 17
+        pulumi.runtime.set_all_config({"homelab-backups:inventory_file": str(inventory),
+                                       "homelab-backups:datasets": "[]"})
+        with pytest.raises(pulumi.RunError, match="keep the inventory in one place"):
+            load_stack_inventory()
+    finally:
+        pulumi.runtime.set_all_config({})

@@ -1,4 +1,5 @@
-"""The capability sets the README promises are exactly the ones the program grants (one list, two readers)."""
+"""plan/capabilities.py: the capability sets the README promises are exactly the ones the program grants (one list,
+two readers): B2 key capabilities, R2 permission groups, and the S3 prefix policy limited as pgBackRest advises."""
 
 from __future__ import annotations
 
