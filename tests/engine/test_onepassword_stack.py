@@ -17,7 +17,7 @@ from onepasswordconnectsdk.client import Client
 
 from tests.engine.project import EngineProject, UserPath, free_port, s3_server
 from tests.eso_reads import NotResolved, onepassword_reader, resolve
-from tests.onepassword_standin import Connect, ServerThread
+from tests.onepassword_standin import serving
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
 
@@ -29,14 +29,8 @@ ROTATED_PING_KEY = "onepassword-ping-key-rotated-never-shared_4567"
 
 @pytest.fixture(scope="module")
 def connect():
-    state = Connect()
-    vault_id = state.add_vault("homelab")
-    state.grant(TOKEN, vault_id)
-    server = ServerThread(state).start()
-    try:
-        yield server, vault_id
-    finally:
-        server.stop()
+    with serving(TOKEN) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

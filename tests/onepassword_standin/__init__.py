@@ -25,6 +25,8 @@ import re
 import secrets
 import string
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -228,3 +230,16 @@ class ServerThread:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@contextmanager
+def serving(token: str, vault: str = "homelab") -> Iterator[tuple[ServerThread, str]]:
+    """A running stand-in with one vault that `token` may read and write: (server, vault id); stopped on exit."""
+    state = Connect()
+    vault_id = state.add_vault(vault)
+    state.grant(token, vault_id)
+    server = ServerThread(state).start()
+    try:
+        yield server, vault_id
+    finally:
+        server.stop()

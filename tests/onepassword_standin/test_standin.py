@@ -5,21 +5,15 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.onepassword_standin import Connect, ServerThread
+from tests.onepassword_standin import serving
 
 TOKEN = "standin-token"
 
 
 @pytest.fixture(scope="module")
 def standin():
-    state = Connect()
-    vault_id = state.add_vault("homelab")
-    state.grant(TOKEN, vault_id)
-    server = ServerThread(state).start()
-    try:
-        yield server, vault_id
-    finally:
-        server.stop()
+    with serving(TOKEN) as served:
+        yield served
 
 
 def _call(server, method, path, token=TOKEN, **kwargs):
