@@ -144,7 +144,7 @@ def _kopia_lock_problems(inv: Inventory) -> list[tuple[Location, str]]:
         if effective >= KOPIA_MIN_LOCK_DAYS or effective < 1:
             continue
         kopia = sorted({ds.name for ds in inv.datasets if ds.tier == number and isinstance(ds.source, PvcSource)
-                        and ds.source.mover == "kopia" and _has_locked_copy(inv, ds)})
+                        and ds.source.mover in ("kopia", "kopiur") and _has_locked_copy(inv, ds)})
         if not kopia:
             continue
         if tier.lock_days < KOPIA_MIN_LOCK_DAYS:

@@ -197,6 +197,10 @@ Quantity = Annotated[str, Field(pattern=QUANTITY)]
 K8sName = Annotated[str, Field(pattern=K8S_NAME, max_length=63)]
 
 
+Mover = Literal["restic", "kopia", "kopiur"]
+"""The engine protecting a PVC: VolSync's restic mover, the VolSync kopia fork, or the Kopiur operator."""
+
+
 class PvcSource(Strict):
     """A Kubernetes PVC, protected by VolSync (one ReplicationSource per destination)."""
 
@@ -205,7 +209,11 @@ class PvcSource(Strict):
     claim: K8sName
     storage_class: K8sName
     capacity: Quantity
-    mover: Literal["restic", "kopia"] = "restic"
+    mover: Mover = "restic"
+    """`restic` or `kopia` (VolSync movers) or `kopiur` (the Kopiur operator); unset: `kubernetes.default_mover`."""
+    offsite_by: Literal["snapshot", "replication"] = "snapshot"
+    """How offsite copies are made: `snapshot` (the app's volume is snapshotted into each destination's own
+    repository) or `replication` (kopiur only: the NAS repository is replicated to each offsite destination)."""
     copy_method: Literal["Snapshot", "Clone", "Direct"] = "Snapshot"
     volume_snapshot_class: K8sName | None = None
     run_as_user: Annotated[int, Field(ge=0)] = 1000
@@ -349,6 +357,8 @@ class Kubernetes(Strict):
     secret_delivery: Literal["secret", "external-secret"] = "external-secret"
     external_secret_store: K8sName = "onepassword"
     volume_snapshot_class: K8sName | None = None
+    default_mover: Mover = "restic"
+    """The mover of every pvc dataset that names none (`datasets[N].source.mover` overrides it)."""
     snapshot_classes: tuple[K8sName, ...] = ()
     """Storage classes whose CSI driver takes snapshots and clones, even if their name says otherwise."""
     snapshotless_classes: tuple[K8sName, ...] = ()
@@ -438,6 +448,19 @@ class Inventory(Strict):
     """Where the program writes every value the rendered ExternalSecrets read (escrow); None: copied by hand."""
     budget_usd_per_month: Annotated[float, Field(gt=0)] | None = None
 
+    @model_validator(mode="after")
+    def _default_mover(self) -> Inventory:
+        """Pvc sources that name no `mover` take the stack-wide `kubernetes.default_mover`."""
+        default = self.kubernetes.default_mover
+        filled = tuple(
+            ds.model_copy(update={"source": ds.source.model_copy(update={"mover": default})})
+            if isinstance(ds.source, PvcSource) and "mover" not in ds.source.model_fields_set
+            and ds.source.mover != default else ds
+            for ds in self.datasets)
+        if filled != self.datasets:
+            object.__setattr__(self, "datasets", filled)  # frozen model: filled once, while it is being validated
+        return self
+
     def tier(self, number: int) -> TierSettings:
         """The effective settings of a tier: its override if given, else the default."""
         return self.tiers.get(str(number), DEFAULT_TIERS[number])  # type: ignore[call-overload]
@@ -519,7 +542,7 @@ def _dataset_problems(inv: Inventory, ds: Dataset, by_name: dict[str, Dataset]) 
         return unknown
     if isinstance(ds.source, ExportSource):
         return _export_problems(inv, ds, ds.source, by_name)
-    return _copy_problems(inv, ds) + _tier_problems(inv, ds)
+    return _copy_problems(inv, ds) + _tier_problems(inv, ds) + _replication_problems(inv, ds)
 
 
 def _export_problems(
@@ -611,6 +634,26 @@ def _tier_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
     if ds.rpo_hours is not None and ds.rpo_hours > rpo:
         problems.append((("rpo_hours",), f"{ds.rpo_hours} h is looser than the tier {ds.tier} RPO of {rpo} h; use "
                          f"{rpo} or less"))
+    return problems
+
+
+def _replication_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
+    """Offsite copies by replication need a kopia repository on the NAS to replicate, written by Kopiur."""
+    source = ds.source
+    if not isinstance(source, PvcSource) or source.offsite_by != "replication":
+        return []
+    if source.mover != "kopiur":
+        return [(("source", "offsite_by"), f"replication copies the NAS kopia repository that Kopiur writes, and "
+                 f"this dataset's mover is {source.mover!r}: set mover: kopiur, or offsite_by: snapshot")]
+    dests = inv.destinations_of(ds)
+    problems: list[tuple[Location, str]] = []
+    if not any(d.kind == "nfs" for d in dests):
+        problems.append((("destinations",), "offsite_by: replication replicates the repository on the NAS, and no "
+                         "nfs destination is among this dataset's destinations: add one (e.g. the NAS export), or "
+                         "set offsite_by: snapshot"))
+    if not any(d.offsite for d in dests):
+        problems.append((("source", "offsite_by"), "offsite_by: replication has no offsite destination to replicate "
+                         "to; add one to destinations, or remove offsite_by"))
     return problems
 
 

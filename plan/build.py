@@ -16,6 +16,7 @@ from inventory.models import (
     TruenasSource,
 )
 from inventory.tiers import Retention, TierSettings
+from plan import kopiur
 from plan.capabilities import capabilities_of
 from plan.cron import Cron, cadence_for
 from plan.model import (
@@ -57,7 +58,8 @@ from plan.zones import utc_offsets, utc_window
 
 ABORT_MULTIPART_DAYS = 7
 SNAPSHOT_LANE = "nas-snapshots"
-TOOL_PREFIX = {"restic": "volsync", "kopia": "volsync", "pgbackrest": "pgbackrest", "cloudsync": "truenas"}
+TOOL_PREFIX = {"restic": "volsync", "kopia": "volsync", "pgbackrest": "pgbackrest", "cloudsync": "truenas",
+               kopiur.KOPIUR: kopiur.REPOSITORY_PREFIX}
 
 
 def lock_days_for(tier: TierSettings, offsite: bool, lock_supported: bool) -> int:
@@ -172,6 +174,9 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
     retention = tier.offsite_retention if dest.offsite else tier.local_retention
     if not retention.levels():
         retention = tier.local_retention  # tier 3 with a reasoned offsite override keeps the local policy
+    replicated_from = kopiur.replica_source(ds, inv.destinations_of(ds))
+    if replicated_from is not None and (dest.offsite or dest.name == replicated_from):
+        retention = kopiur.replicated_retention(tier)
     tool = _tool(ds)
     pg = None
     if tool == "pgbackrest":
@@ -200,6 +205,7 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
         private_ca=bool(getattr(dest, "ca_file", None)),
         restore_mbps=mbps,
         restore_hours=restore_hours(ds.size_gb, mbps, tool),
+        replica_of=replicated_from if replicated_from is not None and dest.offsite else None,
     )
 
 
@@ -336,6 +342,17 @@ def _copy_objects(ds: Dataset, copy: CopyPlan, index: int) -> CopyObjects:
         "writer_key": writer_key(ds.name, copy.tool) if in_bucket and not isinstance(source, ExportSource) else None,
         "ca_config_map": ca_config_map(copy.destination) if copy.private_ca else None,
     }
+    if isinstance(source, PvcSource) and copy.tool == kopiur.KOPIUR:
+        return CopyObjects(
+            **common,
+            source_object=object_name(ds.name, copy.destination),
+            repository_secret=object_name(ds.name, copy.destination, "repo"),
+            reader_secret=object_name(ds.name, copy.destination, "repo-ro") if in_bucket else None,
+            restore_object=object_name(ds.name, copy.destination, "restore"),
+            maintenance=kopiur.full_maintenance(copy),
+            maintenance_object=object_name(ds.name, copy.destination, "maintenance")
+            if kopiur.full_maintenance(copy) else None,
+        )
     if isinstance(source, PvcSource):
         return CopyObjects(
             **common,
@@ -382,6 +399,8 @@ def _checks(ds: Dataset, dp: DatasetPlan, objects: tuple[CopyObjects, ...]) -> t
         return ()
     checks = []
     for index, (copy, names) in enumerate(zip(dp.copies, objects, strict=True), start=1):
+        if copy.replica_of is not None:
+            continue  # no check reads a replica yet: its blobs are copied verbatim from the NAS repository
         reads_only = copy.tool in ("kopia", "pgbackrest") and names.reader_secret is not None
         checks.append(_job(
             ds, CHECK, copy, index, dp.verify_every_days,

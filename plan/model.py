@@ -82,7 +82,7 @@ class CopyPlan:
     offsite: bool
     media: str
     tool: str
-    """restic | kopia | pgbackrest | cloudsync"""
+    """restic | kopia | kopiur | pgbackrest | cloudsync"""
     bucket: str
     endpoint: str
     region: str
@@ -100,6 +100,9 @@ class CopyPlan:
     """Bandwidth a restore from this copy gets (plan/restore.py)."""
     restore_hours: float = 0.0
     """Estimated time to restore the dataset's size from this copy."""
+    replica_of: str | None = None
+    """Kopiur replication: the destination whose repository this copy replicates (its schedule is the replication
+    cadence); None when the copy is written by snapshots of its own (plan/kopiur.py)."""
 
     @property
     def key(self) -> str:

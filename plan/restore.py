@@ -25,6 +25,7 @@ DEFAULT_RESTORE_MBPS = {
 TOOL_OVERHEAD_SECONDS = {
     "restic": 2.0,  # drill: 1.1, 1.3, 1.3, 0.9 s
     "kopia": 2.0,  # same mover shape as restic (no drill of its own yet)
+    "kopiur": 2.0,  # kopia too, moved by the Kopiur operator (no drill of its own yet)
     "pgbackrest": 16.0,  # drill: 14.1, 15.4, 10.8, 7.2 s (restore, WAL replay, server accepts writes)
     "cloudsync": 3.0,  # drill: 2.9, 2.2, 1.2, 1.6 s (rclone crypt copy + cryptcheck)
 }

@@ -184,3 +184,64 @@ def test_store_needs_external_secret_delivery(estate):
     assert problems(estate) == [("secret_store", "rule", "the store is written for the ExternalSecrets to read, and "
                                  "kubernetes.secret_delivery is `secret`: set it to external-secret or remove "
                                  "secret_store")]
+
+
+# --- movers: kopiur and the stack-wide default (issue 15) -------------------------------------------------------
+
+
+def test_a_pvc_without_a_mover_takes_the_stack_default(estate):
+    estate["kubernetes"] = {"default_mover": "kopiur"}
+    inv = load_inventory(estate)
+    movers = {d.name: d.source.mover for d in inv.datasets if d.source.kind == "pvc"}
+    assert movers == {"vaultwarden": "kopiur", "grafana": "kopia", "media": "kopiur"}
+
+
+def test_without_a_stack_default_pvcs_use_restic(estate):
+    inv = load_inventory(estate)
+    assert inv.datasets[0].source.mover == "restic"
+
+
+def test_an_unknown_mover_names_the_choices(estate):
+    estate["datasets"][0]["source"]["mover"] = "velero"
+    ((path, kind, message),) = problems(estate)
+    assert (path, kind) == ("datasets[0].source.mover", "literal_error")
+    assert "'restic', 'kopia' or 'kopiur'" in message
+
+
+def test_an_unknown_stack_default_mover_is_refused_where_it_is_written(estate):
+    estate["kubernetes"] = {"default_mover": "velero"}
+    ((path, kind, _),) = problems(estate)
+    assert (path, kind) == ("kubernetes.default_mover", "literal_error")
+
+
+def test_replication_needs_the_kopiur_mover(estate):
+    estate["datasets"][0]["source"]["offsite_by"] = "replication"
+    assert problems(estate) == [(
+        "datasets[0].source.offsite_by", "rule",
+        "replication copies the NAS kopia repository that Kopiur writes, and this dataset's mover is 'restic': set "
+        "mover: kopiur, or offsite_by: snapshot")]
+
+
+def test_replication_needs_a_nas_repository_to_replicate(estate):
+    estate["destinations"].append({"name": "minio", "kind": "s3-compatible", "endpoint": "https://nas:9000",
+                                   "flavour": "minio", "offsite": False})
+    estate["datasets"][0]["source"] |= {"mover": "kopiur", "offsite_by": "replication"}
+    estate["datasets"][0]["destinations"] = ["minio", "b2"]
+    assert problems(estate) == [(
+        "datasets[0].destinations", "rule",
+        "offsite_by: replication replicates the repository on the NAS, and no nfs destination is among this "
+        "dataset's destinations: add one (e.g. the NAS export), or set offsite_by: snapshot")]
+
+
+def test_replication_needs_somewhere_offsite(estate):
+    estate["datasets"][1]["source"] |= {"mover": "kopiur", "offsite_by": "replication"}
+    assert problems(estate) == [(
+        "datasets[1].source.offsite_by", "rule",
+        "offsite_by: replication has no offsite destination to replicate to; add one to destinations, or remove "
+        "offsite_by")]
+
+
+def test_a_replicated_kopiur_dataset_loads(estate):
+    estate["datasets"][0]["source"] |= {"mover": "kopiur", "offsite_by": "replication"}
+    source = load_inventory(estate).datasets[0].source
+    assert (source.mover, source.offsite_by) == ("kopiur", "replication")
