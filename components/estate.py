@@ -12,6 +12,7 @@ from components.dataset import ProtectedDataset
 from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, connect_token
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
+from components.kopiur import KopiurArgs, KopiurBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
@@ -80,7 +81,10 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         if creds:
             estate.credentials[unit.dataset] = creds
             estate.reader_credentials[unit.dataset] = readers
-        if unit.kind == "pvc":
+        if unit.kind == "pvc" and unit.tool == "kopiur":
+            estate.escrow[unit.dataset] = KopiurBackup(unit.dataset, KopiurArgs(
+                unit, creds, target, ping, ca_bundles=_ca_bundles(inventory, unit)), children).repository_passwords
+        elif unit.kind == "pvc":
             backup = VolSyncBackup(
                 unit.dataset, VolSyncArgs(unit, creds, target, ping, reader_credentials=readers,
                                           ca_bundles=_ca_bundles(inventory, unit)), children)

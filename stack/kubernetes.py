@@ -21,6 +21,13 @@ _BUILTIN_KINDS = {
     ("batch/v1", "Job"): k8s.batch.v1.Job,
 }
 """Built-in kinds have typed classes (CustomResource needs a group/version and only carries a spec)."""
+_ACCESS_KINDS = {
+    ("v1", "ServiceAccount"): (k8s.core.v1.ServiceAccount, {}),
+    ("rbac.authorization.k8s.io/v1", "Role"): (k8s.rbac.v1.Role, {"rules": "rules"}),
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): (k8s.rbac.v1.RoleBinding,
+                                                      {"roleRef": "role_ref", "subjects": "subjects"}),
+}
+"""Kinds without a spec a job's own account needs (Kopiur's drill trigger): their top-level fields by argument."""
 
 
 class KubernetesTarget:
@@ -63,6 +70,12 @@ class KubernetesTarget:
 
     def declare(self, name: str, obj: dict[str, Any], parent: pulumi.Resource) -> pulumi.CustomResource:
         """Declare any object (built-in or custom kind) from its plain dict, in its namespace's target."""
+        access = _ACCESS_KINDS.get((obj["apiVersion"], obj["kind"]))
+        if access is not None:
+            kind, fields = access
+            opts = pulumi.ResourceOptions(parent=parent, provider=self.provider(obj["metadata"]["namespace"]))
+            return kind(name, metadata=self._owned(obj["metadata"]), opts=opts,
+                        **{argument: obj[key] for key, argument in fields.items() if key in obj})
         extra = set(obj) - {"apiVersion", "kind", "metadata", "spec"}
         if extra:
             raise ValueError(f"{name}: only objects with a spec can be declared generically, not {sorted(extra)}")

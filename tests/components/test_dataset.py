@@ -6,10 +6,10 @@ from __future__ import annotations
 from tests.components.harness import of_type, stack_plan
 
 PROTECTION = ("volsync:VolSyncBackup", "truenas:TruenasProtection", "pgbackrest:PgBackRestBackup",
-              "exports:ExportJob")
+              "exports:ExportJob", "kopiur:KopiurBackup")
 """The components that protect one dataset each; every one sits under its dataset's ProtectedDataset."""
 KIND = {"volsync:VolSyncBackup": "pvc", "truenas:TruenasProtection": "truenas",
-        "pgbackrest:PgBackRestBackup": "postgres", "exports:ExportJob": "export"}
+        "pgbackrest:PgBackRestBackup": "postgres", "exports:ExportJob": "export", "kopiur:KopiurBackup": "pvc"}
 
 
 def test_one_protected_dataset_per_unit_with_its_declared_facts(prod):

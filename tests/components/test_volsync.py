@@ -15,7 +15,8 @@ def test_volsync_objects_per_pvc_and_destination_parented_to_their_component(pro
     plan = stack_plan("prod")
     components = {r.urn: r for r in of_type(registered, "volsync:VolSyncBackup")}
     sources = [r for r in registered if r.typ == "kubernetes:volsync.backube/v1alpha1:ReplicationSource"]
-    expected = [(d.name, c.destination) for d in plan.datasets if d.source_kind == "pvc" for c in d.copies]
+    expected = [(u.dataset, c.destination) for u in plan.units if u.kind == "pvc" and u.tool != "kopiur"
+                for c in u.copies]
     assert len(sources) == len(expected)
     for source in sources:
         assert source.parent in components, source.urn

@@ -43,6 +43,11 @@ CRD_FILES: dict[tuple[str, str], tuple[str, ...]] = {
     ("monitoring.coreos.com/v1", "PrometheusRule"): (
         "prometheus-operator/monitoring.coreos.com_prometheusrules.yaml",
     ),
+    **{("kopiur.home-operations.com/v1alpha1", kind): (f"kopiur/{file}.yaml",) for kind, file in (
+        ("Repository", "repositories"), ("ClusterRepository", "clusterrepositories"),
+        ("SnapshotPolicy", "snapshotpolicies"), ("SnapshotSchedule", "snapshotschedules"),
+        ("Snapshot", "snapshots"), ("Restore", "restores"), ("Maintenance", "maintenances"),
+        ("RepositoryReplication", "repositoryreplications"), ("SnapshotReplication", "snapshotreplications"))},
 }
 """Which CRD file(s) define each kind; VolSync kinds list the upstream file first and the kopia fork second."""
 
@@ -417,6 +422,7 @@ CRONJOB = {
                                             "properties": {
                                                 "restartPolicy": {"enum": ["Never", "OnFailure"]},
                                                 "automountServiceAccountToken": {"type": "boolean"},
+                                                "serviceAccountName": {"type": "string", "pattern": DNS_LABEL},
                                                 "securityContext": _POD_SECURITY,
                                                 "containers": {"type": "array", "minItems": 1, "items": _CONTAINER},
                                                 "volumes": {"type": "array", "items": _VOLUME},
@@ -488,7 +494,52 @@ SECRET = {
     },
 }
 
+SERVICE_ACCOUNT = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata"],
+    "additionalProperties": False,
+    "properties": {"apiVersion": {"const": "v1"}, "kind": {"const": "ServiceAccount"}, "metadata": OBJECT_META},
+}
+_NAMES = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
+ROLE = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "rules"],
+    "additionalProperties": False,
+    "properties": {
+        "apiVersion": {"const": "rbac.authorization.k8s.io/v1"},
+        "kind": {"const": "Role"},
+        "metadata": OBJECT_META,
+        "rules": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["apiGroups", "resources", "verbs"], "additionalProperties": False,
+            "properties": {"apiGroups": {"type": "array", "items": {"type": "string"}}, "resources": _NAMES,
+                           "resourceNames": _NAMES, "verbs": {
+                               "type": "array", "minItems": 1, "items": {"enum": [
+                                   "get", "list", "watch", "create", "update", "patch", "delete",
+                                   "deletecollection"]}}}}},
+    },
+}
+ROLE_BINDING = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "roleRef", "subjects"],
+    "additionalProperties": False,
+    "properties": {
+        "apiVersion": {"const": "rbac.authorization.k8s.io/v1"},
+        "kind": {"const": "RoleBinding"},
+        "metadata": OBJECT_META,
+        "roleRef": {"type": "object", "required": ["apiGroup", "kind", "name"], "additionalProperties": False,
+                    "properties": {"apiGroup": {"const": "rbac.authorization.k8s.io"}, "kind": {"const": "Role"},
+                                   "name": {"type": "string", "pattern": DNS_LABEL}}},
+        "subjects": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["kind", "name", "namespace"], "additionalProperties": False,
+            "properties": {"kind": {"const": "ServiceAccount"}, "name": {"type": "string", "pattern": DNS_LABEL},
+                           "namespace": {"type": "string", "pattern": DNS_LABEL}}}},
+    },
+}
+
 CORE_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("v1", "ServiceAccount"): SERVICE_ACCOUNT,
+    ("rbac.authorization.k8s.io/v1", "Role"): ROLE,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): ROLE_BINDING,
     ("batch/v1", "CronJob"): CRONJOB,
     ("v1", "PersistentVolumeClaim"): PVC,
     ("v1", "Secret"): SECRET,
