@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 from inventory.models import Kubernetes, PvcSource
 from manifests.healthchecks import ping_env
-from manifests.meta import CRONJOB_NAME_LIMIT, LABEL_STORAGE_CLASS, metadata
+from manifests.meta import CRONJOB_NAME_LIMIT, LABEL_STORAGE_CLASS, LABEL_VERIFICATION, metadata
 from manifests.meta import object_name as object_name_of
 from manifests.secrets import ACCESS_KEY_ID, REPOSITORY_PASSWORD, SECRET_ACCESS_KEY, SecretRef, SecretSpec
 from manifests.volsync import _DRILL_SCRIPT, CA_KEY, ca_config_map_name
@@ -42,7 +42,7 @@ from manifests.workloads import CURL_IMAGE, SMALL, container, cronjob, pod_secur
 from plan.cron import Cron
 from plan.kopiur import KOPIUR, quick_maintenance
 from plan.model import CopyPlan
-from plan.units import DRILL_CHECK_DELAY_MINUTES, CopyObjects, ProtectionUnit
+from plan.units import DRILL, DRILL_CHECK_DELAY_MINUTES, CopyObjects, ProtectionUnit
 
 GROUP = "kopiur.home-operations.com"
 API_VERSION = f"{GROUP}/v1alpha1"
@@ -332,7 +332,8 @@ def drill_objects(unit: ProtectionUnit, pings: bool) -> list[dict[str, Any]]:
     copy = next(c for c in unit.copies if c.destination == job.destination)
     source = _pvc(unit, copy)
     assert job.restore_at is not None and job.scratch is not None  # the plan sets both for pvc drills
-    name, namespace, labels = job.scratch, source.namespace, job.labels
+    # The verification label tells the pack these objects are a drill (VolSync's are known by their kind).
+    name, namespace, labels = job.scratch, source.namespace, {**job.labels, LABEL_VERIFICATION: DRILL}
     pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": metadata(name, namespace, labels),
            "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": source.storage_class,
                     "resources": {"requests": {"storage": source.capacity}}}}

@@ -176,7 +176,9 @@ def _copy_plan(inv: Inventory, ds: Dataset, tier: TierSettings, dest, cron: Cron
         retention = tier.local_retention  # tier 3 with a reasoned offsite override keeps the local policy
     replicated_from = kopiur.replica_source(ds, inv.destinations_of(ds))
     if replicated_from is not None and (dest.offsite or dest.name == replicated_from):
-        retention = kopiur.replicated_retention(tier)
+        # Every copy of a replicated dataset keeps what the NAS repository keeps: staggered at the same interval.
+        retention = kopiur.replicated_retention(tier, cron.interval_hours if dest.name == replicated_from else
+                                                kopiur.source_interval_hours(inv, ds, tier))
     tool = _tool(ds)
     pg = None
     if tool == "pgbackrest":

@@ -15,9 +15,11 @@ per repository it writes. A dataset chooses how its offsite copies are made (`so
 
 from __future__ import annotations
 
-from inventory.models import Dataset, Destination, NfsDestination, PvcSource
+import math
+
+from inventory.models import Dataset, Destination, Inventory, NfsDestination, PvcSource
 from inventory.tiers import Retention, TierSettings
-from plan.cron import DAY_MINUTES, Cron
+from plan.cron import DAY_MINUTES, Cron, cadence_for
 from plan.model import CopyPlan
 from plan.stagger import after_backups
 
@@ -44,12 +46,23 @@ def replica_source(ds: Dataset, dests: tuple[Destination, ...]) -> str | None:
     return next((d.name for d in dests if isinstance(d, NfsDestination)), None)
 
 
-def replicated_retention(tier: TierSettings) -> Retention:
+def replicated_retention(tier: TierSettings, every_hours: int) -> Retention:
     """What a replicated repository keeps: at each level the longer of the tier's local and offsite retention,
-    because its replicas mirror it and must still meet the offsite retention."""
+    because its replicas mirror it and must still meet the offsite retention. Its finest level also outlives the
+    offsite lock by a day: snapshots taken every `every_hours` and released sooner would have their blobs deleted
+    from the locked replicas while the lock still holds them (design §5)."""
     local, offsite = tier.local_retention, tier.offsite_retention
-    return Retention(**{level: max(getattr(local, level), getattr(offsite, level))
-                        for level in ("hourly", "daily", "weekly", "monthly", "yearly")})
+    merged = {level: max(getattr(local, level), getattr(offsite, level))
+              for level in ("hourly", "daily", "weekly", "monthly", "yearly")}
+    if merged["hourly"] and tier.lock_days:
+        merged["hourly"] = max(merged["hourly"], math.ceil((tier.lock_days + 1) * 24 / every_hours))
+    return Retention(**merged)
+
+
+def source_interval_hours(inv: Inventory, ds: Dataset, tier: TierSettings) -> int:
+    """How often the replicated NAS repository receives snapshots: the dataset's RPO cadence (its local copy)."""
+    every, weekly = cadence_for(min(tier.rpo_hours, ds.rpo_hours or tier.rpo_hours))
+    return 24 * 7 if weekly else every
 
 
 def full_maintenance(copy: CopyPlan) -> Cron | None:

@@ -1,7 +1,8 @@
-"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 3).
+"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 4).
 
 Pure data written from the plan's protection units (plan/units.py), never by rendering manifests and reading them
-back; `docs/runbook-contract.v3.schema.json` describes it and tests hold the two together. Version 3: each
+back; `docs/runbook-contract.v4.schema.json` describes it and tests hold the two together. Version 4 adds the
+`kopiur` mover and tool, and `replica_of` on copies replicated from another (issue 15). Version 3: each
 copy's `healthcheck` lists exactly the checks that ping (`check` where an integrity check reads the copy, `drill`
 only on the one copy the scheduled drill restores), and `verification` names the drilled copy. Secrets (repository
 passwords, cipher passphrases) are never here: the program
@@ -10,15 +11,18 @@ exports them separately as the Pulumi secret `secrets`, at the path each copy's 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from inventory.models import ExportSource, Inventory, PostgresSource, PvcSource
 from manifests.pgbackrest import PLUGIN_NAME
 from plan.model import CopyPlan, Plan
+from plan.repositories import volsync_repository
 from plan.units import ProtectionUnit
+from runbook import kopiur
 from runbook.pgbackrest import PLUGIN_FIXED
 
-CONTRACT_VERSION = "3"
+CONTRACT_VERSION = "4"
 SECRETS_OUTPUT = "secrets"
 PING_BASE_SECRET = "healthchecks_ping_base"
 """Key of the Healthchecks ping base (`<endpoint><ping key>/`) in `secrets`: the key fakes success pings, so it is
@@ -32,6 +36,7 @@ working day; tier 3 is re-downloaded, so it has no site-loss target."""
 ESCROW_HOLDS = {
     "restic": "restic repository password (RESTIC_PASSWORD)",
     "kopia": "kopia repository password (KOPIA_PASSWORD)",
+    "kopiur": "kopia repository password (KOPIA_PASSWORD; a replica opens with its source's)",
     "pgbackrest": "pgBackRest repository cipher passphrase (repo<N>-cipher-pass, aes-256-cbc)",
     "cloudsync": "TrueNAS cloud sync encryption password and salt (rclone crypt; both are needed)",
 }
@@ -180,7 +185,7 @@ def _export_steps(unit: ProtectionUnit, source: ExportSource) -> list[dict[str, 
 def _restore(unit: ProtectionUnit) -> list[dict[str, str]]:
     source = unit.source
     if isinstance(source, PvcSource):
-        return _pvc_steps(source)
+        return kopiur.restore_steps(source) if source.mover == "kopiur" else _pvc_steps(source)
     if isinstance(source, PostgresSource):
         return _postgres_steps(unit, source)
     if isinstance(source, ExportSource):
@@ -210,7 +215,7 @@ def _healthcheck(unit: ProtectionUnit, copy: CopyPlan, pings: bool) -> dict[str,
         return None
     entry: dict[str, Any] = {"backup": unit.copy_objects(copy.destination).backup_slug}
     check = next((job for job in unit.checks if job.destination == copy.destination), None)
-    if check is not None:
+    if check is not None and copy.tool != "kopiur":  # Kopiur verifies inside its SnapshotPolicy: metrics, no ping
         entry["check"] = check.slug
     if unit.drill is not None and unit.drill.destination == copy.destination:
         entry["drill"] = unit.drill.slug
@@ -250,6 +255,15 @@ def _copy(unit: ProtectionUnit, copy: CopyPlan, index: int, pings: bool, owner: 
             "values": dict(sorted(names.repository.values.items())),
             "from_secrets": dict(sorted(names.repository.secrets.items())),
         }
+    if copy.tool == "kopiur" and names.restore_object is not None:
+        # How kopia opens it by hand (kopia's own terms, as the kopia mover reads them): Kopiur keeps no such Secret.
+        settings = volsync_repository(replace(copy, tool="kopia"))
+        entry["restore_object"] = names.restore_object
+        entry["repository_secret"] = {"name": names.repository_secret, "namespace": unit.namespace,
+                                      "values": dict(sorted(settings.values.items())),
+                                      "from_secrets": dict(sorted(settings.secrets.items()))}
+        if copy.replica_of is not None:
+            entry["replica_of"] = copy.replica_of
     if copy.pgbackrest is not None and names.pgbackrest is not None:
         entry["repo_index"] = index
         entry["pgbackrest_repository"] = {"secret": names.pgbackrest.secret, "values": names.pgbackrest.options(),

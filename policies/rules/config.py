@@ -24,19 +24,19 @@ ALERT_KINDS = ("out-of-sync", "missed-run", "never-ran")
 TIER_DEFAULTS: dict[str, dict[str, Any]] = {
     "1": {
         "minCopies": 3, "minMedia": 2, "minLocalCopies": 0, "minOffsiteCopies": 1, "maxOffsiteCopies": None,
-        "maxRpoHours": 12, "maxSiteLossRestoreHours": 8,
+        "maxRpoHours": 12, "maxSiteLossRestoreHours": 8, "maxOffsiteRpoHours": 24,
         "minRetention": {"local": {"hourly": 24, "daily": 14, "monthly": 3}, "offsite": {"daily": 14, "monthly": 6}},
         "lockRequired": True, "drillEveryDays": 31, "checkEveryDays": 7, "alerts": list(ALERT_KINDS),
     },
     "2": {
         "minCopies": 2, "minMedia": 1, "minLocalCopies": 1, "minOffsiteCopies": 0, "maxOffsiteCopies": None,
-        "maxRpoHours": 24,
+        "maxRpoHours": 24, "maxOffsiteRpoHours": 24,
         "minRetention": {"local": {"daily": 7}, "offsite": {}},
         "lockRequired": False, "drillEveryDays": 0, "checkEveryDays": 31, "alerts": ["out-of-sync"],
     },
     "3": {
         "minCopies": 1, "minMedia": 1, "minLocalCopies": 1, "minOffsiteCopies": 0, "maxOffsiteCopies": 0,
-        "maxRpoHours": 168,
+        "maxRpoHours": 168, "maxOffsiteRpoHours": 168,
         "minRetention": {"local": {"daily": 1}, "offsite": {}},
         "lockRequired": False, "drillEveryDays": 0, "checkEveryDays": 0, "alerts": [],
     },
@@ -59,6 +59,9 @@ _TIER_SCHEMA = {
         "maxOffsiteCopies": {"type": ["integer", "null"], "minimum": 0,
                              "description": "Offsite copies allowed without offsite_override_reason; null = any."},
         "maxRpoHours": {"type": "number", "exclusiveMinimum": 0},
+        "maxOffsiteRpoHours": {"type": "number", "exclusiveMinimum": 0,
+                               "description": "Oldest an offsite copy may be: the longest gap of a replication "
+                                              "(Kopiur RepositoryReplication) copying the local repository offsite."},
         "maxSiteLossRestoreHours": {"type": "number", "exclusiveMinimum": 0,
                                     "description": "RTO after losing the site: the fastest offsite copy must restore "
                                                    "the dataset's size within it (absent: not checked)."},
@@ -162,6 +165,7 @@ class TierRequirements:
     max_offsite: int | None
     max_rpo_hours: float
     max_site_loss_restore_hours: float | None
+    max_offsite_rpo_hours: float | None
     min_retention: dict[str, dict[str, int]]
     lock_required: bool
     drill_every_days: int
@@ -185,6 +189,7 @@ def tier_requirements(values: Mapping[str, Any], tier: int) -> TierRequirements 
         max_rpo_hours=float(raw.get("maxRpoHours", 24 * 365)),
         max_site_loss_restore_hours=None if raw.get("maxSiteLossRestoreHours") is None
         else float(raw["maxSiteLossRestoreHours"]),
+        max_offsite_rpo_hours=None if raw.get("maxOffsiteRpoHours") is None else float(raw["maxOffsiteRpoHours"]),
         min_retention={side: {k: int(v) for k, v in (retention.get(side) or {}).items() if v}
                        for side in ("local", "offsite")},
         lock_required=bool(raw.get("lockRequired", False)),

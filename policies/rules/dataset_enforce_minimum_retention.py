@@ -31,6 +31,7 @@ META = Meta(
 _FIX = {
     "restic": "raise spec.restic.retain.{level} to {count}",
     "kopia": "raise spec.kopia.retain.{level} to {count}",
+    "kopiur": "raise the SnapshotPolicy's spec.retention for {level} points to {count}",
     "pgbackrest": "raise retentionPolicy.full so the oldest full backup is at least {days} days old",
     "snapshots": "keep the {level} snapshot task's snapshots for at least {days} days",
 }

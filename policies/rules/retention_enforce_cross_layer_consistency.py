@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import Severity
@@ -76,13 +76,16 @@ def _kopia(estate: Estate) -> list[Violation]:
             continue
         value = get(resource.props, "spec", "trigger", "schedule")
         value = value if value is not None else get(resource.props, "spec", "schedule")
-        timed = timed_cron(value if value is not None else KOPIA_DEFAULT_SCHEDULE, resource.urn, "KopiaMaintenance")
+        if isinstance(value, Mapping):
+            value = get(value, "full", "cron")  # Kopiur's Maintenance: the full run is what must beat the lock
+        kind = resource.type.rsplit(":", 1)[-1]
+        timed = timed_cron(value if value is not None else KOPIA_DEFAULT_SCHEDULE, resource.urn, kind)
         if timed is None or timed.gap_hours is None:
             continue
         days, limit = timed.gap_hours / 24, bucket.lock_days - 1
         if days > limit + 1e-9:
             violations.append(Violation(
-                f"KopiaMaintenance {resource.name} for {bucket.label} runs every {fmt(round(days, 2))} days "
+                f"{kind} {resource.name} for {bucket.label} runs every {fmt(round(days, 2))} days "
                 f"({timed.text!r}) but the lock is {fmt(bucket.lock_days)} days; full maintenance must run at least "
                 f"every {fmt(limit)} days (lock - 1): schedule it more often.", resource.urn))
     return violations

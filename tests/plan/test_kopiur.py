@@ -36,8 +36,19 @@ def test_a_replica_rpo_is_the_replication_cadence(replicated):
 
 def test_the_replicated_repository_keeps_what_its_replicas_must(replicated):
     merged = Retention(hourly=48, daily=30, monthly=12)
-    assert replicated_retention(DEFAULT_TIERS[1]) == merged
+    assert replicated_retention(DEFAULT_TIERS[1], 12) == merged
     assert {c.retention for c in replicated.copies} == {merged}
+
+
+def test_hourly_points_of_a_replicated_repository_outlive_the_offsite_lock(estate):
+    estate["datasets"][0]["source"] |= {"mover": "kopiur", "offsite_by": "replication"}
+    estate["datasets"][0]["rpo_hours"] = 1
+    unit = build_plan(load_inventory(estate)).unit("vaultwarden")
+    nas = unit.copies[0]
+    assert nas.schedule.interval_hours == 1
+    # 48 hourly points of hourly snapshots would be released after 2 days, inside the 14-day lock of the replicas.
+    assert {c.retention.hourly for c in unit.copies} == {(14 + 1) * 24}
+    assert min(c.lock_days for c in unit.copies if c.offsite and c.lock_days) == 14
 
 
 def test_independent_snapshots_keep_the_tier_retention_per_layer(estate):

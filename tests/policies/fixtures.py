@@ -293,6 +293,52 @@ def kopia_maintenance(destination: str = "b2", schedule: str = "40 3 * * *") -> 
             "spec": {"repository": {"repository": f"grafana-{destination}-repo"}, "trigger": {"schedule": schedule}}}
 
 
+KOPIUR = "kopiur.home-operations.com/v1alpha1"
+
+
+def kopiur_object(kind: str, name: str, destination: str, spec: dict[str, Any], **extra_labels: str) -> dict[str, Any]:
+    """A Kopiur object of the tier-1 dataset `paperless` (namespace documents) serving one destination."""
+    return {"apiVersion": KOPIUR, "kind": kind,
+            "metadata": _meta(kind, name, "documents", labels("paperless", 1, destination) | extra_labels),
+            "spec": spec}
+
+
+def kopiur_policy(retention: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The NAS copy's SnapshotPolicy: the tier's local and offsite retention merged (its replicas mirror it)."""
+    keep = retention if retention is not None else {"keepLatest": 1, "keepHourly": 48, "keepDaily": 30,
+                                                    "keepWeekly": 0, "keepMonthly": 12, "keepAnnual": 0}
+    return kopiur_object("SnapshotPolicy", "paperless-nas", "nas", {
+        "repository": {"kind": "Repository", "name": "paperless-nas"}, "sources": [{"pvc": {"name": "paperless"}}],
+        "copyMethod": "Snapshot", "retention": keep,
+        "verification": {"quick": {"schedule": {"cron": "5 9 * * 3"}}}},
+        **{"backup.homelab/storage-class": "ceph-block"})
+
+
+def kopiur_schedule(cron: str = "5 */12 * * *", policy: str = "paperless-nas") -> dict[str, Any]:
+    return kopiur_object("SnapshotSchedule", "paperless-nas", "nas",
+                         {"policyRef": {"name": policy}, "schedule": {"cron": cron}})
+
+
+def kopiur_repository() -> dict[str, Any]:
+    return kopiur_object("Repository", "paperless-nas", "nas", {
+        "backend": {"filesystem": {"path": "/repository", "volume": {"nfs": {
+            "server": "citadel", "path": "/mnt/tank/backups/hlb-nas-tier1/kopiur/documents/paperless"}}}},
+        "encryption": {"passwordSecretRef": {"name": "paperless-nas-repo", "key": "KOPIA_PASSWORD"}}})
+
+
+def kopiur_replication(destination: str = "b2", cron: str = "50 2 * * *") -> dict[str, Any]:
+    return kopiur_object("RepositoryReplication", f"paperless-{destination}", destination, {
+        "sourceRef": {"kind": "Repository", "name": "paperless-nas"}, "schedule": {"cron": cron},
+        "destination": {"s3": {"bucket": f"hlb-{destination}-tier1", "prefix": "kopiur/documents/paperless/"}}})
+
+
+def kopiur_maintenance(destination: str = "b2", full: str = "35 4 * * *") -> dict[str, Any]:
+    return kopiur_object("Maintenance", f"paperless-{destination}-maintenance", destination, {
+        "repository": {"kind": "Repository", "name": f"paperless-{destination}"},
+        "ownership": {"owner": "homelab-backups/documents/paperless"},
+        "schedule": {"full": {"cron": full}, "quick": {"cron": "35 1,7,13,19 * * *"}}})
+
+
 def scheduled_backup(destination: str = "b2", kind: str = "diff", schedule: str = "0 45 2,14 * * *",
                      repo: int = 1) -> dict[str, Any]:
     return {"apiVersion": "postgresql.cnpg.io/v1", "kind": "ScheduledBackup",
@@ -503,6 +549,31 @@ class Estate:
         owner = self.add("homelab-backups:alerts:BackupAlerts", "backup-alerts", {})
         self.alerts = self.add(kinds.PROMETHEUS_RULE, "homelab-backups-tier1", prometheus_rule(
             {"vaultwarden": (1, alerts), "immich-db": (1, alerts), "grafana": (2, ("out-of-sync",))}), owner)
+
+    def add_kopiur(self) -> dict[str, Node]:
+        """A tier-1 Kopiur dataset `paperless`: snapshots into the NAS repository, replicated to B2 and R2, with its
+        maintenance, a drill and its alerts."""
+        dataset = self.dataset("paperless", 1, "pvc", 2.0)
+        owner = self.add("homelab-backups:kopiur:KopiurBackup", "paperless", {}, dataset)
+        kopiur = "kubernetes:" + KOPIUR + ":"
+        nodes = {
+            "dataset": dataset,
+            "repository": self.add(kopiur + "Repository", "paperless-nas", kopiur_repository(), owner),
+            "policy": self.add(kopiur + "SnapshotPolicy", "paperless-nas", kopiur_policy(), owner),
+            "schedule": self.add(kopiur + "SnapshotSchedule", "paperless-nas", kopiur_schedule(), owner),
+            "maintenance": self.add(kopiur + "Maintenance", "paperless-nas-maintenance",
+                                    kopiur_maintenance("nas"), owner),
+            "b2": self.add(kopiur + "RepositoryReplication", "paperless-b2", kopiur_replication("b2"), owner),
+            "r2": self.add(kopiur + "RepositoryReplication", "paperless-r2", kopiur_replication("r2", "55 3 * * *"),
+                           owner),
+            "drill": self.add(kinds.CRONJOB, "paperless-nas-drill-run", cronjob(
+                "paperless-nas-drill-run", labels("paperless", 1, "nas") | {"backup.homelab/verification": "drill"},
+                "5 11 9 * *", namespace="documents"), owner),
+        }
+        alerts = self.add(kinds.PROMETHEUS_RULE, "homelab-backups-kopiur-tier1", prometheus_rule(
+            {"paperless": (1, ("out-of-sync", "missed-run", "never-ran"))}))
+        nodes["alerts"] = alerts
+        return nodes
 
     def add(self, resource_type: str, name: str, props: dict[str, Any], parent: Node | None = None,
             provider: Node | None = None) -> Node:

@@ -76,3 +76,33 @@ def test_no_lock_anywhere_is_not_applicable():
     estate.b2_bucket.props["lock_days"] = 0.0
     assert f.run_stack(POLICY, estate.nodes).not_applicable == (
         "no bucket in the stack is locked; the layers cannot contradict a lock")
+
+
+# --- Kopiur (issue 15) ------------------------------------------------------------------------------------------
+
+
+def test_kopiur_maintenance_within_the_lock_passes():
+    estate = f.Estate()
+    nodes = estate.add_kopiur()
+    nodes["maintenance"].props = f.kopiur_maintenance("b2", "35 4 * * *")
+    assert [m for m in f.run_stack(rule.POLICY, estate.nodes).messages if "paperless" in m] == []
+
+
+def test_kopiur_monthly_full_maintenance_under_a_lock_is_named():
+    estate = f.Estate()
+    nodes = estate.add_kopiur()
+    nodes["maintenance"].props = f.kopiur_maintenance("b2", "35 4 1 * *")
+    assert [m for m in f.run_stack(rule.POLICY, estate.nodes).messages if "paperless" in m] == [
+        "Maintenance paperless-nas-maintenance for bucket hlb-b2-tier1 runs every 31 days ('35 4 1 * *') but the "
+        "lock is 14 days; full maintenance must run at least every 13 days (lock - 1): schedule it more often."]
+
+
+def test_a_replica_released_inside_the_lock_is_named():
+    estate = f.Estate()
+    nodes = estate.add_kopiur()
+    nodes["schedule"].props = f.kopiur_schedule("5 * * * *")
+    messages = [m for m in f.run_stack(rule.POLICY, estate.nodes).messages if "paperless" in m]
+    assert messages == [
+        "dataset paperless: copy b2 (kopiur) starts releasing points after 2 days, but bucket hlb-b2-tier1 locks "
+        "objects for 14 days, so pruning fails until the lock expires; keep the lock below 2 days (lock_days) or "
+        "keep the finest retain level (the one covering every backup) longer."]

@@ -375,6 +375,7 @@ class Estate:
     def _collect_protection(self) -> None:
         stanzas: list[tuple[StackResource, Dataset]] = []
         backups: dict[str, list[StackResource]] = defaultdict(list)
+        kopiur: dict[str, list[StackResource]] = defaultdict(list)
         for r in self.resources:
             if r.type in (kinds.DATASET, *kinds.BUCKETS):
                 continue
@@ -383,13 +384,15 @@ class Estate:
             if r.type == kinds.PROMETHEUS_RULE:
                 self._alert_rules(r)
                 continue
-            if r.type == kinds.KOPIA_MAINTENANCE:
+            if r.type in (kinds.KOPIA_MAINTENANCE, kinds.KOPIUR_MAINTENANCE):
                 self.kopia_maintenance.append((r, dataset))
                 continue
             if dataset is None:
                 continue
             if r.type == kinds.REPLICATION_SOURCE:
                 self._replication_source(r, dataset, labels)
+            elif r.type in kinds.KOPIUR_KINDS:
+                kopiur[dataset.name].append(r)
             elif r.type == kinds.STANZA:
                 stanzas.append((r, dataset))
             elif r.type == kinds.SCHEDULED_BACKUP:
@@ -404,6 +407,8 @@ class Estate:
             self._verification(r, dataset, labels)
         for stanza, dataset in stanzas:
             self._stanza(stanza, dataset, backups.get(dataset.name, []))
+        for name, objects in kopiur.items():
+            self._kopiur(self.datasets[name], objects)
 
     def _add_copy(self, dataset: Dataset, copy: Copy) -> Copy:
         for existing in dataset.copies:
@@ -440,6 +445,53 @@ class Estate:
         copy.keeps = _volsync_keeps(mover_spec.get("retain"), timed)
         copy.release_days = release_days(copy.keeps) if copy.keeps is not None else None
         self._add_copy(dataset, copy)
+
+    def _kopiur(self, dataset: Dataset, objects: list[StackResource]) -> None:
+        """Kopiur copies: a SnapshotPolicy (retention) run by the SnapshotSchedule naming it into a Repository, or a
+        RepositoryReplication copying a repository to another backend (a replica keeps what its source keeps)."""
+        by_kind: dict[str, dict[Any, StackResource]] = defaultdict(dict)
+        for r in objects:
+            by_kind[r.type][get(r.props, "metadata", "name", default=r.name)] = r
+        repositories, schedules = by_kind[kinds.KOPIUR_REPOSITORY], by_kind[kinds.KOPIUR_SCHEDULE]
+        scheduled = {get(s.props, "spec", "policyRef", "name"): s for s in schedules.values()}
+        keeps_of_repository: dict[Any, list[Keep] | None] = {}
+        for name, policy in by_kind[kinds.KOPIUR_POLICY].items():
+            repository = repositories.get(get(policy.props, "spec", "repository", "name"))
+            schedule = scheduled.get(name)
+            timed = timed_cron(get(schedule.props, "spec", "schedule", "cron"), schedule.urn,
+                               f"SnapshotSchedule {schedule.name}") if schedule is not None else None
+            copy = self._kopiur_copy(dataset, policy, get(repository.props, "spec", "backend")
+                                     if repository is not None else None, timed)
+            copy.keeps = _kopiur_keeps(get(policy.props, "spec", "retention"), timed)
+            copy.release_days = release_days(copy.keeps) if copy.keeps is not None else None
+            keeps_of_repository[get(policy.props, "spec", "repository", "name")] = copy.keeps
+            self._add_copy(dataset, copy)
+            quick = timed_cron(get(policy.props, "spec", "verification", "quick", "schedule", "cron"), policy.urn,
+                               f"SnapshotPolicy {policy.name} quick verification")
+            if quick is not None:
+                dataset.checks.append(quick)
+        for replication in by_kind[kinds.KOPIUR_REPLICATION].values():
+            timed = timed_cron(get(replication.props, "spec", "schedule", "cron"), replication.urn,
+                               f"RepositoryReplication {replication.name}")
+            copy = self._kopiur_copy(dataset, replication, get(replication.props, "spec", "destination"), timed)
+            keeps = keeps_of_repository.get(get(replication.props, "spec", "sourceRef", "name"))
+            copy.keeps = list(keeps) if keeps is not None else None
+            copy.release_days = release_days(copy.keeps) if copy.keeps is not None else None
+            self._add_copy(dataset, copy)
+
+    def _kopiur_copy(self, dataset: Dataset, r: StackResource, backend: Any, timed: Timed | None) -> Copy:
+        destination = labels_of(r.props).get(LABEL_DESTINATION)
+        destination = destination if isinstance(destination, str) else r.name
+        if isinstance(backend, Mapping) and "filesystem" in backend:
+            copy = Copy(destination, "nas-disk", False, "kopiur", r.urn)
+        else:
+            copy = self._object_copy(dataset, destination, self.bucket_for(destination, dataset.tier), "kopiur",
+                                     r.urn)
+        if timed is not None:
+            copy.schedules.append(timed)
+            dataset.points.append(timed)
+            self.jobs.append(Job(destination, timed, dataset.name))
+        return copy
 
     def _stanza(self, r: StackResource, dataset: Dataset, backups: list[StackResource]) -> None:
         repositories = get(r.props, "spec", "stanzaConfiguration", "s3Repositories", default=[])
@@ -606,6 +658,17 @@ def _volsync_keeps(retain: Any, timed: Timed | None) -> list[Keep] | None:
         if count and gap_days:
             keeps.append(Keep(_level_for(gap_days * 24), count * gap_days))
     return keeps
+
+
+_KOPIUR_LEVELS = {"keepHourly": "hourly", "keepDaily": "daily", "keepWeekly": "weekly", "keepMonthly": "monthly",
+                  "keepAnnual": "yearly", "keepLatest": "latest"}
+
+
+def _kopiur_keeps(retention: Any, timed: Timed | None) -> list[Keep] | None:
+    """Kopiur's `keep*` fields read as VolSync's kopia `retain`: the same kopia policy under other names."""
+    if not isinstance(retention, Mapping):
+        return None
+    return _volsync_keeps({level: retention.get(key) for key, level in _KOPIUR_LEVELS.items()}, timed)
 
 
 def _pgbackrest_release(policy: Any, keeps: list[Keep] | None, diff_gap_days: float | None) -> float | None:
