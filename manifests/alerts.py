@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from inventory.models import ExportSource, PostgresSource, PvcSource
+from manifests import kopiur
 from manifests.meta import metadata, object_name, tier_labels
 from manifests.volsync import source_name
 from plan.model import CopyPlan, DatasetPlan
@@ -176,6 +177,8 @@ def _export_rules(ds: ProtectionUnit, source: ExportSource, plan: DatasetPlan, k
 
 def _dataset_rules(ds: ProtectionUnit, plan: DatasetPlan) -> list[Rule]:
     source = ds.source
+    if isinstance(source, PvcSource) and source.mover == "kopiur":
+        return kopiur.alert_rules(ds, plan.alerts, SEVERITY[ds.tier], RUNBOOK.format(dataset=ds.name))
     if isinstance(source, PvcSource):
         return [r for copy in plan.copies for r in _volsync_rules(ds, source, copy, plan.alerts)]
     if isinstance(source, PostgresSource):
@@ -205,13 +208,14 @@ def prometheus_rules(units: Sequence[ProtectionUnit], namespace: str) -> list[di
     """One PrometheusRule per tier that has at least one alert to raise."""
     groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
     volsync_watched: dict[int, list[str]] = defaultdict(list)
+    kopiur_watched: dict[int, list[str]] = defaultdict(list)
     for ds in units:
         plan = ds.plan
         rules = _dataset_rules(ds, plan)
         if rules:
             groups[ds.tier].append({"name": f"homelab-backups.{ds.name}", "rules": rules})
         if isinstance(ds.source, PvcSource) and plan.copies and "out-of-sync" in plan.alerts:
-            volsync_watched[ds.tier].append(ds.name)
+            (kopiur_watched if ds.source.mover == "kopiur" else volsync_watched)[ds.tier].append(ds.name)
     result = []
     for tier in sorted(groups):
         tier_groups = sorted(groups[tier], key=lambda g: g["name"])
@@ -220,6 +224,9 @@ def prometheus_rules(units: Sequence[ProtectionUnit], namespace: str) -> list[di
                 "name": "homelab-backups.volsync-controller",
                 "rules": [_controller_rule(tier, sorted(volsync_watched[tier]))],
             })
+        if kopiur_watched[tier]:
+            tier_groups.append({"name": "homelab-backups.kopiur-controller",
+                                "rules": [kopiur.controller_rule(tier, sorted(kopiur_watched[tier]), SEVERITY[tier])]})
         result.append({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",

@@ -386,3 +386,92 @@ def unit_objects(unit: ProtectionUnit, kube: Kubernetes) -> list[dict[str, Any]]
                         maintenance(unit, copy)]
         objects.append(restore(unit, copy))
     return objects
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts on Kopiur's own metrics (its docs/dev/observability.md, 0.10): per SnapshotPolicy
+# `kopiur_snapshot_last_success_timestamp_seconds`, `kopiur_snapshot_consecutive_failures` and
+# `kopiur_snapshot_verified_timestamp_seconds` (labels namespace, name = the policy); per object
+# `kopiur_resource_phase{kind, namespace, name, phase}`.
+
+CONTROLLER_METRIC = "kopiur_controller_reconciliations_total"
+"""A counter the controller exports from its first reconcile: absent means no Kopiur controller is scraped."""
+FAILED_FOR = "15m"
+
+
+def _alert(unit: ProtectionUnit, alert: str, expr: str, kind: str, summary: str, description: str,
+           for_: str | None, destination: str, severity: str, runbook: str) -> dict[str, Any]:
+    rule: dict[str, Any] = {"alert": alert, "expr": expr}
+    if for_:
+        rule["for"] = for_
+    rule["labels"] = {"severity": severity, "dataset": unit.name, "tier": str(unit.tier), "backup_alert": kind,
+                      "destination": destination}
+    rule["annotations"] = {"summary": summary, "description": description, "runbook": runbook}
+    return rule
+
+
+def alert_rules(unit: ProtectionUnit, kinds: tuple[str, ...], severity: str, runbook: str) -> list[dict[str, Any]]:
+    """The tier's alert kinds over Kopiur's metrics: failing snapshots (out-of-sync), a last success older than the
+    copy's RPO and stale verification (missed-run), no success on record (never-ran); replicas: a failed
+    replication."""
+    source = _pvc(unit, unit.copies[0]) if unit.copies else None
+    if source is None:
+        return []
+    rules = []
+    for copy in unit.copies:
+        name, interval = object_name(unit, copy), copy.schedule.interval_hours
+        selector = f'namespace="{source.namespace}", name="{name}"'
+        where = f"{source.namespace}/{name} ({source.claim} -> {copy.destination})"
+        args = {"destination": copy.destination, "severity": severity, "runbook": runbook}
+        if copy.replica_of is not None:
+            if "out-of-sync" in kinds:
+                rules.append(_alert(
+                    unit, "KopiurReplicationFailed",
+                    f'kopiur_resource_phase{{kind="RepositoryReplication", {selector}, phase="Failed"}} == 1',
+                    "out-of-sync", f"{unit.name}: replication to {copy.destination} failed",
+                    f"RepositoryReplication {where} failed: the offsite replica stops at its last good run. "
+                    f"kubectl -n {source.namespace} describe repositoryreplication {name}", FAILED_FOR, **args))
+            continue
+        if "out-of-sync" in kinds:
+            rules.append(_alert(
+                unit, "KopiurSnapshotFailing", f"kopiur_snapshot_consecutive_failures{{{selector}}} > 0",
+                "out-of-sync", f"{unit.name}: snapshots to {copy.destination} are failing",
+                f"SnapshotPolicy {where}: the newest snapshots failed. kubectl -n {source.namespace} get snapshots "
+                f"-l kopiur.home-operations.com/policy={name}", FAILED_FOR, **args))
+        if "missed-run" in kinds:
+            late = (interval + 1) * 3600
+            rules.append(_alert(
+                unit, "KopiurSnapshotOlderThanRpo",
+                f"time() - kopiur_snapshot_last_success_timestamp_seconds{{{selector}}} > {late}", "missed-run",
+                f"{unit.name}: newest snapshot at {copy.destination} is older than its {interval} h RPO",
+                f"SnapshotPolicy {where} last succeeded more than {interval + 1} h ago (schedule every {interval} h, "
+                "one hour to finish).", FAILED_FOR, **args))
+            check = next((job for job in unit.checks if job.destination == copy.destination), None)
+            if check is not None:
+                stale = 2 * check.schedule.interval_hours * 3600
+                rules.append(_alert(
+                    unit, "KopiurVerificationLate",
+                    f"time() - kopiur_snapshot_verified_timestamp_seconds{{{selector}}} > {stale}", "missed-run",
+                    f"{unit.name}: repository at {copy.destination} not verified for two cycles",
+                    f"SnapshotPolicy {where}: no successful quick or deep verification within twice its "
+                    f"{check.schedule.interval_hours} h cadence.", FAILED_FOR, **args))
+        if "never-ran" in kinds:
+            grace = max(2, 2 * interval)
+            rules.append(_alert(
+                unit, "KopiurSnapshotNeverSucceeded",
+                f"absent(kopiur_snapshot_last_success_timestamp_seconds{{{selector}}})", "never-ran",
+                f"{unit.name}: no snapshot to {copy.destination} has ever succeeded",
+                f"SnapshotPolicy {where} has no successful snapshot on record for {grace} h.", f"{grace}h", **args))
+    return rules
+
+
+def controller_rule(tier: int, datasets: list[str], severity: str) -> dict[str, Any]:
+    """Without the Kopiur controller nothing snapshots and no series exists to alert on."""
+    return {"alert": "KopiurControllerAbsent", "expr": f"absent({CONTROLLER_METRIC})", "for": FAILED_FOR,
+            "labels": {"severity": severity, "dataset": ",".join(datasets), "tier": str(tier),
+                       "backup_alert": "out-of-sync"},
+            "annotations": {"summary": f"Kopiur controller is down: tier {tier} Kopiur backups are not running",
+                            "description": f"No Kopiur controller metrics; unprotected until it returns: "
+                                           f"{', '.join(datasets)}.",
+                            "runbook": "kubectl -n kopiur-system get pods; check the controller and its "
+                                       "ServiceMonitor."}}

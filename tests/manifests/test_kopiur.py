@@ -191,3 +191,39 @@ def test_other_movers_are_refused() -> None:
     restic = replace(REPLICATED.copies[0], tool="restic")
     with pytest.raises(ValueError, match="is not a Kopiur copy"):
         kopiur.repository(REPLICATED, restic)
+
+
+def test_tier_one_alerts_cover_never_ran_and_older_than_rpo_per_copy() -> None:
+    rules = kopiur.alert_rules(REPLICATED, ("out-of-sync", "missed-run", "never-ran"), "critical", "see runbook")
+    nas = REPLICATED.copies[0]
+    by_alert = {(r["alert"], r["labels"]["destination"]): r for r in rules}
+    never = by_alert[("KopiurSnapshotNeverSucceeded", "nas")]
+    assert never["expr"] == ('absent(kopiur_snapshot_last_success_timestamp_seconds{namespace="vaultwarden", '
+                             'name="vaultwarden-nas"})')
+    assert never["for"] == f"{2 * nas.schedule.interval_hours}h"
+    late = by_alert[("KopiurSnapshotOlderThanRpo", "nas")]
+    assert late["expr"].endswith(f"> {(nas.schedule.interval_hours + 1) * 3600}")
+    assert late["labels"] == {"severity": "critical", "dataset": "vaultwarden", "tier": "1",
+                              "backup_alert": "missed-run", "destination": "nas"}
+    assert ("KopiurVerificationLate", "nas") in by_alert
+    for replica in ("b2", "r2", "minio"):
+        assert by_alert[("KopiurReplicationFailed", replica)]["expr"] == (
+            f'kopiur_resource_phase{{kind="RepositoryReplication", namespace="vaultwarden", '
+            f'name="vaultwarden-{replica}", phase="Failed"}} == 1')
+    assert {r["labels"]["backup_alert"] for r in rules} == {"out-of-sync", "missed-run", "never-ran"}
+
+
+def test_a_tier_asking_only_for_out_of_sync_gets_only_that() -> None:
+    rules = kopiur.alert_rules(LOCAL_ONLY, ("out-of-sync",), "warning", "see runbook")
+    assert [r["alert"] for r in rules] == ["KopiurSnapshotFailing"]
+
+
+def test_prometheus_rules_route_kopiur_datasets_to_kopiur_metrics() -> None:
+    from manifests.alerts import prometheus_rules
+
+    (tier1,) = [r for r in prometheus_rules([REPLICATED], "monitoring")]
+    groups = {g["name"]: g["rules"] for g in tier1["spec"]["groups"]}
+    assert "homelab-backups.volsync-controller" not in groups
+    assert groups["homelab-backups.kopiur-controller"][0]["expr"] == "absent(kopiur_controller_reconciliations_total)"
+    assert not any("volsync" in r["expr"] for r in groups["homelab-backups.vaultwarden"])
+    assert crd_schema.validate(tier1) == []
