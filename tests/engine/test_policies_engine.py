@@ -95,6 +95,14 @@ def test_compliant_estate_passes(engine):
     assert analysis.mandatory() == []
 
 
+def test_compliant_estate_with_a_replicated_kopiur_dataset_passes(engine):
+    estate = fixtures.Estate()
+    estate.add_kopiur()
+    analysis = engine.analyze("compliant-kopiur", estate_deployment(estate))
+    assert analysis.returncode == 0, analysis.describe() + analysis.stderr
+    assert analysis.mandatory() == []
+
+
 @pytest.mark.parametrize("scenario", catalog.SCENARIOS, ids=lambda s: s.name)
 def test_scenario_is_refused_with_dataset_and_fix(engine, scenario):
     estate = fixtures.Estate()

@@ -54,7 +54,8 @@ def registered_objects(registered: Iterable[Any]) -> list[dict[str, Any]]:
         if not resource.typ.startswith("kubernetes:") or resource.typ.endswith("Patch"):
             continue
         inputs = resource.inputs
-        objects.append({k: inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data", "stringData")
+        objects.append({k: inputs[k] for k in ("apiVersion", "kind", "metadata", "spec", "data", "stringData",
+                                              "rules", "roleRef", "subjects")
                         if k in inputs})
     return objects
 

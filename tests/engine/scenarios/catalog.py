@@ -172,6 +172,27 @@ def plaintext_provider_credentials(estate: f.Estate) -> None:
     estate.b2_bucket.props["auth"] = {"key_id": "0051a2b3c4", "key": "K005-admin"}
 
 
+def kopiur_without_schedule(estate: f.Estate) -> None:
+    """A Kopiur dataset whose SnapshotPolicy no SnapshotSchedule runs."""
+    estate.remove(estate.add_kopiur()["schedule"])
+
+
+def kopiur_replication_slower_than_offsite_rpo(estate: f.Estate) -> None:
+    """A Kopiur dataset replicated to R2 weekly, where tier 1 allows offsite copies a day old."""
+    estate.add_kopiur()["r2"].props = f.kopiur_replication("r2", "55 3 * * 0")
+
+
+def kopiur_retention_below_tier(estate: f.Estate) -> None:
+    """A Kopiur SnapshotPolicy keeping a week of daily points (tier 1: two weeks), which its replicas mirror."""
+    estate.add_kopiur()["policy"].props = f.kopiur_policy({
+        "keepLatest": 1, "keepHourly": 4, "keepDaily": 7, "keepWeekly": 0, "keepMonthly": 12, "keepAnnual": 0})
+
+
+def kopiur_maintenance_outlives_lock(estate: f.Estate) -> None:
+    """Kopiur full maintenance of a repository in the locked B2 bucket runs monthly, past the 14-day lock."""
+    estate.add_kopiur()["maintenance"].props = f.kopiur_maintenance("b2", "35 4 1 * *")
+
+
 SCENARIOS = (
     Scenario("tier1-without-offsite", tier1_without_offsite, "dataset-enforce-offsite-copy",
              ("dataset vaultwarden (tier 1) has 0 offsite copies", "add an offsite destination")),
@@ -236,4 +257,18 @@ SCENARIOS = (
     Scenario("unencrypted-pgbackrest", unencrypted_pgbackrest, "pgbackrest-enable-repository-encryption",
              ("(dataset immich-db, tier 1) s3Repositories[1] (bucket 'hlb-r2-tier1') has no cipherConfig",
               "set cipherConfig.type: aes-256-cbc")),
+    Scenario("kopiur-without-schedule", kopiur_without_schedule, "kopiur-missing-schedule",
+             ("SnapshotPolicy documents/paperless-nas (dataset paperless, tier 1) is run by no SnapshotSchedule",
+              "add a SnapshotSchedule with spec.policyRef.name 'paperless-nas'")),
+    Scenario("kopiur-replication-slower-than-offsite-rpo", kopiur_replication_slower_than_offsite_rpo,
+             "kopiur-enforce-replication-rpo",
+             ("dataset paperless (tier 1): RepositoryReplication paperless-r2", "every 7 d",
+              "replicate at least every 24 h")),
+    Scenario("kopiur-retention-below-tier", kopiur_retention_below_tier, "dataset-enforce-minimum-retention",
+             ("dataset paperless (tier 1): copy r2 (kopiur) keeps daily history for 7 days",
+              "raise the SnapshotPolicy's spec.retention for daily points to 14")),
+    Scenario("kopiur-maintenance-outlives-lock", kopiur_maintenance_outlives_lock,
+             "retention-enforce-cross-layer-consistency",
+             ("Maintenance paperless-nas-maintenance for bucket hlb-b2-tier1 runs every 31 days",
+              "full maintenance must run at least every 13 days")),
 )
