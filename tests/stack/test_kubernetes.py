@@ -85,3 +85,27 @@ def test_secret_delivery_writes_a_secret_whose_values_are_secret() -> None:
     data = _inputs(request)["stringData"]
     assert rpc.is_rpc_secret(data), f"{request.name}: stringData reaches the engine in plaintext"
     assert rpc.unwrap_rpc_secret(data) == {"RESTIC_PASSWORD": "pw", "RESTIC_REPOSITORY": "s3:https://s3/bucket"}
+
+
+ACCOUNT = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "drill", "namespace": "media"}}
+ROLE = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "drill", "namespace": "media"},
+        "rules": [{"apiGroups": ["kopiur.home-operations.com"], "resources": ["restores"], "verbs": ["create"]}]}
+BINDING = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+           "metadata": {"name": "drill", "namespace": "media"},
+           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "drill"},
+           "subjects": [{"kind": "ServiceAccount", "name": "drill", "namespace": "media"}]}
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
+def test_a_drill_account_and_its_role_are_declared_with_their_top_level_fields(preview: bool) -> None:
+    monitor = _declare(Kubernetes(mode="render", render_dir="out"),
+                       lambda target, parent: [target.declare("account", ACCOUNT, parent),
+                                               target.declare("role", ROLE, parent),
+                                               target.declare("binding", BINDING, parent)], preview)
+    registered = monitor.registered()
+    assert registered["account"].type == "kubernetes:core/v1:ServiceAccount"
+    assert _inputs(registered["role"])["rules"] == ROLE["rules"]
+    binding = _inputs(registered["binding"])
+    assert binding["roleRef"] == BINDING["roleRef"] and binding["subjects"] == BINDING["subjects"]
+    assert "::render-media::" in registered["binding"].provider
