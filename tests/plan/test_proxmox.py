@@ -4,6 +4,8 @@ sync an hour after the backups it copies, and the calendar-event parser the inve
 from __future__ import annotations
 
 import copy
+import shutil
+import subprocess
 
 import pytest
 
@@ -108,3 +110,14 @@ def test_pbs_datastores_get_gc_verify_and_only_synced_ones_a_prune_job(pve_plan)
     assert (local.outdated_after_days, offsite.outdated_after_days) == (7, 7)
     assert calendar_interval_hours(offsite.verify_schedule) == 168
     assert calendar_interval_hours(offsite.gc_schedule) == 24
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+@pytest.mark.parametrize("event", ["21:00", "6,18:10", "sat 04:25", "mon..fri 02:30", "0/6:00", "daily", "weekly",
+                                   "*-*-01 03:00", "sat,sun 8..17/3:5", "24:00", "mon..fry 01:00", "*/0",
+                                   "01:00 02:00", "*-13-01", "21:00 mon", "daily at 9", "mon..fri 02:60"])
+def test_the_parser_agrees_with_systemd(event):
+    """PVE's calendar events are a subset of systemd's (the bare minute form `*/5` is PVE's own): an independent
+    parser must give the same verdict."""
+    systemd = subprocess.run(["systemd-analyze", "calendar", event], capture_output=True, check=False)
+    assert (calendar_problem(event) is None) == (systemd.returncode == 0), systemd.stderr
