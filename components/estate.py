@@ -13,6 +13,7 @@ from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, 
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
+from components.proxmox import declare_proxmox
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Inventory
@@ -106,6 +107,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
             ExportJob(unit.dataset, ExportArgs(unit, nas, target, ping), children)
+    if plan.proxmox is not None and inventory.proxmox is not None:
+        px = plan.proxmox
+        declare_proxmox(inventory.proxmox, px.units, px.jobs, px.syncs, px.datastores)
     if inventory.monitoring.prometheus_rules:
         alerting = [unit for unit in plan.units if unit.plan.alerts]
         if alerting:
