@@ -73,6 +73,9 @@ def connect(connection: Mapping[str, Any], token: Mapping[str, Any], service: st
 
 
 def _encode(field: Field, value: Any) -> Any:
+    """A value as the API takes it: booleans as 1/0, and whole numbers as ints (every number crosses the engine's
+    wire as a double: 7 arrives as 7.0, which PBS refuses as "not an integer")."""
+    value = wire.whole(wire.reveal(value))
     if field.type is bool:
         return 1 if value else 0
     return value

@@ -21,3 +21,4 @@ def test_values_cross_the_api_as_pve_spells_them():
     assert (_encode(flag, True), _encode(flag, False)) == (1, 0)
     assert (_decode(flag, "0"), _decode(flag, 1), _decode(flag, None)) == (False, True, True)
     assert _decode(Field("keep_daily", "keep-daily", int), "30") == 30
+    assert _encode(Field("outdated_after", "outdated-after", int), 7.0) == 7  # a number as the engine sends it
