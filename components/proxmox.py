@@ -7,17 +7,16 @@ from dataclasses import dataclass
 
 import pulumi
 
-from inventory.proxmox import PbsServer, Proxmox
+from components.healthchecks import PingBase
+from inventory.proxmox import PBS_CREDENTIAL, PVE_CREDENTIAL, PbsServer, Proxmox
+from manifests import proxmox as proxmox_manifests
+from manifests.healthchecks import PING_KEY
+from plan.cron import Cron
 from plan.proxmox import PbsDatastoreJobs, PbsSyncJob, PveJob
 from plan.units import ProtectionUnit
 from providers.proxmox.backup_jobs import BackupJob
 from providers.proxmox.pbs_jobs import DatastoreGc, PruneJob, SyncJob, VerifyJob
-
-PVE_CREDENTIAL = "proxmox"
-"""The stack credential holding the PVE token secret: `credentials.proxmox.token_secret` or
-HLB_PROXMOX_TOKEN_SECRET."""
-PBS_CREDENTIAL = "pbs"
-"""The PBS token secret: `credentials.pbs.token_secret` or HLB_PBS_TOKEN_SECRET."""
+from stack.kubernetes import KubernetesTarget
 
 
 def connection(api: Proxmox | PbsServer) -> dict[str, object]:
@@ -104,3 +103,34 @@ def declare_proxmox(pve: Proxmox, units: tuple[ProtectionUnit, ...], jobs: tuple
         ProtectedGuests(unit.dataset, GuestsArgs(unit, tuple(j for j in jobs if j.group == unit.dataset), link))
     if pve.pbs is not None and (syncs or datastores):
         ProxmoxBackupServer("pbs", BackupServerArgs(syncs, datastores, connection(pve.pbs)))
+
+
+@dataclass(frozen=True)
+class CoverageArgs:
+    namespace: str
+    """Where the CronJob runs (the monitoring namespace)."""
+    schedule: Cron
+    api_url: str
+    token_id: str
+    """The read-only token (PVEAuditor)."""
+    token_secret: pulumi.Output
+    """Secret Output of its secret."""
+    slug: str
+    ping: PingBase
+    target: KubernetesTarget
+
+
+class CoverageCheck(pulumi.ComponentResource):
+    """The daily check that every guest is in a backup job (`/cluster/backup-info/not-backed-up`)."""
+
+    def __init__(self, name: str, args: CoverageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("homelab-backups:proxmox:CoverageCheck", name, None, opts)
+        ns = args.namespace
+        args.target.declare_secret(f"{name}-token", proxmox_manifests.token_secret(ns),
+                                   {proxmox_manifests.TOKEN_SECRET.name: args.token_secret}, self)
+        args.target.declare_secret(f"{name}-healthchecks", proxmox_manifests.ping_secret(ns, args.ping.endpoint,
+                                                                                         args.slug),
+                                   {PING_KEY.name: args.ping.key}, self)
+        args.target.declare(f"{name}-cronjob", proxmox_manifests.coverage_cronjob(
+            ns, args.schedule, args.api_url, args.token_id, args.slug), self)
+        self.register_outputs({})

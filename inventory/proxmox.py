@@ -23,6 +23,15 @@ PVE_ID = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 """PVE storage ids, pool ids and PBS datastore names."""
 NODE = r"^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$"
 
+PVE_CREDENTIAL = "proxmox"
+"""The PVE token secret: `credentials.proxmox.token_secret` or HLB_PROXMOX_TOKEN_SECRET."""
+PBS_CREDENTIAL = "pbs"
+"""The PBS token secret: `credentials.pbs.token_secret` or HLB_PBS_TOKEN_SECRET."""
+AUDIT_CREDENTIAL = "proxmox_audit"
+"""The coverage check's read-only token: `credentials.proxmox_audit.token_secret` or
+HLB_PROXMOX_AUDIT_TOKEN_SECRET."""
+TOKEN_FIELDS = ("token_secret",)
+
 VmId = Annotated[int, Field(ge=100, le=999_999_999)]
 PveId = Annotated[str, Field(pattern=PVE_ID, max_length=64)]
 
@@ -157,6 +166,10 @@ class Proxmox(_Tls):
     timezone: str | None = None
     """The nodes' zone (`timedatectl`), which job schedules are read in; defaults to schedule.timezone."""
     pbs: PbsServer | None = None
+    coverage_token_id: Annotated[str, Field(pattern=TOKEN_ID)] | None = None
+    """A read-only token (role PVEAuditor on /) for the daily coverage check, a CronJob asking PVE which guests no
+    job covers and reporting to Healthchecks; its secret is `credentials.proxmox_audit.token_secret`. Omitted: no
+    coverage check is scheduled (the runbook gives the command)."""
     destinations: tuple[ProxmoxDestination, ...] = ()
     guests: tuple[Guests, ...] = ()
 
@@ -170,6 +183,15 @@ class Proxmox(_Tls):
         local = [d for d in self.destinations if not d.offsite and _written_by_vzdump(d)]
         offsite = [d for d in self.destinations if d.offsite]
         return tuple(local + offsite) if group.tier == 1 else tuple(local)
+
+    def credentials(self) -> list[tuple[str, tuple[str, ...]]]:
+        """(credential entry, fields) the program and its providers read for this section."""
+        needed = [(PVE_CREDENTIAL, TOKEN_FIELDS)] if self.guests else []
+        if self.pbs is not None and any(isinstance(d, PbsDestination) for d in self.destinations):
+            needed.append((PBS_CREDENTIAL, TOKEN_FIELDS))
+        if self.coverage_token_id is not None:
+            needed.append((AUDIT_CREDENTIAL, TOKEN_FIELDS))
+        return needed
 
     @property
     def names(self) -> set[str]:
@@ -228,6 +250,9 @@ def proxmox_problems(inv: object) -> list[tuple[Location, str]]:
                                      f"than the tier {group.tier} RPO of {rpo} h; run it at least that often"))
         problems += [((*at, *loc), msg) for loc, msg in _copy_problems(inv, pve, group)]
     problems += _overlaps(pve)
+    if pve.coverage_token_id is not None and getattr(getattr(inv, "monitoring", None), "healthchecks", None) is None:
+        problems.append((("proxmox", "coverage_token_id"), "the coverage check reports to Healthchecks: set "
+                         "monitoring.healthchecks.ping_base, or remove coverage_token_id"))
     if pve.guests and not pve.destinations:
         problems.append((("proxmox", "destinations"), "guests are listed but no proxmox destination takes their "
                          "backups; declare a pve-storage (e.g. the NAS NFS share) or a pbs datastore"))

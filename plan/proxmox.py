@@ -233,6 +233,8 @@ class ProxmoxPlan:
     syncs: tuple[PbsSyncJob, ...]
     datastores: tuple[PbsDatastoreJobs, ...]
     node_utc_offset_minutes: int
+    coverage_schedule: Cron = Cron(0)
+    """When the coverage check runs (UTC, daily): at the end of the maintenance window, after the night's jobs."""
     coverage_slug: str = COVERAGE_SLUG
 
 
@@ -322,7 +324,8 @@ def build_proxmox_plan(inv: Inventory) -> ProxmoxPlan | None:
 
     datastores = tuple(_datastore_jobs(inv, pve, dest, jobs, syncs, offset) for dest in pve.destinations
                        if isinstance(dest, PbsDestination))
-    return ProxmoxPlan(tuple(units), tuple(jobs), tuple(syncs), datastores, offset)
+    coverage = Cron(window[1] % DAY_MINUTES)
+    return ProxmoxPlan(tuple(units), tuple(jobs), tuple(syncs), datastores, offset, coverage)
 
 
 def _synced(dest: PveStorageDestination | PbsDestination) -> bool:

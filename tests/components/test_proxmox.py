@@ -11,7 +11,7 @@ from tests.components.harness import of_type, run_estate, stack_config
 
 PVE_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas",
            "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc", "HLB_PROXMOX_TOKEN_SECRET": "SECRET-pve-token",
-           "HLB_PBS_TOKEN_SECRET": "SECRET-pbs-token"}
+           "HLB_PBS_TOKEN_SECRET": "SECRET-pbs-token", "HLB_PROXMOX_AUDIT_TOKEN_SECRET": "SECRET-audit-token"}
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
@@ -62,3 +62,15 @@ def test_no_token_secret_is_an_input_or_in_the_state(pve_stack):
     assert "SECRET-pve-token" not in text and "SECRET-pbs-token" not in text
     for job in of_type(registered, "proxmox:BackupJob"):
         assert "token" not in job.inputs and job.inputs["connection"]["url"] == "https://pve1.lan:8006", job.urn
+
+
+def test_the_coverage_check_runs_daily_with_the_read_only_token(pve_stack):
+    registered, _ = pve_stack
+    (check,) = of_type(registered, "proxmox:CoverageCheck")
+    objects = {r.name: r for r in registered if r.parent == check.urn}
+    assert sorted(objects) == ["proxmox-coverage-cronjob", "proxmox-coverage-healthchecks", "proxmox-coverage-token"]
+    cron = objects["proxmox-coverage-cronjob"].inputs
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert (env["PVE_URL"], env["PVE_TOKEN_ID"]) == ("https://pve1.lan:8006", "audit@pve!coverage")
+    assert "SECRET-audit-token" not in json.dumps([r.inputs for r in registered], default=str)

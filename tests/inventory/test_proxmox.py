@@ -123,3 +123,19 @@ def test_a_name_shared_with_a_dataset_is_refused(pve_estate):
     found = problems(pve_estate)
     assert ("proxmox.guests[0].name", "rule", f"name {pve_estate['datasets'][0]['name']!r} is already used by a "
             "dataset, destination or another guest group; names must be unique") in found
+
+
+def test_the_coverage_check_needs_healthchecks(pve_estate):
+    pve_estate["proxmox"]["coverage_token_id"] = "audit@pve!coverage"
+    assert problems(pve_estate) == [("proxmox.coverage_token_id", "rule", "the coverage check reports to "
+                                     "Healthchecks: set monitoring.healthchecks.ping_base, or remove "
+                                     "coverage_token_id")]
+
+
+def test_credentials_the_section_needs(pve_estate):
+    pve_estate["proxmox"]["coverage_token_id"] = "audit@pve!coverage"
+    pve_estate["monitoring"] = {"healthchecks": {"ping_base": "https://hc-ping.com/"}}
+    pve = load_inventory(pve_estate).proxmox
+    assert pve is not None
+    assert pve.credentials() == [("proxmox", ("token_secret",)), ("pbs", ("token_secret",)),
+                                 ("proxmox_audit", ("token_secret",))]
