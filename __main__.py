@@ -5,6 +5,7 @@ import pulumi
 from components.estate import build_estate
 from plan import build_plan
 from runbook.contract import runbook_contract
+from runbook.proxmox import proxmox_runbook
 from stack.config import load_stack_inventory
 from stack.credentials import require_credentials
 from stack.runtime import tune_for_large_graphs
@@ -21,3 +22,5 @@ pulumi.export("credentials", pulumi.Output.secret(estate.credentials))
 pulumi.export("reader_credentials", pulumi.Output.secret(estate.reader_credentials))
 pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)
 pulumi.export("cnpg_cluster_ca_sources", estate.cluster_ca_sources)
+if plan.proxmox is not None:
+    pulumi.export("proxmox", proxmox_runbook(inventory, plan.proxmox))

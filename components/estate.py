@@ -14,9 +14,11 @@ from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
 from components.kopiur import KopiurArgs, KopiurBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
+from components.proxmox import CoverageArgs, CoverageCheck, declare_proxmox
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Inventory
+from inventory.proxmox import AUDIT_CREDENTIAL, TOKEN_FIELDS
 from manifests.escrow import remote_key_prefix
 from plan.capabilities import identities_of
 from plan.model import BucketPlan, Plan
@@ -110,6 +112,14 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
             ExportJob(unit.dataset, ExportArgs(unit, nas, target, ping), children)
+    if plan.proxmox is not None and inventory.proxmox is not None:
+        px = plan.proxmox
+        declare_proxmox(inventory.proxmox, px.units, px.jobs, px.syncs, px.datastores)
+        if inventory.proxmox.coverage_token_id and ping is not None:
+            CoverageCheck("proxmox-coverage", CoverageArgs(
+                inventory.monitoring.namespace, px.coverage_schedule, inventory.proxmox.api_url,
+                inventory.proxmox.coverage_token_id, destination_credentials(AUDIT_CREDENTIAL, TOKEN_FIELDS).apply(
+                    lambda c: c["token_secret"]), px.coverage_slug, ping, target))
     if inventory.monitoring.prometheus_rules:
         alerting = [unit for unit in plan.units if unit.plan.alerts]
         if alerting:

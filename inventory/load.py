@@ -14,7 +14,7 @@ from inventory.names import name_problems
 
 SECTIONS = (
     "destinations", "datasets", "tiers", "schedule", "monitoring", "kubernetes", "truenas", "secret_store",
-    "budget_usd_per_month",
+    "budget_usd_per_month", "proxmox",
 )
 """Stack config keys (namespace `homelab-backups`) that make up the inventory."""
 

@@ -434,6 +434,10 @@ class Truenas(Strict):
         return self
 
 
+# The proxmox section builds on the bases above (Strict, Name, URL); imported here so the module cycle resolves.
+from inventory.proxmox import Proxmox, proxmox_problems  # noqa: E402
+
+
 class Inventory(Strict):
     """The whole estate. Stack config keys map one-to-one to these fields."""
 
@@ -444,6 +448,8 @@ class Inventory(Strict):
     monitoring: Monitoring = Monitoring()
     kubernetes: Kubernetes = Kubernetes()
     truenas: Truenas | None = None
+    proxmox: Proxmox | None = None
+    """A Proxmox VE cluster whose guests are protected by tier (inventory/proxmox.py)."""
     secret_store: SecretStore | None = None
     """Where the program writes every value the rendered ExternalSecrets read (escrow); None: copied by hand."""
     budget_usd_per_month: Annotated[float, Field(gt=0)] | None = None
@@ -519,6 +525,7 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     by_name = {d.name: d for d in inv.datasets}
     for i, ds in enumerate(inv.datasets):
         problems += [((("datasets", i, *loc)), msg) for loc, msg in _dataset_problems(inv, ds, by_name)]
+    problems += proxmox_problems(inv)
     return problems
 
 

@@ -40,6 +40,7 @@ from plan.names import (
     object_name,
     writer_key,
 )
+from plan.proxmox import build_proxmox_plan
 from plan.repositories import pgbackrest_repository, volsync_repository
 from plan.restore import restore_hours, restore_mbps
 from plan.stagger import JobRequest, after_backups, assign, every_days
@@ -146,6 +147,7 @@ def build_plan(inv: Inventory) -> Plan:
         buckets=tuple(b for b in buckets if b is not None),
         monthly_cost_usd={k: round(v, 2) for k, v in cost.items()},
         units=tuple(protection_unit(inv, ds, dp) for ds, dp in zip(inv.datasets, datasets, strict=True)),
+        proxmox=build_proxmox_plan(inv),
     )
 
 

@@ -10,6 +10,7 @@ from plan.cron import Cron
 from plan.names import bucket_key
 
 if TYPE_CHECKING:
+    from plan.proxmox import ProxmoxPlan
     from plan.units import ProtectionUnit
 
 
@@ -171,6 +172,8 @@ class Plan:
     units: tuple[ProtectionUnit, ...] = ()
     """One protection unit per dataset (dataset × its tool), in inventory order: names, jobs and keys
     (plan/units.py)."""
+    proxmox: ProxmoxPlan | None = None
+    """Proxmox guests: their protection units, PVE backup jobs and PBS jobs (plan/proxmox.py); None without them."""
 
     def dataset(self, name: str) -> DatasetPlan:
         return next(d for d in self.datasets if d.name == name)

@@ -14,7 +14,7 @@ log() { printf '[services] %s\n' "$*" >&2; }
 
 # Debian package -> a command it provides (how we tell whether it is present).
 packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone chromium:chromium etcd-server:etcd
-          shellcheck:shellcheck)
+          shellcheck:shellcheck systemd:systemd-analyze)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0

@@ -43,6 +43,8 @@ def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tu
         needed[PING_KEY_CREDENTIAL[0]] = PING_KEY_CREDENTIAL[1]
     if inventory.secret_store is not None and inventory.secret_store.kind == "onepassword":
         needed[CONNECT_TOKEN_CREDENTIAL[0]] = CONNECT_TOKEN_CREDENTIAL[1]
+    if inventory.proxmox is not None:
+        needed |= dict(inventory.proxmox.credentials())
     return sorted(needed.items())
 
 

@@ -185,7 +185,7 @@ def test_unknown_section_and_empty_datasets(estate):
         ("datasets", "too_short", "needs at least one entry; add one"),
         ("dataset", "extra_forbidden", "unknown inventory section; use one of ['destinations', 'datasets', 'tiers', "
                                        "'schedule', 'monitoring', 'kubernetes', 'truenas', 'secret_store', "
-                                       "'budget_usd_per_month']"),
+                                       "'budget_usd_per_month', 'proxmox']"),
     ]
 
 

@@ -45,6 +45,9 @@ UNLOCKABLE_KINDS = {"r2": "R2 lock rules refuse the overwrites and deletes resti
 rules refuse overwriting and deleting young objects, and the R2 lock drill saw every pgBackRest backup and every
 restic forget/prune fail under them."""
 
+PVE_BACKUP_JOB = "pulumi-python:dynamic/proxmox:BackupJob"
+PBS_SYNC_JOB = "pulumi-python:dynamic/proxmox:SyncJob"
+
 _K8S = "kubernetes:"
 REPLICATION_SOURCE = "kubernetes:volsync.backube/v1alpha1:ReplicationSource"
 REPLICATION_DESTINATION = "kubernetes:volsync.backube/v1alpha1:ReplicationDestination"

@@ -191,6 +191,34 @@ def kopiur_retention_below_tier(estate: f.Estate) -> None:
 def kopiur_maintenance_outlives_lock(estate: f.Estate) -> None:
     """Kopiur full maintenance of a repository in the locked B2 bucket runs monthly, past the 14-day lock."""
     estate.add_kopiur()["maintenance"].props = f.kopiur_maintenance("b2", "35 4 1 * *")
+def _guests(estate: f.Estate, job: dict) -> None:
+    """A guest group's component with one PVE backup job (the program's shape: components/proxmox.py)."""
+    group = estate.add("homelab-backups:proxmox:ProtectedGuests", "lab", {})
+    estate.add(kinds.PVE_BACKUP_JOB, "lab-nas-vzdump-backup", {
+        "job_id": "hlb-lab-nas-vzdump", "schedule": "sat 02:55", "storage": "truenas-backups", "all": True,
+        "exclude": "100,110", "prune_backups": "keep-daily=7", "enabled": True, "tier": 3.0,
+        "connection": {"url": "https://pve1.lan:8006", "token_id": "backup@pve!homelab-backups"},
+        "credentials_entry": "proxmox"} | job, group)
+
+
+def untiered_all_guests(estate: f.Estate) -> None:
+    """A PVE backup job selecting every guest without the tier of what it covers."""
+    _guests(estate, {"tier": None})
+
+
+def pve_job_rpo_violated(estate: f.Estate) -> None:
+    """Tier 1 guests backed up weekly."""
+    _guests(estate, {"tier": 1.0, "all": False, "exclude": None, "vmid": "100,110",
+                     "prune_backups": "keep-hourly=48,keep-daily=30,keep-monthly=6"})
+
+
+def offsite_sync_removes_vanished(estate: f.Estate) -> None:
+    """The PBS sync job filling the offsite datastore propagates deletions."""
+    server = estate.add("homelab-backups:proxmox:ProxmoxBackupServer", "pbs", {})
+    estate.add(kinds.PBS_SYNC_JOB, "pbs-pbs-offsite-sync", {
+        "job_id": "hlb-pbs-offsite", "store": "offsite-s3", "remote_store": "tank", "schedule": "11:15",
+        "remove_vanished": True, "connection": {"url": "https://pbs.lan:8007", "token_id": "backup@pbs!hlb"},
+        "credentials_entry": "pbs"}, server)
 
 
 SCENARIOS = (
@@ -271,4 +299,11 @@ SCENARIOS = (
              "retention-enforce-cross-layer-consistency",
              ("Maintenance paperless-nas-maintenance for bucket hlb-b2-tier1 runs every 31 days",
               "full maintenance must run at least every 13 days")),
+    Scenario("untiered-all-guests", untiered_all_guests, "pve-backup-job-missing-tier",
+             ("PVE backup job 'hlb-lab-nas-vzdump' selects all guests except 100,110 with no tier",
+              "set it on the guest group")),
+    Scenario("pve-job-rpo-violated", pve_job_rpo_violated, "pve-backup-job-enforce-rpo",
+             ("runs 'sat 02:55', up to 168 h apart, above tier 1's RPO of 12 h", "at least every 12 h")),
+    Scenario("offsite-sync-removes-vanished", offsite_sync_removes_vanished, "pbs-sync-job-disallow-remove-vanished",
+             ("PBS sync job 'hlb-pbs-offsite' into 'offsite-s3'", "set remove_vanished: false")),
 )

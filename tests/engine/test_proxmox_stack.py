@@ -1,0 +1,140 @@
+"""Proxmox guests through the real engine, on the local stack extended with a `proxmox` section, against the PVE and
+PBS stand-ins over TLS with a private CA (tests/proxmox_simulator: stateful, PVE requests validated by fakepve):
+the empty stack's preview with the pack, `up`, a preview and an `up` without changes, a job edited in the web UI
+and one deleted there found by refresh and converged, no token in the state, and destroy."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.engine.project import EngineProject, UserPath, free_port, s3_server
+from tests.proxmox_simulator import ProxmoxSimulator
+from tests.truenas_simulator.pki import make_pki, server_context
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp("pve-pki"))
+
+
+@pytest.fixture(scope="module")
+def pve(pki):
+    with ProxmoxSimulator("PVE", tls=server_context(pki)) as simulator:
+        for vmid, node in ((100, "pve1"), (101, "pve1"), (200, "pve2"), (201, "pve2")):
+            simulator.add_guest(vmid, node, "lxc" if vmid >= 200 else "qemu")
+        simulator.storages |= {"truenas-backups", "pbs-tank"}
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def pbs(pki):
+    with ProxmoxSimulator("PBS", token_id="backup@pbs!homelab-backups", token_secret="pbs-token-secret-value",
+                          tls=server_context(pki)) as simulator:
+        simulator.datastores |= {"tank": {"path": "/mnt/datastore/tank"}, "offsite": {"path": "/mnt/offsite"}}
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory, pki, pve, pbs):
+    port = free_port()
+    s3_server("start", port)
+    try:
+        workdir = tmp_path_factory.mktemp("proxmox-stack")
+        proj = EngineProject(workdir, s3_port=port)
+        stack = proj.dir / "Pulumi.local.yaml"
+        doc = yaml.safe_load(stack.read_text())
+        doc["config"]["homelab-backups:proxmox"] = {
+            "api_url": pve.url, "token_id": pve.token_id, "ca_file": str(pki["ca"]), "nodes": ["pve1", "pve2"],
+            "pbs": {"api_url": pbs.url, "token_id": pbs.token_id, "ca_file": str(pki["ca"])},
+            "destinations": [
+                {"name": "nas-vzdump", "kind": "pve-storage", "storage": "truenas-backups"},
+                {"name": "pbs-local", "kind": "pbs", "datastore": "tank", "storage": "pbs-tank"},
+                {"name": "pbs-offsite", "kind": "pbs", "datastore": "offsite", "sync_from": "pbs-local",
+                 "offsite": True, "media": "object-storage"},
+            ],
+            "guests": [
+                {"name": "infra", "tier": 1, "size_gb": 30, "vmids": [100, 101], "node": "pve1"},
+                {"name": "lab", "tier": 3, "size_gb": 50, "all": True, "exclude": [100, 101],
+                 "destinations": ["nas-vzdump"]},
+            ],
+        }
+        stack.write_text(yaml.safe_dump(doc))
+        proj.extra_env = {"HLB_PROXMOX_TOKEN_SECRET": pve.token_secret, "HLB_PBS_TOKEN_SECRET": pbs.token_secret}
+        yield UserPath(proj, "local").begin()
+    finally:
+        s3_server("stop", port)
+
+
+def test_empty_stack_preview_with_the_pack_plans_the_jobs(path):
+    assert set(path.planned()) == {"create"}, path.planned()
+    types = path.planned_types()
+    assert [types.get(f"pulumi-python:dynamic/proxmox:{kind}") for kind in (
+        "BackupJob", "SyncJob", "PruneJob", "VerifyJob", "DatastoreGc")] == [3, 1, 1, 2, 2], types
+    assert types.get("homelab-backups:proxmox:ProtectedGuests") == 2
+    assert not {f for f in path.policy_findings() if f[2].startswith(("infra", "lab", "pbs"))}, path.policy_findings()
+
+
+def test_up_created_the_jobs_on_pve_and_pbs(path, pve, pbs):
+    assert sorted(pve.jobs) == ["hlb-infra-nas-vzdump", "hlb-infra-pbs-local", "hlb-lab-nas-vzdump"]
+    infra = pve.jobs["hlb-infra-nas-vzdump"]
+    assert (infra["vmid"], infra["node"], infra["storage"], infra["prune-backups"], infra["repeat-missed"]) == (
+        "100,101", "pve1", "truenas-backups", "keep-hourly=48,keep-daily=30,keep-monthly=6", 1)
+    lab = pve.jobs["hlb-lab-nas-vzdump"]
+    assert (lab["all"], lab["exclude"], lab["prune-backups"]) == (1, "100,101", "keep-daily=7")
+    assert sorted(pbs.pbs["sync"]) == ["hlb-pbs-offsite"]
+    assert pbs.pbs["prune"]["hlb-pbs-offsite"]["keep-monthly"] == "12"
+    assert {k: v["outdated-after"] for k, v in pbs.pbs["verify"].items()} == {
+        "hlb-pbs-local": "7", "hlb-pbs-offsite": "7"}
+    assert all("gc-schedule" in store for store in pbs.datastores.values())
+
+
+def test_no_guest_is_left_without_a_job(path, pve, pki):
+    """What the coverage check asks PVE: `/cluster/backup-info/not-backed-up` is empty after `up`."""
+    from providers.proxmox.service import connect
+
+    api = connect({"url": pve.url, "token_id": pve.token_id, "ca_file": str(pki["ca"])},
+                  {"token_secret": pve.token_secret}, "PVE")
+    assert api("cluster/backup-info/not-backed-up").get() == []
+
+
+def test_preview_and_up_after_up_report_no_changes(path):
+    path.again_without_changes()
+    path.require("preview-again")
+    path.require("up-again")
+
+
+def test_ui_edits_and_a_ui_deletion_are_found_by_refresh_and_converged(path, pve, pbs):
+    project = path.project
+    pve.edit("backup", "hlb-infra-nas-vzdump", schedule="sun 12:00", enabled=0)
+    pve.remove("backup", "hlb-lab-nas-vzdump")
+    pbs.edit("prune", "hlb-pbs-offsite", keep_monthly="1")
+    refresh = project.run("refresh", "--stack", "local", "--yes", "--skip-preview", "--exclude", "**kubernetes**")
+    assert "infra-nas-vzdump-backup" in refresh.stdout and "deleted" in refresh.stdout, refresh.stdout
+    drift = project.run("preview", "--stack", "local", "--diff")
+    assert "schedule" in drift.stdout and "keep_monthly" in drift.stdout, drift.stdout
+    project.run("up", "--stack", "local", "--yes", "--skip-preview")
+    job = pve.jobs["hlb-infra-nas-vzdump"]
+    assert (job["schedule"] != "sun 12:00", job["enabled"]) == (True, 1)
+    assert "hlb-lab-nas-vzdump" in pve.jobs
+    assert pbs.pbs["prune"]["hlb-pbs-offsite"]["keep-monthly"] == "12"
+    converged = project.run("up", "--stack", "local", "--yes", "--skip-preview", "--expect-no-changes", check=False)
+    assert converged.returncode == 0, converged.stdout
+
+
+def test_token_secrets_never_reach_outputs_or_state(path, pve, pbs):
+    project = path.project
+    plain = project.run("stack", "output", "--stack", "local", "--json").stdout
+    state = project.run("stack", "export", "--stack", "local").stdout
+    for secret in (pve.token_secret, pbs.token_secret):
+        assert secret not in plain and secret not in state
+
+
+def test_destroy_removes_the_jobs_and_clears_gc_but_keeps_the_datastores(path, pve, pbs):
+    destroyed = path.destroy()
+    destroyed.check_refusal()
+    assert pve.jobs == {}
+    assert pbs.pbs == {"sync": {}, "prune": {}, "verify": {}}
+    assert all("gc-schedule" not in store and "path" in store for store in pbs.datastores.values())
