@@ -21,3 +21,7 @@ pulumi.export("credentials", pulumi.Output.secret(estate.credentials))
 pulumi.export("reader_credentials", pulumi.Output.secret(estate.reader_credentials))
 pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)
 pulumi.export("cnpg_cluster_ca_sources", estate.cluster_ca_sources)
+if estate.hosts:
+    pulumi.export("hosts", {name: host.files for name, host in estate.hosts.items()})
+    pulumi.export("host_secret_files",
+                  pulumi.Output.secret({name: host.secret_files for name, host in estate.hosts.items()}))

@@ -12,6 +12,7 @@ from components.dataset import ProtectedDataset
 from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, connect_token
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
+from components.hosts import HostArgs, HostBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
@@ -45,6 +46,8 @@ class Estate:
     """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
     store: SecretEscrow | None = None
     """The items written into `secret_store`; None without one."""
+    hosts: dict[str, HostBackup] = field(default_factory=dict)
+    """Host dataset -> its component (the files to place on the host, and the filled secret files)."""
 
     def secrets(self) -> dict[str, pulumi.Output]:
         """The `secrets` output: escrow per dataset, and the Healthchecks ping base (never in `runbook`)."""
@@ -102,6 +105,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             if store is not None:
                 target.escrowed |= cloud_sync_items(unit.dataset, unit.plan, protection.encryption,
                                                     target.remote_key_prefix)
+        elif unit.kind == "host":
+            estate.hosts[unit.dataset] = HostBackup(unit.dataset, HostArgs(unit, creds, ping), children)
+            estate.escrow[unit.dataset] = estate.hosts[unit.dataset].repository_passwords
         elif unit.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
