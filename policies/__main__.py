@@ -24,6 +24,8 @@ from rules import (
     dataset_missing_integrity_check,
     dataset_missing_restore_drill,
     dataset_missing_tier,
+    host_configure_timer_delay,
+    host_disallow_exposed_secret_files,
     pgbackrest_enable_repository_encryption,
     pgbackrest_missing_retention,
     retention_enforce_cross_layer_consistency,
@@ -75,5 +77,7 @@ PolicyPack(
         retention_enforce_cross_layer_consistency.POLICY,
         cost_enforce_monthly_budget.POLICY,
         schedule_enforce_staggered_starts.POLICY,
+        host_configure_timer_delay.POLICY,
+        host_disallow_exposed_secret_files.POLICY,
     ],
 )
