@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,103 +35,13 @@ from plan import build_plan
 from plan.hosts import HostPlan, host_plan
 from tests.drills.healthchecks import FakeHealthchecks
 from tests.drills.helpers import require_tool, tree_digest, write_generation
+from tests.drills.host_units import SYSTEMD_PATH, Unit, describe, parse_unit, run_service
 from tests.engine.project import free_port, s3_server
 
 pytestmark = [pytest.mark.slow]
 
 KEY_ID, KEY_SECRET = "host-drill-key", "host-drill-secret"
 """moto accepts any key; the drill hands these to the units through their environment files."""
-SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-"""The PATH systemd gives services."""
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A parsed [Service] section: its environment and its command lines, as systemd would run them."""
-
-    environment: dict[str, str]
-    pre: list[list[str]]
-    start: list[list[str]]
-    stop_post: list[list[str]]
-
-
-def _unquote_value(value: str) -> str:
-    (word,) = shlex.split(value)
-    return word
-
-
-def _expand(word: str, env: Mapping[str, str], cache_root: str) -> str:
-    """systemd's expansion of one argument: `%C` and `%%` specifiers, `${VAR}` from the environment, `$$` -> `$`."""
-    word = word.replace("%C", cache_root).replace("%%", "%")
-    word = word.replace("$$", "\0")
-    word = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: env.get(m.group(1), ""), word)
-    return word.replace("\0", "$")
-
-
-def parse_unit(text: str, cache_root: str) -> Unit:
-    env: dict[str, str] = {}
-    lines: dict[str, list[str]] = {"ExecStartPre": [], "ExecStart": [], "ExecStopPost": []}
-    section = None
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("["):
-            section = line
-            continue
-        key, _, value = line.partition("=")
-        if section != "[Service]":
-            continue
-        if key == "Environment":
-            name, _, val = _unquote_value(value).partition("=")
-            env[name] = _expand(val, {}, cache_root)
-        elif key == "EnvironmentFile":
-            for entry in Path(value).read_text().splitlines():
-                if entry and not entry.startswith("#"):
-                    name, _, val = entry.partition("=")
-                    env[name] = val
-        elif key in lines:
-            lines[key].append(value)
-
-    def commands(key: str) -> list[list[str]]:
-        return [[_expand(w, env, cache_root) for w in shlex.split(v)] for v in lines[key]]
-
-    return Unit(env, commands("ExecStartPre"), commands("ExecStart"), commands("ExecStopPost"))
-
-
-@dataclass
-class Run:
-    result: str
-    outputs: list[subprocess.CompletedProcess[str]]
-
-
-def run_service(unit: Unit, home: Path, private_tmp: Path | None = None) -> Run:
-    """Run a oneshot service's commands in systemd's order; ExecStopPost always runs, told the result."""
-    env = {"PATH": SYSTEMD_PATH, "HOME": str(home), "LANG": "C.UTF-8", **unit.environment}
-
-    def remap(args: list[str]) -> list[str]:
-        if private_tmp is None:
-            return args
-        return [a.replace("/var/tmp/", f"{private_tmp}/") for a in args]
-
-    outputs = []
-    result = "success"
-    for args in [*unit.pre, *unit.start]:
-        done = subprocess.run(remap(args), env=env, capture_output=True, text=True, timeout=300, check=False)
-        outputs.append(done)
-        if done.returncode != 0:
-            result = "exit-code"
-            break
-    for args in unit.stop_post:
-        outputs.append(subprocess.run(remap(args), env={**env, "SERVICE_RESULT": result}, capture_output=True,
-                                      text=True, timeout=120, check=False))
-    return Run(result, outputs)
-
-
-def describe(run: Run) -> str:
-    return "\n".join(f"$ {shlex.join(o.args)} -> {o.returncode}\n{o.stderr[-2000:]}" for o in run.outputs)
-
-
 @dataclass
 class HostDrill:
     root: Path
