@@ -173,9 +173,6 @@ def _nix_timer(on_calendar: str, indent: str) -> str:
 def nixos_module(host: HostPlan) -> str:
     """A NixOS module: one `services.restic.backups.<name>` per copy, plus the drill's service and timer."""
     source = host.source
-    extra = [a for a in host.backup_args]
-    excludes = [extra[i + 1] for i, a in enumerate(extra) if a == "--exclude"]
-    extra_args = [a for i, a in enumerate(extra) if a != "--exclude" and (i == 0 or extra[i - 1] != "--exclude")]
     out = [f"# {GENERATED}",
            f"# restic backups of dataset {host.dataset!r} (tier {host.tier}) on host {host.hostname!r}.",
            "# Secrets are file paths only (the Nix store is world-readable): declare them with agenix or sops-nix.",
@@ -190,8 +187,8 @@ def nixos_module(host: HostPlan) -> str:
         if copy.environment_file:
             out.append(f"    environmentFile = {nix_str(copy.environment_file)};")
         out += [f"    paths = {_nix_list(source.paths)};",
-                f"    exclude = {_nix_list(excludes)};",
-                f"    extraBackupArgs = {_nix_list(extra_args)};",
+                f"    exclude = {_nix_list(source.exclude)};",
+                f"    extraBackupArgs = {_nix_list(host.extra_args)};",
                 f"    timerConfig = {_nix_timer(copy.on_calendar, '    ')};",
                 f"    pruneOpts = {_nix_list(copy.prune_opts)};",
                 f"    runCheck = {'true' if copy.check_opts is not None else 'false'};"]

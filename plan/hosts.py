@@ -85,8 +85,14 @@ class HostPlan:
     source: HostSource
     copies: tuple[HostCopy, ...]
     drill: HostDrill | None
-    backup_args: tuple[str, ...]
-    """Options of every `restic backup` beyond the paths (host name, file-system boundary, excludes)."""
+    extra_args: tuple[str, ...]
+    """Options of every `restic backup` beyond paths and excludes: the host name, the file-system boundary (NixOS
+    `extraBackupArgs`)."""
+
+    @property
+    def backup_args(self) -> tuple[str, ...]:
+        """Every option of `restic backup` before the paths: `extra_args`, then one `--exclude` per pattern."""
+        return self.extra_args + tuple(a for pattern in self.source.exclude for a in ("--exclude", pattern))
 
     @property
     def hostname(self) -> str:
@@ -149,9 +155,5 @@ def host_plan(unit: ProtectionUnit, pings: bool) -> HostPlan:
             destination=unit.drill.destination, service=f"restic-drill-{drilled}.service",
             timer=f"restic-drill-{drilled}.timer", on_calendar=on_calendar(unit.drill.schedule),
             scratch=f"/var/tmp/hlb-drill-{drilled}", slug=unit.drill.slug if pings else None)
-    args = ["--host", source.hostname]
-    if source.one_file_system:
-        args.append("--one-file-system")
-    for pattern in source.exclude:
-        args += ["--exclude", pattern]
-    return HostPlan(unit.dataset, unit.tier, source, tuple(copies), drill, tuple(args))
+    args = ("--host", source.hostname) + (("--one-file-system",) if source.one_file_system else ())
+    return HostPlan(unit.dataset, unit.tier, source, tuple(copies), drill, args)

@@ -160,3 +160,28 @@ def test_systemd_arguments_escape_what_systemd_expands() -> None:
     assert unit_arg("/srv/data") == "/srv/data"
     assert unit_arg("/home/*/.cache dir") == '"/home/*/.cache dir"'
     assert unit_arg("50%") == "50%%" and unit_arg("$HOME") == "$$HOME"
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="scripts/services.sh install adds systemd")
+def test_hooks_reach_the_shell_literally_through_systemd_and_nix(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from manifests.hosts import backup_service, nixos_module
+    from tests.drills.host_units import parse_unit
+
+    unit = stack_plan("hosts").unit("pebble")
+    host = host_plan(unit, pings=True)
+    hooks = host.source.hooks.model_copy(update={"pre": ("/usr/bin/dump --to $HOME/db 50% ${X}",)})
+    host = replace(host, source=host.source.model_copy(update={"hooks": hooks, "os": "nixos"}))
+    text = backup_service(host, host.copies[0])
+    (tmp_path / host.copies[0].service).write_text(text)
+    verify = subprocess.run(["systemd-analyze", "verify", "--man=no", str(tmp_path / host.copies[0].service)],
+                            capture_output=True, text=True)
+    assert verify.returncode == 0 and verify.stderr == "", verify.stderr
+    parsed = parse_unit(text.replace(f"EnvironmentFile={host.copies[0].environment_file}\n", ""), "/var/cache")
+    assert ["/bin/sh", "-ec", "/usr/bin/dump --to $HOME/db 50% ${X}"] in parsed.pre
+    if shutil.which("nix-instantiate"):
+        (tmp_path / "m.nix").write_text(nixos_module(host))
+        config = nix_eval(tmp_path / "m.nix")
+        got = config["services"]["restic"]["backups"][host.copies[0].name]["backupPrepareCommand"]
+        assert got == "/usr/bin/dump --to $HOME/db 50% ${X}\n"
