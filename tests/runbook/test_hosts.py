@@ -75,3 +75,14 @@ def test_the_markdown_runbook_of_a_host_names_its_units_and_steps() -> None:
     text = dataset_runbook("pebble", contract["datasets"]["pebble"], {"runbook": contract}, show_secrets=False)
     assert "Host: `pebble.home.arpa` (systemd)" in text
     assert "restic-backups-pebble-b2.service" in text and "restic snapshots --host pebble.home.arpa" in text
+
+
+def test_the_offline_drill_command_sends_host_datasets_to_their_units() -> None:
+    import pytest
+
+    from runbook.drill import DrillUsageError, choose_copy
+
+    runbook = {"datasets": {"pebble": {"copies": [
+        {"destination": "nas", "tool": "restic", "kind": "nfs", "host_service": "restic-backups-pebble-nas.service"}]}}}
+    with pytest.raises(DrillUsageError, match="host dataset: drill it on the host.*restic-backups-pebble-nas"):
+        choose_copy(runbook, "pebble", None)
