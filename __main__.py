@@ -24,3 +24,7 @@ pulumi.export("cnpg_cluster_plugins", estate.cluster_plugins)
 pulumi.export("cnpg_cluster_ca_sources", estate.cluster_ca_sources)
 if plan.proxmox is not None:
     pulumi.export("proxmox", proxmox_runbook(inventory, plan.proxmox))
+if estate.hosts:
+    pulumi.export("hosts", {name: host.files for name, host in estate.hosts.items()})
+    pulumi.export("host_secret_files",
+                  pulumi.Output.secret({name: host.secret_files for name, host in estate.hosts.items()}))

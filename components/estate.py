@@ -13,6 +13,7 @@ from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, 
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
 from components.kopiur import KopiurArgs, KopiurBackup
+from components.hosts import HostArgs, HostBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.proxmox import CoverageArgs, CoverageCheck, declare_proxmox
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
@@ -48,6 +49,8 @@ class Estate:
     """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""
     store: SecretEscrow | None = None
     """The items written into `secret_store`; None without one."""
+    hosts: dict[str, HostBackup] = field(default_factory=dict)
+    """Host dataset -> its component (the files to place on the host, and the filled secret files)."""
 
     def secrets(self) -> dict[str, pulumi.Output]:
         """The `secrets` output: escrow per dataset, and the Healthchecks ping base (never in `runbook`)."""
@@ -108,6 +111,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             if store is not None:
                 target.escrowed |= cloud_sync_items(unit.dataset, unit.plan, protection.encryption,
                                                     target.remote_key_prefix)
+        elif unit.kind == "host":
+            estate.hosts[unit.dataset] = HostBackup(unit.dataset, HostArgs(unit, creds, ping), children)
+            estate.escrow[unit.dataset] = estate.hosts[unit.dataset].repository_passwords
         elif unit.kind == "export":
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inventory.checks import estate_problems
+from inventory.hosts import HOSTNAME
 from inventory.models import B2_REGION, HHMM, K8S_NAME, NAME, QUANTITY, URL, Inventory, Location, rule_problems
 from inventory.names import name_problems
 
@@ -19,6 +20,7 @@ SECTIONS = (
 """Stack config keys (namespace `homelab-backups`) that make up the inventory."""
 
 _TAGS = {"nfs", "b2", "r2", "s3", "s3-compatible", "pvc", "postgres", "truenas", "export", "kubernetes", "onepassword"}
+_TAGS |= {"host"}
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ PATTERN_HINTS = {
     QUANTITY: "a size in Mi, Gi or Ti, e.g. `10Gi`",
     HHMM: "a 24-hour time HH:MM, e.g. `01:30`",
     URL: "an http(s) URL, e.g. `https://connect.internal:8443`",
+    HOSTNAME: "a lowercase host name (letters, digits, '-', dots between labels), e.g. `nas.home.arpa`",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from inventory.hosts import HostSource, cross_host_problems
 from inventory.tiers import DEFAULT_TIERS, TIER_BOUNDS, Retention, TierSettings
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"
@@ -285,7 +286,7 @@ class ExportSource(Strict):
 
 
 Source = Annotated[
-    PvcSource | PostgresSource | TruenasSource | ExportSource,
+    PvcSource | PostgresSource | TruenasSource | ExportSource | HostSource,
     Field(discriminator="kind"),
 ]
 
@@ -522,6 +523,7 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     if nas_users and inv.truenas is None:
         problems.append((("truenas",), f"datasets {nas_users} live on or write to the NAS; add a truenas section "
                          "with at least `host: <nas hostname>`"))
+    problems += cross_host_problems(inv)
     by_name = {d.name: d for d in inv.datasets}
     for i, ds in enumerate(inv.datasets):
         problems += [((("datasets", i, *loc)), msg) for loc, msg in _dataset_problems(inv, ds, by_name)]
@@ -576,7 +578,7 @@ def _copy_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, str]]:
     source = ds.source
     dests = inv.destinations_of(ds)
     problems: list[tuple[Location, str]] = []
-    if not isinstance(source, PvcSource):
+    if not isinstance(source, PvcSource | HostSource):
         problems += [(("destinations", j), f"{source.kind} datasets cannot use the nfs destination {d.name!r} "
                       "(pgBackRest and cloud sync write to object storage); drop it")
                      for j, d in enumerate(dests) if d.kind == "nfs"]
@@ -665,6 +667,8 @@ def _replication_problems(inv: Inventory, ds: Dataset) -> list[tuple[Location, s
 
 
 def _primary_media(source: object) -> str:
+    if isinstance(source, HostSource):
+        return "host-disk"
     return "nas-disk" if isinstance(source, TruenasSource) else "cluster-disk"
 
 
@@ -682,6 +686,7 @@ __all__ = [
     "PostgresSource",
     "TruenasSource",
     "ExportSource",
+    "HostSource",
     "KubernetesSecretStore",
     "OnePasswordSecretStore",
     "Retention",

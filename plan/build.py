@@ -9,6 +9,7 @@ from dataclasses import replace
 from inventory.models import (
     Dataset,
     ExportSource,
+    HostSource,
     Inventory,
     NfsDestination,
     PostgresSource,
@@ -159,6 +160,8 @@ def _repository(ds: Dataset, tool: str) -> str:
         return f"{TOOL_PREFIX[tool]}/{source.namespace}/{source.cluster}"
     if isinstance(source, TruenasSource):
         return f"{TOOL_PREFIX[tool]}/{source.dataset}"
+    if isinstance(source, HostSource):
+        return f"hosts/{source.hostname}/{ds.name}"
     raise ValueError(f"{ds.name}: exports have no repository of their own")
 
 
@@ -168,6 +171,8 @@ def _tool(ds: Dataset) -> str:
         return source.mover
     if isinstance(source, PostgresSource):
         return "pgbackrest"
+    if isinstance(source, HostSource):
+        return "restic"
     return "cloudsync"
 
 
@@ -242,6 +247,7 @@ def _dataset_plan(
         export = ExportPlan(source.engine, times[f"{ds.name}/export"], target.name,
                             f"/mnt/{target.source.dataset}/{ds.name}", source.keep)
     primary = "nas-disk" if isinstance(source, TruenasSource) else "cluster-disk"
+    primary = "host-disk" if isinstance(source, HostSource) else primary
     intervals = [c.schedule.interval_hours for c in copies] + [s.interval_hours for s in snapshots]
     if export is not None:
         intervals.append(export.schedule.interval_hours)
@@ -449,7 +455,7 @@ def protection_unit(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> ProtectionU
     `build_plan` calls it once per dataset; tests call it on a changed `DatasetPlan` to see what follows from it."""
     source = ds.source
     objects = tuple(_copy_objects(ds, c, i) for i, c in enumerate(dp.copies, start=1))
-    namespace = inv.monitoring.namespace if isinstance(source, TruenasSource) else source.namespace
+    namespace = inv.monitoring.namespace if isinstance(source, TruenasSource) else getattr(source, "namespace", None)
     return ProtectionUnit(
         dataset=ds.name,
         tier=ds.tier,

@@ -29,6 +29,8 @@ from rules import (
     kopiur_missing_retention,
     kopiur_missing_schedule,
     pbs_sync_job_disallow_remove_vanished,
+    host_configure_timer_delay,
+    host_disallow_exposed_secret_files,
     pgbackrest_enable_repository_encryption,
     pgbackrest_missing_retention,
     pve_backup_job_enforce_retention,
@@ -91,5 +93,7 @@ PolicyPack(
         pve_backup_job_enforce_retention.POLICY,
         pve_backup_job_enforce_rpo.POLICY,
         pbs_sync_job_disallow_remove_vanished.POLICY,
+        host_configure_timer_delay.POLICY,
+        host_disallow_exposed_secret_files.POLICY,
     ],
 )

@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from inventory.hosts import HostSource
 from inventory.models import ExportSource, Inventory, PostgresSource, PvcSource
 from manifests.pgbackrest import PLUGIN_NAME
 from plan.model import CopyPlan, Plan
 from plan.repositories import volsync_repository
 from plan.units import ProtectionUnit
 from runbook import kopiur
+from runbook.hosts import host_entry, host_steps
 from runbook.pgbackrest import PLUGIN_FIXED
 
 CONTRACT_VERSION = "4"
@@ -190,6 +192,8 @@ def _restore(unit: ProtectionUnit) -> list[dict[str, str]]:
         return _postgres_steps(unit, source)
     if isinstance(source, ExportSource):
         return _export_steps(unit, source)
+    if isinstance(source, HostSource):
+        return host_steps(unit)
     return _truenas_steps(source.dataset)
 
 
@@ -311,6 +315,10 @@ def _dataset(inv: Inventory, unit: ProtectionUnit) -> dict[str, Any]:
     }
     if isinstance(source, PvcSource):
         entry["pvc"] = {"namespace": source.namespace, "claim": source.claim, "mover": source.mover}
+    if isinstance(source, HostSource):
+        entry["host"] = host_entry(unit)
+        for copy in entry["copies"]:
+            copy["host_service"] = entry["host"]["units"][copy["destination"]]
     if isinstance(source, PostgresSource):
         entry["postgres"] = {"namespace": source.namespace, "cluster": source.cluster,
                              "stanza_object": unit.stanza, "stanza": source.cluster}

@@ -56,6 +56,11 @@ def choose_copy(runbook: Mapping[str, Any], dataset: str, destination: str | Non
     """The named copy, or the first restic copy in object storage (reachable without mounting the NAS)."""
     if dataset not in runbook["datasets"]:
         raise DrillUsageError(f"no dataset {dataset!r} in the outputs; known: {sorted(runbook['datasets'])}")
+    services = [c["host_service"] for c in runbook["datasets"][dataset]["copies"] if "host_service" in c]
+    if services:
+        raise DrillUsageError(f"{dataset} is a host dataset: drill it on the host with its runbook's restore steps "
+                              f"(its backups run from {services[0]}; a Tier 1 host also runs the rendered "
+                              "restic-drill-* unit)")
     copies = [c for c in runbook["datasets"][dataset]["copies"] if c["tool"] == "restic"]
     if not copies:
         raise DrillUsageError(f"{dataset} has no restic copy; this drill restores restic repositories only")

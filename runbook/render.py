@@ -22,6 +22,7 @@ SOURCE_NAMES = {
     "postgres": "PostgreSQL on CloudNativePG, backed up by pgBackRest",
     "truenas": "ZFS dataset on the NAS: snapshots, plus cloud sync offsite",
     "export": "application dump written to the NAS (the NAS dataset then protects it)",
+    "host": "files of a NixOS or Linux machine, backed up by restic from systemd timers on the host",
 }
 GLOSSARY = [
     ("copy", "one complete, independent backup of the data in one place (the live data counts as copy 1)"),
@@ -342,6 +343,9 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     if "postgres" in ds:
         lines += [f"Cluster: `{ds['postgres']['cluster']}` in namespace `{ds['postgres']['namespace']}` "
                   f"(Stanza object `{ds['postgres']['stanza_object']}`).", ""]
+    if "host" in ds:
+        lines += [f"Host: `{ds['host']['hostname']}` ({ds['host']['os']}), paths {', '.join(ds['host']['paths'])}; "
+                  f"units: {', '.join(sorted(set(ds['host']['units'].values())))}.", ""]
     lines += ["## Before you start", "", "Words used below:", ""]
     lines += [f"- **{term}**: {meaning}." for term, meaning in GLOSSARY]
     lines += ["", "## Targets", ""]
@@ -357,7 +361,7 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     fill = _FillIn(secrets)
     outside: list[str] = []
     for copy in ds["copies"]:
-        if copy["tool"] == "restic":
+        if copy["tool"] == "restic" and "repository_secret" in copy:
             outside += _restic_outside(name, copy, fill)
         elif copy["tool"] == "cloudsync" and "escrow" in copy:
             outside += _rclone_outside(name, copy, fill)

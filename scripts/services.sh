@@ -14,7 +14,10 @@ log() { printf '[services] %s\n' "$*" >&2; }
 
 # Debian package -> a command it provides (how we tell whether it is present).
 packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone chromium:chromium etcd-server:etcd
-          shellcheck:shellcheck systemd:systemd-analyze)
+          shellcheck:shellcheck)
+# Host backups (issue 17): systemd-analyze verifies the rendered units, curl is what they ping with, and
+# nix-instantiate parses and evaluates the rendered NixOS snippet.
+packages+=(systemd:systemd-analyze curl:curl nix-bin:nix-instantiate)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0

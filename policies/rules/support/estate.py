@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import DEFAULTS, LEVEL_DAYS, LEVELS
-from . import kinds
+from . import hosts, kinds
 from .cron import CronError, Schedule, parse_cron, parse_truenas
 from .memo import memoized
 from .policy import StackResource
@@ -35,6 +35,7 @@ from .props import (
 )
 
 PRIMARY_MEDIUM = {"pvc": "cluster-disk", "postgres": "cluster-disk", "export": "cluster-disk", "truenas": "nas-disk"}
+PRIMARY_MEDIUM["host"] = "host-disk"
 _UNIT_DAYS = {"HOUR": 1 / 24, "DAY": 1.0, "WEEK": 7.0, "MONTH": 30.0, "YEAR": 365.0}
 
 
@@ -401,6 +402,8 @@ class Estate:
                 self._snapshot_task(r, dataset)
             elif r.type == kinds.CLOUD_SYNC_TASK:
                 self._cloud_sync(r, dataset)
+            elif r.type == hosts.HOST_BACKUP:
+                hosts.collect(self, r, dataset)
             elif r.type == kinds.CRONJOB and labels.get(LABEL_DESTINATION) in self.datasets \
                     and labels.get(LABEL_DESTINATION) != dataset.name:
                 self._export(r, dataset, labels)
