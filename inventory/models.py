@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from inventory.dbs import engine_problems
 from inventory.tiers import DEFAULT_TIERS, TIER_BOUNDS, Retention, TierSettings
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"
@@ -255,7 +256,7 @@ class ExportSource(Strict):
     """An app-consistent dump CronJob writing into a NAS dataset that a `truenas` dataset protects."""
 
     kind: Literal["export"]
-    engine: Literal["pg_dump", "sqlite"]
+    engine: Literal["pg_dump", "sqlite", "mysqldump", "mariadb-dump", "mongodump", "redis"]
     namespace: K8sName
     target: Name
     """Name of the `truenas` dataset in this inventory that receives the dumps."""
@@ -266,6 +267,14 @@ class ExportSource(Strict):
     sqlite_claim: K8sName | None = None
     sqlite_path: str | None = None
     keep: Annotated[int, Field(ge=1, le=365)] = 14
+    database_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """mysqldump, mariadb-dump, redis: the server's port (default 3306, 6379)."""
+    oplog: bool = False
+    """mongodump: the server is a replica set member; dump the whole instance with `--oplog` (point in time)."""
+    rdb_claim: K8sName | None = None
+    """redis: the server's data PVC, where BGSAVE writes its RDB file."""
+    rdb_path: str | None = None
+    """redis: the RDB file inside that claim (default `dump.rdb`)."""
 
     @model_validator(mode="after")
     def _engine_fields(self) -> ExportSource:
@@ -538,6 +547,7 @@ def _export_problems(
                          "target a local-only dataset or set offsite_override_reason"))
     if ds.destinations:
         problems.append((("destinations",), "an export's copies are those of its target dataset; remove destinations"))
+    problems += [(("source", field), message) for field, message in engine_problems(source)]
     return problems
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.models import ExportSource, Inventory, PostgresSource, PvcSource
+from manifests.dbs import ENGINES as DB_ENGINES
 from manifests.pgbackrest import PLUGIN_NAME
 from plan.model import CopyPlan, Plan
 from plan.units import ProtectionUnit
+from runbook.dbs import restore_steps as db_restore_steps
 from runbook.pgbackrest import PLUGIN_FIXED
 
 CONTRACT_VERSION = "3"
@@ -163,6 +165,8 @@ def _export_steps(unit: ProtectionUnit, source: ExportSource) -> list[dict[str, 
                   f"The dumps live on the NAS in {path}, protected by dataset {target}. If the NAS itself is lost, "
                   f"restore {target} first (see its runbook).",
                   f"ls -1t {path}/{unit.name}-*  # newest first")
+    if source.engine in DB_ENGINES:
+        return [first, *db_restore_steps(source, path)]
     if source.engine == "pg_dump":
         return [first, _step(
             "Load the newest dump",

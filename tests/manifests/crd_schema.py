@@ -418,6 +418,7 @@ CRONJOB = {
                                                 "restartPolicy": {"enum": ["Never", "OnFailure"]},
                                                 "automountServiceAccountToken": {"type": "boolean"},
                                                 "securityContext": _POD_SECURITY,
+                                                "initContainers": {"type": "array", "items": _CONTAINER},
                                                 "containers": {"type": "array", "minItems": 1, "items": _CONTAINER},
                                                 "volumes": {"type": "array", "items": _VOLUME},
                                             },
