@@ -12,6 +12,7 @@ from components.dataset import ProtectedDataset
 from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, connect_token
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
+from components.nas_config import NasConfigArgs, NasConfigBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
@@ -69,7 +70,7 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
 
     ping = estate.ping = ping_base(inventory)
     nas_link = None
-    if inventory.truenas is not None and any(u.kind == "truenas" for u in plan.units):
+    if inventory.truenas is not None and any(u.kind in ("truenas", "nas-config") for u in plan.units):
         nas_link = nas_connection(inventory.truenas, destination_credentials("truenas", ("api_key",)).apply(
             lambda c: c["api_key"]))
     for unit in plan.units:
@@ -106,6 +107,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
             ExportJob(unit.dataset, ExportArgs(unit, nas, target, ping), children)
+        elif unit.kind == "nas-config":
+            assert nas_link is not None  # the inventory requires a truenas section for it
+            NasConfigBackup(unit.dataset, NasConfigArgs(unit, nas_link, ping), children)
     if inventory.monitoring.prometheus_rules:
         alerting = [unit for unit in plan.units if unit.plan.alerts]
         if alerting:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from inventory.dbs import engine_problems
+from inventory.nas_config import nas_config_problems
 from inventory.tiers import DEFAULT_TIERS, TIER_BOUNDS, Retention, TierSettings
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"
@@ -285,8 +286,18 @@ class ExportSource(Strict):
         return self
 
 
+class NasConfigSource(Strict):
+    """The NAS's own configuration database with its secret seed, exported on a schedule by a NAS cron job into a
+    `truenas` dataset that copies it offsite (inventory/nas_config.py has its rules)."""
+
+    kind: Literal["nas-config"]
+    target: Name
+    """Name of the `truenas` dataset in this inventory that receives the exports (tier 1, copied offsite)."""
+    keep: Annotated[int, Field(ge=1, le=365)] = 30
+
+
 Source = Annotated[
-    PvcSource | PostgresSource | TruenasSource | ExportSource,
+    PvcSource | PostgresSource | TruenasSource | ExportSource | NasConfigSource,
     Field(discriminator="kind"),
 ]
 
@@ -458,7 +469,7 @@ class Inventory(Strict):
         """Resolved destinations of a dataset (explicit list, or the tier default)."""
         if dataset.destinations is not None:
             return tuple(self.destination(n) for n in dataset.destinations)
-        if isinstance(dataset.source, ExportSource):
+        if isinstance(dataset.source, ExportSource | NasConfigSource):
             return ()
         local_only = [d for d in self.destinations if not d.offsite]
         offsite = [d for d in self.destinations if d.offsite]
@@ -498,7 +509,7 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     if unwatched and inv.monitoring.healthchecks is None:
         problems.append((("monitoring", "healthchecks"), f"datasets {unwatched} need alerting and NAS tasks report "
                          "only through Healthchecks; set monitoring.healthchecks.ping_base"))
-    nas_users = [d.name for d in inv.datasets if d.source.kind in ("truenas", "export")]
+    nas_users = [d.name for d in inv.datasets if d.source.kind in ("truenas", "export", "nas-config")]
     if nas_users and inv.truenas is None:
         problems.append((("truenas",), f"datasets {nas_users} live on or write to the NAS; add a truenas section "
                          "with at least `host: <nas hostname>`"))
@@ -528,6 +539,8 @@ def _dataset_problems(inv: Inventory, ds: Dataset, by_name: dict[str, Dataset]) 
         return unknown
     if isinstance(ds.source, ExportSource):
         return _export_problems(inv, ds, ds.source, by_name)
+    if isinstance(ds.source, NasConfigSource):
+        return nas_config_problems(inv, ds, by_name)
     return _copy_problems(inv, ds) + _tier_problems(inv, ds)
 
 
@@ -642,6 +655,7 @@ __all__ = [
     "PostgresSource",
     "TruenasSource",
     "ExportSource",
+    "NasConfigSource",
     "KubernetesSecretStore",
     "OnePasswordSecretStore",
     "Retention",

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from inventory.models import ExportSource, Inventory, PostgresSource, PvcSource
+from inventory.models import ExportSource, Inventory, NasConfigSource, PostgresSource, PvcSource
 from manifests.dbs import ENGINES as DB_ENGINES
 from manifests.pgbackrest import PLUGIN_NAME
 from plan.model import CopyPlan, Plan
 from plan.units import ProtectionUnit
 from runbook.dbs import restore_steps as db_restore_steps
+from runbook.nas_config import restore_steps as nas_config_steps
 from runbook.pgbackrest import PLUGIN_FIXED
 
 CONTRACT_VERSION = "3"
@@ -189,6 +190,8 @@ def _restore(unit: ProtectionUnit) -> list[dict[str, str]]:
         return _postgres_steps(unit, source)
     if isinstance(source, ExportSource):
         return _export_steps(unit, source)
+    if isinstance(source, NasConfigSource):
+        return nas_config_steps(unit)
     return _truenas_steps(source.dataset)
 
 

@@ -15,7 +15,7 @@ log() { printf '[services] %s\n' "$*" >&2; }
 # Debian package -> a command it provides (how we tell whether it is present).
 packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone chromium:chromium etcd-server:etcd
           shellcheck:shellcheck mariadb-server:mariadbd mariadb-client:mariadb-dump redis-server:redis-server
-          redis-tools:redis-check-rdb)
+          redis-tools:redis-check-rdb sqlite3:sqlite3)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0

@@ -58,8 +58,8 @@ def test_the_new_fields_are_refused_on_the_older_engines() -> None:
         "kind": "export", "engine": "pg_dump", "namespace": "db", "target": "app-dumps", "database_host": "pg",
         "database_name": "immich", "credentials_secret": "immich-dump", "oplog": True, "database_port": 5433}})
     assert problems(raw) == [
-        ("datasets[6].source.database_port", "rule", "database_port does not apply to pg_dump exports; remove it"),
-        ("datasets[6].source.oplog", "rule", "oplog does not apply to pg_dump exports; remove it"),
+        ("datasets[7].source.database_port", "rule", "database_port does not apply to pg_dump exports; remove it"),
+        ("datasets[7].source.oplog", "rule", "oplog does not apply to pg_dump exports; remove it"),
     ]
 
 

@@ -1,5 +1,6 @@
 """A small estate with one export per engine of manifests/dbs.py (MySQL, MariaDB, MongoDB with and without the
-oplog, Redis), all landing in one Tier 1 NAS dataset copied offsite, and the objects the builders render for it."""
+oplog, Redis) and the NAS's configuration export, all landing in one Tier 1 NAS dataset copied offsite, and the
+objects the builders render for it."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ RAW: dict[str, Any] = {
          "source": {"kind": "export", "engine": "redis", "namespace": "auth", "target": "app-dumps",
                     "database_host": "authentik-redis.auth.svc", "rdb_claim": "redis-data",
                     "credentials_secret": "authentik-redis-auth"}},
+        {"name": "nas-config", "tier": 1, "size_gb": 0.05, "source": {"kind": "nas-config", "target": "app-dumps"}},
     ],
     "monitoring": {"healthchecks": {"ping_base": "https://hc-ping.com/"}},
     "truenas": {"host": NAS},
