@@ -26,7 +26,8 @@ def _estate(s3_endpoint: str, nas_host: str, ca_file: str) -> dict:
             {"name": "far-b", "kind": "s3-compatible", "endpoint": s3_endpoint, "flavour": "moto", "offsite": True},
         ],
         "datasets": [
-            {"name": "nas-backups", "tier": 1, "size_gb": 1, "source": {"kind": "truenas", "dataset": "tank/nas-backups"}},
+            {"name": "nas-backups", "tier": 1, "size_gb": 1,
+             "source": {"kind": "truenas", "dataset": "tank/nas-backups"}},
             {"name": "nas-config", "tier": 1, "size_gb": 0.05, "source": {"kind": "nas-config",
                                                                            "target": "nas-backups"}},
         ],
