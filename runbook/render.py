@@ -22,6 +22,7 @@ SOURCE_NAMES = {
     "postgres": "PostgreSQL on CloudNativePG, backed up by pgBackRest",
     "truenas": "ZFS dataset on the NAS: snapshots, plus cloud sync offsite",
     "export": "application dump written to the NAS (the NAS dataset then protects it)",
+    "nas-config": "the NAS's own configuration and secret seed, exported by a NAS cron job into a NAS dataset",
 }
 GLOSSARY = [
     ("copy", "one complete, independent backup of the data in one place (the live data counts as copy 1)"),
