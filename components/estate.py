@@ -14,6 +14,7 @@ from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
 from components.kopiur import KopiurArgs, KopiurBackup
 from components.hosts import HostArgs, HostBackup
+from components.nas_config import NasConfigArgs, NasConfigBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.proxmox import CoverageArgs, CoverageCheck, declare_proxmox
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
@@ -75,7 +76,7 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
 
     ping = estate.ping = ping_base(inventory)
     nas_link = None
-    if inventory.truenas is not None and any(u.kind == "truenas" for u in plan.units):
+    if inventory.truenas is not None and any(u.kind in ("truenas", "nas-config") for u in plan.units):
         nas_link = nas_connection(inventory.truenas, destination_credentials("truenas", ("api_key",)).apply(
             lambda c: c["api_key"]))
     for unit in plan.units:
@@ -118,6 +119,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             nas = inventory.truenas
             assert nas is not None  # the inventory requires it for export datasets
             ExportJob(unit.dataset, ExportArgs(unit, nas, target, ping), children)
+        elif unit.kind == "nas-config":
+            assert nas_link is not None  # the inventory requires a truenas section for it
+            NasConfigBackup(unit.dataset, NasConfigArgs(unit, nas_link, ping), children)
     if plan.proxmox is not None and inventory.proxmox is not None:
         px = plan.proxmox
         declare_proxmox(inventory.proxmox, px.units, px.jobs, px.syncs, px.datastores)

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from inventory.hosts import HostSource, cross_host_problems
+from inventory.dbs import engine_problems
+from inventory.nas_config import nas_config_problems
 from inventory.tiers import DEFAULT_TIERS, TIER_BOUNDS, Retention, TierSettings
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"
@@ -264,7 +266,7 @@ class ExportSource(Strict):
     """An app-consistent dump CronJob writing into a NAS dataset that a `truenas` dataset protects."""
 
     kind: Literal["export"]
-    engine: Literal["pg_dump", "sqlite"]
+    engine: Literal["pg_dump", "sqlite", "mysqldump", "mariadb-dump", "mongodump", "redis"]
     namespace: K8sName
     target: Name
     """Name of the `truenas` dataset in this inventory that receives the dumps."""
@@ -275,6 +277,14 @@ class ExportSource(Strict):
     sqlite_claim: K8sName | None = None
     sqlite_path: str | None = None
     keep: Annotated[int, Field(ge=1, le=365)] = 14
+    database_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """mysqldump, mariadb-dump, redis: the server's port (default 3306, 6379)."""
+    oplog: bool = False
+    """mongodump: the server is a replica set member; dump the whole instance with `--oplog` (point in time)."""
+    rdb_claim: K8sName | None = None
+    """redis: the server's data PVC, where BGSAVE writes its RDB file."""
+    rdb_path: str | None = None
+    """redis: the RDB file inside that claim (default `dump.rdb`)."""
 
     @model_validator(mode="after")
     def _engine_fields(self) -> ExportSource:
@@ -285,8 +295,18 @@ class ExportSource(Strict):
         return self
 
 
+class NasConfigSource(Strict):
+    """The NAS's own configuration database with its secret seed, exported on a schedule by a NAS cron job into a
+    `truenas` dataset that copies it offsite (inventory/nas_config.py has its rules)."""
+
+    kind: Literal["nas-config"]
+    target: Name
+    """Name of the `truenas` dataset in this inventory that receives the exports (tier 1, copied offsite)."""
+    keep: Annotated[int, Field(ge=1, le=365)] = 30
+
+
 Source = Annotated[
-    PvcSource | PostgresSource | TruenasSource | ExportSource | HostSource,
+    PvcSource | PostgresSource | TruenasSource | ExportSource | HostSource | NasConfigSource,
     Field(discriminator="kind"),
 ]
 
@@ -479,7 +499,7 @@ class Inventory(Strict):
         """Resolved destinations of a dataset (explicit list, or the tier default)."""
         if dataset.destinations is not None:
             return tuple(self.destination(n) for n in dataset.destinations)
-        if isinstance(dataset.source, ExportSource):
+        if isinstance(dataset.source, ExportSource | NasConfigSource):
             return ()
         local_only = [d for d in self.destinations if not d.offsite]
         offsite = [d for d in self.destinations if d.offsite]
@@ -519,7 +539,7 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     if unwatched and inv.monitoring.healthchecks is None:
         problems.append((("monitoring", "healthchecks"), f"datasets {unwatched} need alerting and NAS tasks report "
                          "only through Healthchecks; set monitoring.healthchecks.ping_base"))
-    nas_users = [d.name for d in inv.datasets if d.source.kind in ("truenas", "export")]
+    nas_users = [d.name for d in inv.datasets if d.source.kind in ("truenas", "export", "nas-config")]
     if nas_users and inv.truenas is None:
         problems.append((("truenas",), f"datasets {nas_users} live on or write to the NAS; add a truenas section "
                          "with at least `host: <nas hostname>`"))
@@ -551,6 +571,8 @@ def _dataset_problems(inv: Inventory, ds: Dataset, by_name: dict[str, Dataset]) 
         return unknown
     if isinstance(ds.source, ExportSource):
         return _export_problems(inv, ds, ds.source, by_name)
+    if isinstance(ds.source, NasConfigSource):
+        return nas_config_problems(inv, ds, by_name)
     return _copy_problems(inv, ds) + _tier_problems(inv, ds) + _replication_problems(inv, ds)
 
 
@@ -570,6 +592,7 @@ def _export_problems(
                          "target a local-only dataset or set offsite_override_reason"))
     if ds.destinations:
         problems.append((("destinations",), "an export's copies are those of its target dataset; remove destinations"))
+    problems += [(("source", field), message) for field, message in engine_problems(source)]
     return problems
 
 
@@ -687,6 +710,7 @@ __all__ = [
     "TruenasSource",
     "ExportSource",
     "HostSource",
+    "NasConfigSource",
     "KubernetesSecretStore",
     "OnePasswordSecretStore",
     "Retention",

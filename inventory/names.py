@@ -205,6 +205,10 @@ def _dataset_names(inv: Inventory, dp, i: int) -> Iterator[DerivedName]:
             yield from kube("CronJob", source.namespace, ds.name, "drill", limit=CRONJOB_LIMIT, shorten=one)
             yield from slug("backup", ds.name, "export", "drill", shorten=one)
         return
+    if source.kind == "nas-config":
+        # components/nas_config.py: one NAS cron job pinging `backup-<dataset>-export`; its copies are the target's.
+        yield from slug("backup", ds.name, "export", shorten="the dataset name")
+        return
     for copy in copies:
         yield from slug(copy.healthcheck_slug)
         if dp.drill_every_days:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inventory.models import ExportSource, PostgresSource, PvcSource, Truenas, TruenasSource
-from manifests import exports, volsync
+from manifests import dbs, exports, volsync
 from manifests.checks import DEADLINE_SECONDS, NOBODY, job_ping_env, pgbackrest_job
 from manifests.secrets import READER_ACCESS_KEY_ID, READER_SECRET_ACCESS_KEY, SecretRef, SecretSpec
 from manifests.workloads import (
@@ -114,8 +114,12 @@ def _export_drill(unit: ProtectionUnit, source: ExportSource, job: VerificationJ
         raise ValueError(f"dataset plan {unit.name!r} has no export")
     dump_job = exports.export_cronjob(unit, nas=nas, pings=pings)
     pod = dump_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    export_env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    export_env = {e["name"]: e.get("value") for e in (pod.get("initContainers") or pod["containers"])[0]["env"]}
     nfs = next(v["nfs"] for v in pod["volumes"] if v["name"] == "backup")
+    if export.engine in dbs.ENGINES:
+        return dbs.drill_cronjob(unit, source, job, dumps=export_env["OUT"] or "", nfs=nfs,
+                                 ping=job_ping_env(unit, pings, job), security=pod["securityContext"],
+                                 deadline_seconds=DEADLINE_SECONDS, tmp_size=_scratch_size(unit))
     env: dict[str, Any] = {"DUMPS": export_env["OUT"], "PREFIX": unit.name, "EXT": exports.EXTENSIONS[export.engine]}
     env |= job_ping_env(unit, pings, job)
     image, script = (SQLITE_IMAGE, _SQLITE_DRILL) if export.engine == "sqlite" else (PG_DUMP_IMAGE, _PG_DUMP_DRILL)

@@ -18,13 +18,14 @@ import posixpath
 from typing import Any
 
 from inventory.models import ExportSource, Truenas
+from manifests import dbs
 from manifests.healthchecks import ping_env
 from manifests.workloads import DUMP, PG_DUMP_IMAGE, PING_FUNCTION, SQLITE_IMAGE, container, cronjob, pod_security
 from plan.model import ExportPlan
 from plan.units import ProtectionUnit
 
 DEADLINE_SECONDS = 3 * 3600
-EXTENSIONS = {"pg_dump": "dump", "sqlite": "sqlite3"}
+EXTENSIONS = {"pg_dump": "dump", "sqlite": "sqlite3", **dbs.EXTENSIONS}
 
 _ROTATE_AND_REPORT = """
   part="$OUT/.$PREFIX-$stamp.{ext}.partial"
@@ -117,6 +118,10 @@ def export_cronjob(
         {"name": "backup", "nfs": {"server": nfs_server, "path": dataset_root}},
         {"name": "work", "emptyDir": {}},
     ]
+    if export.engine in dbs.ENGINES:
+        return dbs.dump_cronjob(ds, source, out=out, nfs={"server": nfs_server, "path": dataset_root}, pings=pings,
+                                slug=dump_slug(ds), security=pod_security(run_as_user, run_as_group),
+                                deadline_seconds=DEADLINE_SECONDS)
     secret_env: list[dict[str, Any]] = []
     if export.engine == "pg_dump":
         image = PG_DUMP_IMAGE

@@ -11,6 +11,7 @@ from inventory.models import (
     ExportSource,
     HostSource,
     Inventory,
+    NasConfigSource,
     NfsDestination,
     PostgresSource,
     PvcSource,
@@ -42,6 +43,7 @@ from plan.names import (
     writer_key,
 )
 from plan.proxmox import build_proxmox_plan
+from plan.nas_config import NAS_CONFIG_TOOL, nas_config_export
 from plan.repositories import pgbackrest_repository, volsync_repository
 from plan.restore import restore_hours, restore_mbps
 from plan.stagger import JobRequest, after_backups, assign, every_days
@@ -119,7 +121,7 @@ def build_plan(inv: Inventory) -> Plan:
                 if position == 0 and rpo < (24 * 7 if weekly else every):
                     every, weekly = cadence_for(rpo)  # the finest level carries the RPO
                 jobs.append(JobRequest(f"{ds.name}/snapshot/{level}", SNAPSHOT_LANE, every, weekly, window))
-        if isinstance(ds.source, ExportSource):
+        if isinstance(ds.source, ExportSource | NasConfigSource):
             every, weekly = cadence_for(rpo)  # the dump is the export's most frequent copy: it carries the RPO
             jobs.append(JobRequest(f"{ds.name}/export", f"export/{ds.source.target}", every, weekly, window))
         pending.append((ds, specs))
@@ -246,7 +248,9 @@ def _dataset_plan(
         assert isinstance(target.source, TruenasSource)
         export = ExportPlan(source.engine, times[f"{ds.name}/export"], target.name,
                             f"/mnt/{target.source.dataset}/{ds.name}", source.keep)
-    primary = "nas-disk" if isinstance(source, TruenasSource) else "cluster-disk"
+    if isinstance(source, NasConfigSource):
+        export = nas_config_export(inv, ds, times[f"{ds.name}/export"])
+    primary = "nas-disk" if isinstance(source, TruenasSource | NasConfigSource) else "cluster-disk"
     primary = "host-disk" if isinstance(source, HostSource) else primary
     intervals = [c.schedule.interval_hours for c in copies] + [s.interval_hours for s in snapshots]
     if export is not None:
@@ -266,7 +270,7 @@ def _dataset_plan(
         drill_every_days=tier.drill_every_days,
         alerts=tier.alerts,
         media=tuple(sorted({primary} | {c.media for c in copies})),
-        nas_utc_offset_minutes=nas_utc_offset(inv) if isinstance(source, TruenasSource) else 0,
+        nas_utc_offset_minutes=nas_utc_offset(inv) if isinstance(source, TruenasSource | NasConfigSource) else 0,
         size_gb=ds.size_gb,
     )
 
@@ -308,7 +312,8 @@ def _with_export_copies(datasets: list[DatasetPlan]) -> list[DatasetPlan]:
         result.append(replace(
             plan, copies=copies,
             rpo_hours=min(c.schedule.interval_hours for c in copies),
-            media=tuple(sorted({"cluster-disk"} | {c.media for c in copies})),
+            media=tuple(sorted({"nas-disk" if plan.source_kind == "nas-config" else "cluster-disk"}
+                               | {c.media for c in copies})),
         ))
     return result
 
@@ -349,7 +354,8 @@ def _copy_objects(ds: Dataset, copy: CopyPlan, index: int) -> CopyObjects:
         "labels": labels(ds.name, ds.tier, copy.destination),
         "backup_slug": copy.healthcheck_slug,
         "bucket_key": bucket_key(copy.destination, ds.tier) if in_bucket else None,
-        "writer_key": writer_key(ds.name, copy.tool) if in_bucket and not isinstance(source, ExportSource) else None,
+        "writer_key": writer_key(ds.name, copy.tool)
+        if in_bucket and not isinstance(source, ExportSource | NasConfigSource) else None,
         "ca_config_map": ca_config_map(copy.destination) if copy.private_ca else None,
     }
     if isinstance(source, PvcSource) and copy.tool == kopiur.KOPIUR:
@@ -423,8 +429,8 @@ def _checks(ds: Dataset, dp: DatasetPlan, objects: tuple[CopyObjects, ...]) -> t
 def _drill(ds: Dataset, dp: DatasetPlan, objects: tuple[CopyObjects, ...]) -> VerificationJob | None:
     """The one restore drill of a unit (see `ProtectionUnit.drill` for which copy)."""
     days, source = dp.drill_every_days, ds.source
-    if days < 1 or not dp.copies:
-        return None
+    if days < 1 or not dp.copies or isinstance(source, NasConfigSource):
+        return None  # a NAS configuration is drilled through its target dataset's copies
     if isinstance(source, PvcSource):
         copy = dp.copies[0]
         scratch = object_name(ds.name, copy.destination, DRILL)
@@ -455,12 +461,14 @@ def protection_unit(inv: Inventory, ds: Dataset, dp: DatasetPlan) -> ProtectionU
     `build_plan` calls it once per dataset; tests call it on a changed `DatasetPlan` to see what follows from it."""
     source = ds.source
     objects = tuple(_copy_objects(ds, c, i) for i, c in enumerate(dp.copies, start=1))
-    namespace = inv.monitoring.namespace if isinstance(source, TruenasSource) else getattr(source, "namespace", None)
+    namespace = (inv.monitoring.namespace if isinstance(source, TruenasSource | NasConfigSource)
+                 else getattr(source, "namespace", None))
     return ProtectionUnit(
         dataset=ds.name,
         tier=ds.tier,
         kind=source.kind,
-        tool=_tool(ds) if not isinstance(source, ExportSource) else source.engine,
+        tool=source.engine if isinstance(source, ExportSource) else NAS_CONFIG_TOOL
+        if isinstance(source, NasConfigSource) else _tool(ds),
         source=source,
         plan=dp,
         namespace=namespace,

@@ -2,7 +2,9 @@
 
 Pure data written from the plan's protection units (plan/units.py), never by rendering manifests and reading them
 back; `docs/runbook-contract.v4.schema.json` describes it and tests hold the two together. Version 4 adds the
-`kopiur` mover and tool, and `replica_of` on copies replicated from another (issue 15). Version 3: each
+`kopiur` mover and tool, and `replica_of` on copies replicated from another (issue 15); the `host` and
+`nas-config` sources, a host copy's `host_service`, and the MySQL/MariaDB, MongoDB, Redis and NAS configuration
+dump tools (issue 17). Version 3: each
 copy's `healthcheck` lists exactly the checks that ping (`check` where an integrity check reads the copy, `drill`
 only on the one copy the scheduled drill restores), and `verification` names the drilled copy. Secrets (repository
 passwords, cipher passphrases) are never here: the program
@@ -16,12 +18,16 @@ from typing import Any
 
 from inventory.hosts import HostSource
 from inventory.models import ExportSource, Inventory, PostgresSource, PvcSource
+from inventory.models import ExportSource, Inventory, NasConfigSource, PostgresSource, PvcSource
+from manifests.dbs import ENGINES as DB_ENGINES
 from manifests.pgbackrest import PLUGIN_NAME
 from plan.model import CopyPlan, Plan
 from plan.repositories import volsync_repository
 from plan.units import ProtectionUnit
 from runbook import kopiur
 from runbook.hosts import host_entry, host_steps
+from runbook.dbs import restore_steps as db_restore_steps
+from runbook.nas_config import restore_steps as nas_config_steps
 from runbook.pgbackrest import PLUGIN_FIXED
 
 CONTRACT_VERSION = "4"
@@ -170,6 +176,8 @@ def _export_steps(unit: ProtectionUnit, source: ExportSource) -> list[dict[str, 
                   f"The dumps live on the NAS in {path}, protected by dataset {target}. If the NAS itself is lost, "
                   f"restore {target} first (see its runbook).",
                   f"ls -1t {path}/{unit.name}-*  # newest first")
+    if source.engine in DB_ENGINES:
+        return [first, *db_restore_steps(source, path)]
     if source.engine == "pg_dump":
         return [first, _step(
             "Load the newest dump",
@@ -194,6 +202,8 @@ def _restore(unit: ProtectionUnit) -> list[dict[str, str]]:
         return _export_steps(unit, source)
     if isinstance(source, HostSource):
         return host_steps(unit)
+    if isinstance(source, NasConfigSource):
+        return nas_config_steps(unit)
     return _truenas_steps(source.dataset)
 
 

@@ -23,6 +23,7 @@ SOURCE_NAMES = {
     "truenas": "ZFS dataset on the NAS: snapshots, plus cloud sync offsite",
     "export": "application dump written to the NAS (the NAS dataset then protects it)",
     "host": "files of a NixOS or Linux machine, backed up by restic from systemd timers on the host",
+    "nas-config": "the NAS's own configuration and secret seed, exported by a NAS cron job into a NAS dataset",
 }
 GLOSSARY = [
     ("copy", "one complete, independent backup of the data in one place (the live data counts as copy 1)"),

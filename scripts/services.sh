@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Tools the tests run for real, from the distribution: restic, pgBackRest, PostgreSQL and rclone for the
-# restore drills, Chromium, which renders the runbook's estate diagram headless in its test, and etcd for
+# Tools the tests run for real, from the distribution: restic, pgBackRest, PostgreSQL, rclone, MariaDB and Redis
+# for the restore drills, Chromium, which renders the runbook's estate diagram headless in its test, and etcd for
 # the Kubernetes API server the apply-mode tests start (kube-apiserver itself is built by
 # scripts/kube-apiserver.sh).
 #
@@ -14,13 +14,16 @@ log() { printf '[services] %s\n' "$*" >&2; }
 
 # Debian package -> a command it provides (how we tell whether it is present).
 packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone chromium:chromium etcd-server:etcd
-          shellcheck:shellcheck)
+          shellcheck:shellcheck mariadb-server:mariadbd mariadb-client:mariadb-dump redis-server:redis-server
+          redis-tools:redis-check-rdb sqlite3:sqlite3)
 # Host backups (issue 17): systemd-analyze verifies the rendered units, curl is what they ping with, and
 # nix-instantiate parses and evaluates the rendered NixOS snippet.
 packages+=(systemd:systemd-analyze curl:curl nix-bin:nix-instantiate)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0
+  # mariadbd lives in /usr/sbin, outside a normal user's PATH.
+  [ -x "/usr/sbin/$1" ] && return 0
   # PostgreSQL's server binaries live outside PATH on Debian.
   compgen -G "/usr/lib/postgresql/*/bin/$1" >/dev/null
 }

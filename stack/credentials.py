@@ -36,7 +36,7 @@ def required_credentials(inventory: Inventory, plan: Plan) -> list[tuple[str, tu
         if fields:
             # Garage's admin API takes a bearer token of its own beside the S3 key that manages the bucket.
             needed[bucket.destination] = fields + (("admin_token",) if bucket.admin_api == "garage" else ())
-    if inventory.truenas is not None and any(d.source.kind == "truenas" for d in inventory.datasets):
+    if inventory.truenas is not None and any(d.source.kind in ("truenas", "nas-config") for d in inventory.datasets):
         needed[NAS_CREDENTIAL[0]] = NAS_CREDENTIAL[1]
     checks = inventory.monitoring.healthchecks
     if checks is not None and split_ping_base(checks.ping_base)[1] is None:

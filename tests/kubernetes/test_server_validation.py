@@ -15,7 +15,7 @@ import pytest
 
 from tests.kubernetes.apiserver import ApiError
 from tests.kubernetes.objects import FIELD_MANAGER, dry_run
-from tests.manifests import crd_schema
+from tests.manifests import crd_schema, dbs_estate
 from tests.manifests.estate import rendered
 
 
@@ -36,6 +36,14 @@ def test_every_object_the_builders_render_is_accepted(kube):
     report = dry_run(kube, rendered().objects(), tally="manifest tests' estate, from the builders")
     assert not report.rejections, report.summary()
     assert len(report.applied) >= len(rendered().objects())
+
+
+def test_the_database_exports_with_init_containers_are_accepted(kube):
+    """MySQL/MariaDB, MongoDB and Redis dumps and drills (manifests/dbs.py): the dump as init container, a reporter."""
+    objects = dbs_estate.objects()
+    report = dry_run(kube, objects, tally="database exports, from the builders")
+    assert not report.rejections, report.summary()
+    assert len(report.applied) >= len(objects)
 
 
 def test_a_cronjob_name_over_52_characters_is_refused_by_both(kube):

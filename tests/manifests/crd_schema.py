@@ -424,6 +424,7 @@ CRONJOB = {
                                                 "automountServiceAccountToken": {"type": "boolean"},
                                                 "serviceAccountName": {"type": "string", "pattern": DNS_LABEL},
                                                 "securityContext": _POD_SECURITY,
+                                                "initContainers": {"type": "array", "items": _CONTAINER},
                                                 "containers": {"type": "array", "minItems": 1, "items": _CONTAINER},
                                                 "volumes": {"type": "array", "items": _VOLUME},
                                             },

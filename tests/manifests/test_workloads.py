@@ -21,7 +21,7 @@ import pytest
 
 from manifests.workloads import PING_FUNCTION, SCRIPTS, script
 from tests.engine.project import free_port
-from tests.manifests import estate
+from tests.manifests import dbs_estate, estate
 
 ACCEPTED = {
     "SC2010": "ls | grep on dump names this program writes itself (`<dataset>-<UTC stamp>.<ext>`, anchored pattern): "
@@ -34,11 +34,12 @@ ACCEPTED = {
 def _scripts() -> dict[str, str]:
     """Distinct script text -> the first object that runs it."""
     found: dict[str, str] = {}
-    for obj in estate.rendered().objects():
+    for obj in [*estate.rendered().objects(), *dbs_estate.objects()]:
         spec = obj.get("spec", {})
         if obj["kind"] == "CronJob":
             spec = spec["jobTemplate"]["spec"]
-        for container in spec.get("template", {}).get("spec", {}).get("containers", []):
+        pod = spec.get("template", {}).get("spec", {})
+        for container in [*pod.get("initContainers", []), *pod.get("containers", [])]:
             command = container.get("command", [])
             if command[:2] == ["/bin/sh", "-c"]:
                 found.setdefault(command[2], f"{obj['metadata']['namespace']}/{obj['metadata']['name']}")

@@ -445,6 +445,28 @@ def cloud_sync_task(bucket: str = "hlb-b2-tier1", hour: str = "3") -> dict[str, 
             "enabled": True, "offsite": True}
 
 
+def nas_cron_job(target: str = "photos", hour: str = "2,14", ping: bool = True) -> dict[str, Any]:
+    """The NAS configuration export's cron job (components/nas_config.py), writing into `target`."""
+    command = "umask 077; d=/mnt/storage0/photos/nas-config; tar -cf ...; exit \"$s\""
+    if ping:
+        command = command.replace("; exit", "; curl -fsS https://hc-ping.com/key/backup-nas-config-export; exit")
+    return {"connection": dict(CONNECTION), "command": SecretStr(command), "user": "root",
+            "description": "homelab-backups nas-config: configuration export",
+            "schedule": {"minute": "10", "hour": hour, "dom": "*", "month": "*", "dow": "*"},
+            "enabled": True, "stdout": True, "stderr": False, "target_dataset": target}
+
+
+def dump_with_reporter(dataset: str = "shop-db", tier: int = 1, target: str = "photos") -> dict[str, Any]:
+    """A MySQL/MariaDB, MongoDB or Redis export CronJob (manifests/dbs.py): the dump as init container, the
+    reporter pinging Healthchecks as the pod's container."""
+    job = cronjob(f"{dataset}-export", labels(dataset, tier, target), "20 1,13 * * *",
+                  env=[{"name": "HC_URL", "valueFrom": {"secretKeyRef": {
+                      "name": f"{dataset}-healthchecks", "key": f"backup-{dataset}-export"}}}])
+    pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    pod["initContainers"] = [{"name": "mariadb-dump", "image": "mariadb", "command": ["true"], "env": []}]
+    return job
+
+
 def cloud_credential() -> dict[str, Any]:
     return {"connection": dict(CONNECTION), "name": "hlb-b2-tier1-photos",
             "provider": {"type": "B2", "account": SecretStr("0051"), "key": SecretStr("K005")}}
@@ -574,6 +596,19 @@ class Estate:
             {"paperless": (1, ("out-of-sync", "missed-run", "never-ran"))}))
         nodes["alerts"] = alerts
         return nodes
+    def add_nas_config(self, **settings: Any) -> Node:
+        """The NAS's configuration export (tier 1) into `photos`, as components/nas_config.py declares it."""
+        self.nas_config = self.dataset("nas-config", 1, "nas-config", 0.05)
+        owner = self.add("homelab-backups:nas_config:NasConfigBackup", "nas-config", {}, self.nas_config)
+        self.nas_cron = self.add(kinds.NAS_CRON_JOB, "nas-config-export", nas_cron_job(**settings), owner)
+        return self.nas_config
+
+    def add_db_export(self, dataset: str = "shop-db", tier: int = 1) -> Node:
+        """A MariaDB export (manifests/dbs.py) into `photos`."""
+        node = self.dataset(dataset, tier, "export", 1.0)
+        owner = self.add("homelab-backups:exports:ExportJob", dataset, {}, node)
+        self.db_export = self.add(kinds.CRONJOB, f"{dataset}-dump", dump_with_reporter(dataset, tier), owner)
+        return node
 
     def add(self, resource_type: str, name: str, props: dict[str, Any], parent: Node | None = None,
             provider: Node | None = None) -> Node:

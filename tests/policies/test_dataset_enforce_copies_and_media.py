@@ -65,3 +65,21 @@ def test_media_minimum_comes_from_config():
         "other than cluster-disk.",
         "dataset grafana (tier 2) has 2 media (cluster-disk, nas-disk), below 4 (primary on cluster-disk; copies: nas "
         "(nas-disk, local)); add destinations to datasets[grafana].destinations, on a medium other than cluster-disk."]
+
+
+def test_nas_config_and_db_exports_count_their_targets_copies():
+    estate = f.Estate()
+    estate.add_nas_config()
+    estate.add_db_export()
+    assert f.run_stack(POLICY, estate.nodes).messages == []
+
+
+def test_nas_config_whose_target_has_no_offsite_copy_falls_short():
+    estate = f.Estate()
+    estate.add_nas_config(target="media")
+    messages = f.run_stack(POLICY, estate.nodes).messages
+    assert messages == [
+        "dataset nas-config (tier 1) has 2 copies including the primary, below 3 and 1 media (nas-disk), below 2 "
+        "(primary on "
+        "nas-disk; copies: media (nas-disk, local)); add destinations to datasets[nas-config].destinations, on a "
+        "medium other than nas-disk."]

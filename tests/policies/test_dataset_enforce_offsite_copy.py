@@ -82,3 +82,14 @@ def test_tiers_without_a_lock_requirement_need_no_locked_copy():
     estate.remove(estate.vw_b2)
     config = {"tiers": {"1": {"lockRequired": False}}}
     assert f.run_stack(POLICY, estate.nodes, config=config).messages == []
+
+
+def test_nas_config_into_a_local_only_dataset_has_no_offsite_copy():
+    estate = f.Estate()
+    estate.add_nas_config()
+    assert f.run_stack(POLICY, estate.nodes).messages == []
+    estate.nas_cron.props["target_dataset"] = "media"
+    outcome = f.run_stack(POLICY, estate.nodes)
+    assert outcome.messages == [
+        "dataset nas-config (tier 1) has 0 offsite copies (copies: media (nas-disk, local)); tier 1 needs at least 1: "
+        "add an offsite destination (b2, r2, s3 or s3-compatible) to datasets[nas-config].destinations."]

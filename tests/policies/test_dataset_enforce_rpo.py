@@ -62,3 +62,15 @@ def test_ceiling_comes_from_config():
     config = {"tiers": {"2": {"maxRpoHours": 6}}}
     messages = f.run_stack(POLICY, f.Estate().nodes, config=config).messages
     assert [m.split(":")[0] for m in messages] == ["dataset db-dump (tier 2)", "dataset grafana (tier 2)"]
+
+
+def test_nas_config_exported_daily_only_misses_the_tier1_rpo():
+    estate = f.Estate()
+    estate.add_nas_config()
+    assert f.run_stack(POLICY, estate.nodes).messages == []
+    estate.nas_cron.props["schedule"]["hour"] = "2"
+    outcome = f.run_stack(POLICY, estate.nodes)
+    assert outcome.messages == [
+        "dataset nas-config (tier 1): its most frequent recovery point comes every 24 h (CronJob nas-config-export, "
+        "'10 2 * * *'); tier 1 allows at most 12 h: schedule it at least every 12 h."]
+    assert outcome.urns == [estate.nas_cron.urn]

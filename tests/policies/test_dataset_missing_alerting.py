@@ -78,3 +78,23 @@ def test_export_with_an_incomplete_secret_ref_has_no_alerting():
     estate = _without_other_alerting()
     _export_env(estate)[:] = [{"name": "HC_URL", "valueFrom": {"secretKeyRef": {"name": "db-dump-healthchecks"}}}]
     assert any(m.startswith("dataset db-dump ") for m in f.run_stack(POLICY, estate.nodes).messages)
+
+
+def test_nas_config_and_db_exports_alert_through_their_pings():
+    estate = f.Estate()
+    estate.add_nas_config()
+    estate.add_db_export()
+    assert f.run_stack(POLICY, estate.nodes).messages == []
+
+
+def test_nas_config_cron_job_without_a_ping_has_no_alerting():
+    # Like every export, it inherits its target's alerting (the photos cloud sync pings); without those pings too,
+    # nothing watches it.
+    estate = f.Estate()
+    estate.add_nas_config(ping=False)
+    assert f.run_stack(POLICY, estate.nodes).messages == []
+    for task in (estate.sync_b2, estate.sync_r2):
+        task.props["post_script"] = ""
+    assert f.run_stack(POLICY, estate.nodes).messages[0] == (
+        "dataset nas-config (tier 1) raises no out-of-sync, missed-run, never-ran alert (has: none); tier 1 requires "
+        "out-of-sync, missed-run, never-ran: enable monitoring.prometheus_rules, or ping Healthchecks from its tasks.")

@@ -35,3 +35,13 @@ def test_manual_restore_is_not_a_drill():
     estate.vw_drill.props = f.replication_destination()
     (message,) = f.run_stack(POLICY, estate.nodes).messages
     assert message.startswith("dataset vaultwarden (tier 1) has no scheduled restore drill;")
+
+
+def test_nas_config_and_db_exports_inherit_their_targets_drills():
+    estate = f.Estate()
+    estate.add_nas_config()
+    estate.add_db_export()
+    assert f.run_stack(POLICY, estate.nodes).messages == []
+    estate.remove(estate.photos_drill)
+    assert [m.split(" has no")[0] for m in f.run_stack(POLICY, estate.nodes).messages] == [
+        "dataset nas-config (tier 1)", "dataset photos (tier 1)", "dataset shop-db (tier 1)"]

@@ -42,3 +42,13 @@ def test_slot_width_comes_from_config():
     assert f.run_stack(POLICY, estate.nodes).messages == []
     messages = f.run_stack(POLICY, estate.nodes, config={"slotMinutes": 15}).messages
     assert len(messages) == 1 and "same 15-minute slot" in messages[0]
+
+
+def test_nas_config_export_and_a_db_export_into_one_dataset_share_its_lane():
+    estate = f.Estate()
+    estate.add_nas_config()
+    estate.add_db_export()
+    assert f.run_stack(POLICY, estate.nodes).messages == []
+    estate.nas_cron.props["schedule"] = {"minute": "20", "hour": "1,13", "dom": "*", "month": "*", "dow": "*"}
+    messages = f.run_stack(POLICY, estate.nodes).messages
+    assert len(messages) == 1 and "CronJob nas-config-export" in messages[0] and "on export:photos" in messages[0]

@@ -12,6 +12,9 @@ without a NAS. It implements only what the providers use, following the publishe
   service checks under their own prefix (`periodic_snapshot_create.dataset: Dataset not found`).
 - `cloudsync.{query,create,update,delete}`: still on the legacy schema layer in 25.04, so its messages are the legacy
   ones ("Field was not expected", "attribute required", "Invalid choice: X") and `schedule` is required.
+- `cronjob.{query,create,update,delete}`: pydantic-modelled (api/v25_04_0/cronjob.py), then the service's own
+  checks from plugins/cron.py (`cron_job_create.user: Specified user does not exist`, an empty command refused);
+  `users` lists the NAS users that exist.
 - `pool.filesystem_choices`.
 
 Not modelled: credential types other than B2 and S3 (refused like an unknown tag), replication tasks bound to
@@ -71,7 +74,9 @@ _API_PATH = re.compile(r"^/api/(current|v25\.(04|10)\.\d+)$")
 SNAPSHOT_TASKS = "pool.snapshottask"
 CREDENTIALS = "cloudsync.credentials"
 CLOUD_SYNC = "cloudsync"
-_VERBOSE = {SNAPSHOT_TASKS: "PeriodicSnapshotTask", CREDENTIALS: "Credentials", CLOUD_SYNC: "CloudSync"}
+CRON_JOBS = "cronjob"
+_VERBOSE = {SNAPSHOT_TASKS: "PeriodicSnapshotTask", CREDENTIALS: "Credentials", CLOUD_SYNC: "CloudSync",
+            CRON_JOBS: "CronJob"}
 _PROVIDER_SECRETS = {
     "B2": ("account", "key"),
     "S3": ("access_key_id", "secret_access_key", "region", "skip_region", "signatures_v2", "max_upload_parts"),
@@ -209,6 +214,29 @@ class SnapshotDeleteOptions(_Model):
     fixate_removal_date: bool = False
 
 
+class CronJobSchedule(_Cron):
+    minute: str = "00"
+
+
+class CronJobCreate(_Model):
+    """api/v25_04_0/cronjob.py: `stdout`/`stderr` hide the stream when true."""
+
+    enabled: bool = True
+    stderr: bool = False
+    stdout: bool = True
+    schedule: CronJobSchedule = Field(default_factory=CronJobSchedule)
+    command: str
+    description: str = ""
+    user: str
+
+
+class CronJobUpdate(CronJobCreate):
+    """Every field optional (ForUpdateMetaclass); only the given ones are applied."""
+
+    command: str = ""
+    user: str = ""
+
+
 class B2Provider(_Model):
     type: Literal["B2"]
     account: NonEmpty
@@ -323,6 +351,8 @@ _SnapshotDeleteArgs = create_model(
     id=(int, ...),
     options=(SnapshotDeleteOptions, Field(default_factory=SnapshotDeleteOptions)),
 )
+_CronJobCreateArgs = create_model("CronJobCreateArgs", __base__=_Model, data=(CronJobCreate, ...))
+_CronJobUpdateArgs = create_model("CronJobUpdateArgs", __base__=_Model, id=(int, ...), data=(CronJobUpdate, ...))
 _CredentialCreateArgs = create_model(
     "CredentialCreateArgs", __base__=_Model, cloud_sync_credentials_create=(CredentialCreate, ...)
 )
@@ -489,7 +519,10 @@ class TrueNASSimulator:
         self.calls: list[str] = []
         """Every method called, in order (including calls that were dropped)."""
         self._tls = tls
-        self._tables: dict[str, dict[int, dict[str, Any]]] = {SNAPSHOT_TASKS: {}, CREDENTIALS: {}, CLOUD_SYNC: {}}
+        self._tables: dict[str, dict[int, dict[str, Any]]] = {SNAPSHOT_TASKS: {}, CREDENTIALS: {}, CLOUD_SYNC: {},
+                                                              CRON_JOBS: {}}
+        self.users = {"root", "admin"}
+        """NAS users a cron job may run as (`cronjob` checks the user exists)."""
         self._drops: list[_DropRule] = []
         self._delays: dict[str | None, float] = {}
         self._sessions: dict[int, dict[str, bool]] = {}
@@ -712,6 +745,10 @@ class TrueNASSimulator:
             "cloudsync.create": self._cloud_sync_create,
             "cloudsync.update": self._cloud_sync_update,
             "cloudsync.delete": self._cloud_sync_delete,
+            "cronjob.query": lambda p: self._query(CRON_JOBS, p),
+            "cronjob.create": self._cron_create,
+            "cronjob.update": self._cron_update,
+            "cronjob.delete": self._cron_delete,
         }
 
     # storage helpers
@@ -918,6 +955,43 @@ class TrueNASSimulator:
         id_ = _bind(_IdArgs, params).id  # type: ignore[attr-defined]
         self._get(CLOUD_SYNC, id_)
         del self._tables[CLOUD_SYNC][id_]
+        return True
+
+    # cronjob (plugins/cron.py: validate_data)
+
+    def _cron_checks(self, prefix: str, data: dict[str, Any]) -> None:
+        issues: list[tuple[str | None, str, int]] = []
+        user = data.get("user")
+        if user and " " in user:
+            issues.append((f"{prefix}.user", "Usernames cannot have spaces", errno.EINVAL))
+        elif user and user not in self.users:
+            issues.append((f"{prefix}.user", "Specified user does not exist", errno.EINVAL))
+        if not data.get("command"):
+            issues.append((f"{prefix}.command", "Please specify a command for cronjob task.", errno.EINVAL))
+        if issues:
+            raise _validation(issues)
+
+    def _cron_create(self, params: list[Any]) -> dict[str, Any]:
+        data = _bind(_CronJobCreateArgs, params).data.model_dump(warnings=False)  # type: ignore[attr-defined]
+        self._cron_checks("cron_job_create", data)
+        return self._extend(CRON_JOBS, self._tables[CRON_JOBS][self._insert(CRON_JOBS, data)])
+
+    def _cron_update(self, params: list[Any]) -> dict[str, Any]:
+        args = _bind(_CronJobUpdateArgs, params)
+        model: CronJobUpdate = args.data  # type: ignore[attr-defined]
+        data = model.model_dump(exclude_unset=True, warnings=False)
+        if "schedule" in data:
+            data["schedule"] = model.schedule.model_dump()
+        new = self._get(CRON_JOBS, args.id)  # type: ignore[attr-defined]
+        new.update(data)
+        self._cron_checks("cron_job_update", new)
+        self._tables[CRON_JOBS][new["id"]] = new
+        return self._extend(CRON_JOBS, new)
+
+    def _cron_delete(self, params: list[Any]) -> bool:
+        id_ = _bind(_IdArgs, params).id  # type: ignore[attr-defined]
+        self._get(CRON_JOBS, id_)
+        del self._tables[CRON_JOBS][id_]
         return True
 
 

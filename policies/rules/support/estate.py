@@ -34,8 +34,8 @@ from .props import (
     truthy,
 )
 
-PRIMARY_MEDIUM = {"pvc": "cluster-disk", "postgres": "cluster-disk", "export": "cluster-disk", "truenas": "nas-disk"}
-PRIMARY_MEDIUM["host"] = "host-disk"
+PRIMARY_MEDIUM = {"pvc": "cluster-disk", "postgres": "cluster-disk", "export": "cluster-disk", "truenas": "nas-disk",
+                  "nas-config": "nas-disk", "host": "host-disk"}
 _UNIT_DAYS = {"HOUR": 1 / 24, "DAY": 1.0, "WEEK": 7.0, "MONTH": 30.0, "YEAR": 365.0}
 
 
@@ -407,6 +407,8 @@ class Estate:
             elif r.type == kinds.CRONJOB and labels.get(LABEL_DESTINATION) in self.datasets \
                     and labels.get(LABEL_DESTINATION) != dataset.name:
                 self._export(r, dataset, labels)
+            elif r.type == kinds.NAS_CRON_JOB and r.props.get("target_dataset") in self.datasets:
+                self._nas_export(r, dataset)
             self._verification(r, dataset, labels)
         for stanza, dataset in stanzas:
             self._stanza(stanza, dataset, backups.get(dataset.name, []))
@@ -574,6 +576,22 @@ class Estate:
             pings = [e for e in env or [] if isinstance(e, Mapping) and e.get("name") == "HC_URL"]
             if self._pings_healthchecks(*(e.get("value") for e in pings)) or any(map(_from_secret, pings)):
                 dataset.alerts |= self._covers
+
+    def _nas_export(self, r: StackResource, dataset: Dataset) -> None:
+        """A NAS cron job writing into another NAS dataset (the configuration export): an export copy there."""
+        target = str(r.props.get("target_dataset"))
+        if target == dataset.name or truthy(r.props.get("enabled")) is False:
+            return
+        dataset.export_target = target
+        copy = Copy(target, "nas-disk", False, "export", r.urn)
+        timed = timed_truenas(r.props.get("schedule"), r.urn, f"CronJob {r.name}")
+        if timed is not None:
+            copy.schedules.append(timed)
+            dataset.points.append(timed)
+            self.jobs.append(Job(f"export:{target}", timed, dataset.name))
+        self._add_copy(dataset, copy)
+        if self._pings_healthchecks(r.props.get("command")):
+            dataset.alerts |= self._covers
 
     def _verification(self, r: StackResource, dataset: Dataset, labels: Mapping[str, Any]) -> None:
         role = labels.get(LABEL_VERIFICATION)

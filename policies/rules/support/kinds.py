@@ -73,6 +73,8 @@ EXTERNAL_SECRETS = ("kubernetes:external-secrets.io/v1:ExternalSecret",
 SNAPSHOT_TASK = "pulumi-python:dynamic/truenas:SnapshotTask"
 CLOUD_SYNC_TASK = "pulumi-python:dynamic/truenas:CloudSyncTask"
 CLOUD_CREDENTIAL = "pulumi-python:dynamic/truenas:CloudCredential"
+NAS_CRON_JOB = "pulumi-python:dynamic/truenas:CronJob"
+"""A NAS cron job; with `target_dataset` set, it exports into that dataset (the NAS configuration export)."""
 
 MOVERS = ("restic", "kopia", "rclone", "rsync", "rsyncTLS", "syncthing", "external")
 """VolSync mover sections; exactly one is set on a ReplicationSource or ReplicationDestination."""
