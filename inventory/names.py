@@ -145,6 +145,9 @@ BUCKET_KINDS = {"s3": "S3 bucket", "b2": "B2 bucket", "r2": "R2 bucket", "s3-com
 def derived_names(inv: Inventory, plan) -> Iterator[DerivedName]:
     """Every name the plan makes the program create (components and manifests), with its limit."""
     dest_index = {d.name: j for j, d in enumerate(inv.destinations)}
+    dataset_index: dict[str, int] = {}
+    for n, d in enumerate(inv.datasets):
+        dataset_index.setdefault(d.name, n)
     for bucket in plan.buckets:
         j = dest_index[bucket.destination]
         dest = inv.destinations[j]
@@ -152,7 +155,7 @@ def derived_names(inv: Inventory, plan) -> Iterator[DerivedName]:
         yield DerivedName(BUCKET_KINDS[bucket.kind], f"{bucket.kind} {_bucket_scope(dest)}", bucket.name, 63,
                           ("destinations", j, "bucket_prefix" if dest.bucket_prefix else "name"), dest.name, field)
         for writer in bucket.writers:
-            i = next(n for n, d in enumerate(inv.datasets) if d.name == writer.dataset)
+            i = dataset_index[writer.dataset]
             shorten = "the dataset name or the destination's bucket_prefix"
             # components/buckets.py: IAM users and B2 keys are `<bucket>-<dataset>-<tool>`.
             if bucket.kind == "s3":

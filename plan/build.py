@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections import defaultdict
 from dataclasses import replace
 
@@ -93,8 +94,23 @@ def pgbackrest_retention(retention: Retention, diff_every_hours: int = 24, lock_
     return max(2, fulls), diffs
 
 
+_last: tuple[weakref.ref[Inventory], Plan] | None = None
+"""The last inventory compiled and its plan. Validation compiles the plan to check the names it derives
+(inventory/names.py), and the program compiles it again right after: both get the same plan. Safe because both
+are immutable; held weakly, so no inventory outlives its users."""
+
+
 def build_plan(inv: Inventory) -> Plan:
     """Compile the whole inventory. Pure and deterministic: same inventory, same plan."""
+    global _last
+    if _last is not None and _last[0]() is inv:
+        return _last[1]
+    plan = _compile(inv)
+    _last = (weakref.ref(inv), plan)
+    return plan
+
+
+def _compile(inv: Inventory) -> Plan:
     # Every schedule is UTC; the window is local, narrowed so a start stays inside it in both DST seasons.
     window = utc_window(inv.schedule.maintenance_window.minutes(), inv.schedule.timezone)
     jobs: list[JobRequest] = []

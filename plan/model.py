@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from inventory.tiers import Retention
@@ -176,11 +177,27 @@ class Plan:
     """Proxmox guests: their protection units, PVE backup jobs and PBS jobs (plan/proxmox.py); None without them."""
 
     def dataset(self, name: str) -> DatasetPlan:
-        return next(d for d in self.datasets if d.name == name)
+        return self._datasets_by_name[name]
 
     def unit(self, dataset: str) -> ProtectionUnit:
         """The protection unit of `dataset`."""
-        return next(u for u in self.units if u.dataset == dataset)
+        return self._units_by_dataset[dataset]
+
+    @cached_property
+    def _datasets_by_name(self) -> dict[str, DatasetPlan]:
+        """Name -> dataset plan, built once: layers look datasets up by name once per dataset, which a scan made
+        quadratic in the estate (2.2 s of CPU at 5,000 datasets)."""
+        index: dict[str, DatasetPlan] = {}
+        for dp in self.datasets:
+            index.setdefault(dp.name, dp)
+        return index
+
+    @cached_property
+    def _units_by_dataset(self) -> dict[str, ProtectionUnit]:
+        index: dict[str, ProtectionUnit] = {}
+        for unit in self.units:
+            index.setdefault(unit.dataset, unit)
+        return index
 
     def bucket(self, destination: str, tier: int) -> BucketPlan:
         return next(b for b in self.buckets if b.destination == destination and b.tier == tier)

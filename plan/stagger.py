@@ -30,18 +30,24 @@ def _preference(key: str, modulus: int) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % modulus
 
 
-def _candidates(job: JobRequest) -> list[Cron]:
-    if job.every_hours < 24:
-        period = job.every_hours * 60
-        offsets = list(range(0, period, SLOT_MINUTES))
-        pivot = _preference(job.key, len(offsets))
-        return [Cron(offsets[(pivot + i) % len(offsets)], job.every_hours) for i in range(len(offsets))]
-    start, end = job.window or (0, DAY_MINUTES)
+@lru_cache(maxsize=1024)
+def _options(every_hours: int, window: tuple[int, int] | None, weekday: int | None) -> tuple[
+        tuple[Cron, frozenset[int]], ...]:
+    """Every start a job of this shape may take, with its slots, in base order; a job tries them from its hashed
+    pivot on. Shared by every job of the same shape, so a large estate builds each schedule once."""
+    if every_hours < 24:
+        return tuple((c, _slots(c)) for c in (Cron(m, every_hours) for m in range(0, every_hours * 60, SLOT_MINUTES)))
+    start, end = window or (0, DAY_MINUTES)
     minutes = list(range(start, end, SLOT_MINUTES)) or [start]
-    pivot = _preference(job.key, len(minutes))
-    weekday = _preference(job.key + "/weekday", 7) if job.weekly else None
-    ordered = [minutes[(pivot + i) % len(minutes)] % DAY_MINUTES for i in range(len(minutes))]
-    return [Cron(m, 24, weekday) for m in ordered]
+    return tuple((c, _slots(c)) for c in (Cron(m % DAY_MINUTES, 24, weekday) for m in minutes))
+
+
+def _candidates(job: JobRequest) -> list[tuple[Cron, frozenset[int]]]:
+    """The job's starts in the order it tries them: from its hashed preference on, wrapping around."""
+    weekday = _preference(job.key + "/weekday", 7) if job.every_hours >= 24 and job.weekly else None
+    options = _options(job.every_hours, None if job.every_hours < 24 else job.window, weekday)
+    pivot = _preference(job.key, len(options))
+    return [*options[pivot:], *options[:pivot]]
 
 
 @lru_cache(maxsize=4096)
@@ -61,16 +67,17 @@ def assign(jobs: list[JobRequest]) -> dict[str, Cron]:
     result: dict[str, Cron] = {}
     for job in sorted(jobs, key=lambda j: (j.every_hours, j.weekly, j.key)):
         busy = taken.setdefault(job.lane, set())
-        best: tuple[int, Cron] | None = None
-        for cron in _candidates(job):
-            clashes = len(_slots(cron) & busy)
-            if best is None or clashes < best[0]:
-                best = (clashes, cron)
-            if clashes == 0:
+        best: tuple[int, Cron, frozenset[int]] | None = None
+        for cron, slots in _candidates(job):
+            if slots.isdisjoint(busy):
+                best = (0, cron, slots)
                 break
+            clashes = len(slots & busy)
+            if best is None or clashes < best[0]:
+                best = (clashes, cron, slots)
         assert best is not None
         result[job.key] = best[1]
-        busy |= _slots(best[1])
+        busy |= best[2]
     return result
 
 

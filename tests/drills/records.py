@@ -31,10 +31,10 @@ class Records:
         self.lock_runs.append((run.tool, run.design, "result", summary, ""))
 
     def lock_table(self) -> list[str]:
-        header = f"{'tool':<10} {'R2 lock design':<20} {'step':<41} {'outcome':<30} what happened"
+        header = f"{'tool':<10} {'R2 lock design':<27} {'step':<41} {'outcome':<30} what happened"
         lines = [header, "-" * len(header)]
         for tool, design, step, outcome, detail in self.lock_runs:
-            lines.append(f"{tool:<10} {design:<20} {step:<41} {outcome:<30} {detail[:150]}")
+            lines.append(f"{tool:<10} {design:<27} {step:<41} {outcome:<30} {detail[:150]}")
         return lines
 
     def to_wire(self) -> dict[str, list[Any]]:

@@ -53,6 +53,30 @@ def test_nas_dataset_inside_a_recursive_one(estate):
                                  "'storage0/photos/raw' to the exclude of 'photos' or drop 'photos-raw'")]
 
 
+def test_nas_dataset_inside_several_recursive_ones_names_each_in_inventory_order(estate):
+    estate["datasets"][3]["source"] = {"kind": "truenas", "dataset": "storage0/photos", "recursive": True}
+    estate["datasets"] += [
+        {"name": "nas-root", "tier": 2, "size_gb": 1,
+         "source": {"kind": "truenas", "dataset": "storage0", "recursive": True}},
+        {"name": "photos-raw", "tier": 2, "size_gb": 1,
+         "source": {"kind": "truenas", "dataset": "storage0/photos/raw"}},
+        {"name": "photos-rawer", "tier": 2, "size_gb": 1,  # beside photos, not inside it
+         "source": {"kind": "truenas", "dataset": "storage0/photos-raw"}},
+    ]
+
+    def inside(i: int, child: str, name: str, parent: str, owner: str, j: int) -> tuple[str, str, str]:
+        return (f"datasets[{i}].source.dataset", "rule",
+                f"{child!r} of {name!r} lies inside {parent!r}, which {owner!r} (datasets[{j}]) snapshots recursively, "
+                f"so two tasks would snapshot and prune it; add {child!r} to the exclude of {owner!r} or drop {name!r}")
+
+    assert problems(estate) == [
+        inside(3, "storage0/photos", "photos", "storage0", "nas-root", 6),
+        inside(7, "storage0/photos/raw", "photos-raw", "storage0/photos", "photos", 3),
+        inside(7, "storage0/photos/raw", "photos-raw", "storage0", "nas-root", 6),
+        inside(8, "storage0/photos-raw", "photos-rawer", "storage0", "nas-root", 6),
+    ]
+
+
 def test_nested_nas_dataset_is_fine_when_excluded_or_not_recursive(estate):
     child = {"name": "photos-raw", "tier": 2, "size_gb": 1,
              "source": {"kind": "truenas", "dataset": "storage0/photos/raw"}}

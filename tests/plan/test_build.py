@@ -24,6 +24,22 @@ def plan(estate):
     return build_plan(load_inventory(estate))
 
 
+def test_validation_and_the_program_share_one_compiled_plan(estate, monkeypatch):
+    """Validation compiles the plan to check derived names; the program's own build_plan must not compile it again
+    (it did: the whole staggering ran twice per run)."""
+    import plan.build
+
+    calls = []
+    real = plan.build.assign
+    monkeypatch.setattr(plan.build, "assign", lambda jobs: calls.append(len(jobs)) or real(jobs))
+    inventory = load_inventory(estate)
+    first = build_plan(inventory)
+    assert build_plan(inventory) is first
+    assert len(calls) == 1, "the plan was compiled more than once for one inventory"
+    again = load_inventory(estate)
+    assert build_plan(again) == first and len(calls) == 2  # another inventory object compiles afresh
+
+
 def test_lock_is_the_tiers_and_below_the_shortest_offsite_window():
     tier1 = DEFAULT_TIERS[1]
     assert lock_days_for(tier1, offsite=True, lock_supported=True) == 14

@@ -35,5 +35,7 @@ def test_look_ups_find_the_record_and_refuse_an_unknown_one(plan):
     assert plan.unit(first.name).dataset == first.name
     bucket = plan.buckets[0]
     assert plan.bucket(bucket.destination, bucket.tier) is bucket
-    with pytest.raises(StopIteration):
+    with pytest.raises(KeyError, match="no-such-dataset"):
         plan.dataset("no-such-dataset")
+    with pytest.raises(KeyError, match="no-such-dataset"):
+        plan.unit("no-such-dataset")

@@ -160,7 +160,8 @@ def test_memo_keeps_nothing_outside_a_request():
 _RULES_DIR = str(Path(rules_package.__file__).parent)
 
 
-def _stack_work(copies: int, count_lines: bool = True) -> tuple[int, float]:
+def _stack_work(copies: int, count_lines: bool = True, policies: list | None = None,
+                code_dir: str = _RULES_DIR) -> tuple[int, float]:
     """Lines of the pack's own code run, and CPU seconds, for every stack policy through the SDK's analyzer (one
     `AnalyzeStack` request) on `copies` estates of six datasets, with the pack's interpreter settings.
 
@@ -170,7 +171,7 @@ def _stack_work(copies: int, count_lines: bool = True) -> tuple[int, float]:
     faster than the stack.
     """
     request = f.analyze_stack_request(_big_estate(copies))
-    service = f.analyzer(_pack_policies())
+    service = f.analyzer(_pack_policies() if policies is None else policies)
     lines = 0
 
     def count(frame, event, arg):
@@ -179,7 +180,7 @@ def _stack_work(copies: int, count_lines: bool = True) -> tuple[int, float]:
         return count
 
     def enter(frame, event, arg):
-        return count if frame.f_code.co_filename.startswith(_RULES_DIR) else None
+        return count if frame.f_code.co_filename.startswith(code_dir) else None
 
     saved = gc.get_threshold()
     gc.collect()
@@ -197,11 +198,33 @@ def _stack_work(copies: int, count_lines: bool = True) -> tuple[int, float]:
         gc.set_threshold(*saved)
 
 
+def _lines_per_dataset_growth(policies: list | None = None, code_dir: str = _RULES_DIR) -> float:
+    """Lines run per dataset at 192 datasets over those at 48."""
+    (small, _), (large, _) = (_stack_work(copies, policies=policies, code_dir=code_dir) for copies in (8, 32))
+    assert small > 0, "no line of the measured code ran"
+    return (large / 192) / (small / 48)
+
+
 def test_pack_work_per_dataset_stays_linear():
     """Lines run per dataset at 192 datasets at most 1.1x those at 48 (quadratic work gives ~4x)."""
-    (small, _), (large, _) = _stack_work(8), _stack_work(32)
-    assert small > 0 and large / 192 <= 1.1 * small / 48, \
-        f"lines per dataset: {small / 48:.0f} at 48, {large / 192:.0f} at 192"
+    growth = _lines_per_dataset_growth()
+    assert growth <= 1.1, f"the pack's lines per dataset grow {growth:.2f}x from 48 to 192 datasets"
+
+
+def _pairs_every_dataset(args, report_violation) -> None:
+    """A stack rule that compares every dataset with every other: quadratic work, the kind the test must catch."""
+    datasets = [r for r in args.resources if r.resource_type == "homelab-backups:inventory:ProtectedDataset"]
+    for a in datasets:
+        for b in datasets:
+            if a is not b and a.name == b.name:
+                report_violation(f"{a.name} twice")
+
+
+def test_the_linearity_measure_catches_a_quadratic_stack_rule():
+    quadratic = StackValidationPolicy(name="pairs-every-dataset", description="Quadratic on purpose.",
+                                      validate=_pairs_every_dataset)
+    growth = _lines_per_dataset_growth([quadratic], code_dir=__file__)
+    assert growth > 2, f"a quadratic rule's lines per dataset grew only {growth:.2f}x: the measure cannot fail"
 
 
 @pytest.mark.slow
