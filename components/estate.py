@@ -12,8 +12,8 @@ from components.dataset import ProtectedDataset
 from components.escrow import SecretEscrow, SecretEscrowArgs, cloud_sync_items, connect_token
 from components.exports import ExportArgs, ExportJob
 from components.healthchecks import PingBase, ping_base
-from components.kopiur import KopiurArgs, KopiurBackup
 from components.hosts import HostArgs, HostBackup
+from components.kopiur import KopiurArgs, KopiurBackup
 from components.nas_config import NasConfigArgs, NasConfigBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.proxmox import CoverageArgs, CoverageCheck, declare_proxmox

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from inventory.hosts import HostSource, cross_host_problems
 from inventory.dbs import engine_problems
+from inventory.hosts import HostSource, cross_host_problems
 from inventory.nas_config import nas_config_problems
 from inventory.tiers import DEFAULT_TIERS, TIER_BOUNDS, Retention, TierSettings
 

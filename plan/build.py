@@ -43,8 +43,8 @@ from plan.names import (
     object_name,
     writer_key,
 )
-from plan.proxmox import build_proxmox_plan
 from plan.nas_config import NAS_CONFIG_TOOL, nas_config_export
+from plan.proxmox import build_proxmox_plan
 from plan.repositories import pgbackrest_repository, volsync_repository
 from plan.restore import restore_hours, restore_mbps
 from plan.stagger import JobRequest, after_backups, assign, every_days

@@ -17,7 +17,6 @@ from dataclasses import replace
 from typing import Any
 
 from inventory.hosts import HostSource
-from inventory.models import ExportSource, Inventory, PostgresSource, PvcSource
 from inventory.models import ExportSource, Inventory, NasConfigSource, PostgresSource, PvcSource
 from manifests.dbs import ENGINES as DB_ENGINES
 from manifests.pgbackrest import PLUGIN_NAME
@@ -25,8 +24,8 @@ from plan.model import CopyPlan, Plan
 from plan.repositories import volsync_repository
 from plan.units import ProtectionUnit
 from runbook import kopiur
-from runbook.hosts import host_entry, host_steps
 from runbook.dbs import restore_steps as db_restore_steps
+from runbook.hosts import host_entry, host_steps
 from runbook.nas_config import restore_steps as nas_config_steps
 from runbook.pgbackrest import PLUGIN_FIXED
 
