@@ -63,6 +63,7 @@ def path(tmp_path_factory, pki, pve, pbs):
         }
         stack.write_text(yaml.safe_dump(doc))
         proj.extra_env = {"HLB_PROXMOX_TOKEN_SECRET": pve.token_secret, "HLB_PBS_TOKEN_SECRET": pbs.token_secret}
+        proj.capture = workdir / "wire.jsonl"
         yield UserPath(proj, "local").begin()
     finally:
         s3_server("stop", port)
@@ -122,6 +123,13 @@ def test_ui_edits_and_a_ui_deletion_are_found_by_refresh_and_converged(path, pve
     assert pbs.pbs["prune"]["hlb-pbs-offsite"]["keep-monthly"] == "12"
     converged = project.run("up", "--stack", "local", "--yes", "--skip-preview", "--expect-no-changes", check=False)
     assert converged.returncode == 0, converged.stdout
+
+
+def test_providers_received_the_stored_wire_forms(path):
+    only_live, only_stored = path.wire_forms("proxmox")
+    assert not only_live, "forms the engine sends that tests/providers/wire_forms/proxmox.json lacks:\n" + "\n".join(
+        sorted(only_live))
+    assert not only_stored, "stored forms the engine no longer sends:\n" + "\n".join(sorted(only_stored))
 
 
 def test_token_secrets_never_reach_outputs_or_state(path, pve, pbs):

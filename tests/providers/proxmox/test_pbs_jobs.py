@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from providers.proxmox.backup_jobs import BackupJobProvider
 from providers.proxmox.pbs_jobs import DatastoreGcProvider, PruneJobProvider, SyncJobProvider, VerifyJobProvider
 from providers.proxmox.service import ProxmoxResourceError
+from tests.providers import wire_forms
 
 
 @pytest.fixture
@@ -86,3 +88,29 @@ def test_a_job_on_a_missing_datastore_is_refused_with_the_fix(base, pbs):
     assert str(caught.value).startswith("pbs-offsite: PBS sync job 'hlb-x': create failed: HTTP 400 datastore "
                                         "'nope' does not exist.")
     assert pbs.pbs["sync"] == {}
+
+
+# --- requests captured from a real preview and up (tests/providers/wire_forms/proxmox.json) --------------------------
+
+PROVIDERS = {"proxmox:BackupJob": BackupJobProvider, "proxmox:SyncJob": SyncJobProvider,
+             "proxmox:PruneJob": PruneJobProvider, "proxmox:VerifyJob": VerifyJobProvider,
+             "proxmox:DatastoreGc": DatastoreGcProvider}
+CAPTURED = [(t, r) for t in PROVIDERS for r in wire_forms.of_type(t, "Check")]
+
+
+def test_the_engine_sent_every_proxmox_type():
+    assert {t for t, _ in CAPTURED} == set(PROVIDERS)
+
+
+@pytest.mark.parametrize(("kind", "record"), CAPTURED, ids=[wire_forms.record_id(r) for _, r in CAPTURED])
+def test_check_accepts_what_the_engine_sends(kind, record):
+    result = wire_forms.check(PROVIDERS[kind](), record)
+    assert [(f.property, f.reason) for f in result.failures] == []
+
+
+def test_wire_doubles_reach_pbs_as_integers():
+    """Every number crosses the wire as a double; PBS refuses `7.0` for an integer field."""
+    (record, *_) = [r for r in wire_forms.of_type("proxmox:VerifyJob", "Check") if r["step"] == "preview-empty"]
+    news = wire_forms.news(record)
+    assert isinstance(news["outdated_after"], float)
+    assert VerifyJobProvider()._body(news)["outdated-after"] == 7

@@ -147,7 +147,7 @@ def has_unknowns(props: Mapping[str, Any]) -> bool:
 
 
 STAND_IN_CREDENTIAL = {"key_id": "k", "key": "s", "access_key_id": "k", "secret_access_key": "s",
-                       "admin_token": "t"}
+                       "admin_token": "t", "token_secret": "t"}
 """Whatever fields a provider reads from a credential entry: the captured runs had real (loopback) keys."""
 
 
