@@ -242,7 +242,8 @@ def _base_env(machine: Path) -> dict[str, str]:
 
 def test_nothing_but_the_runbook_escrow_and_bucket_is_left(lost: Lost) -> None:
     assert sorted(p.name for p in lost.runbooks.iterdir()) == sorted(
-        ["README.md", "estate.svg", f"{RESTIC_DATASET}.md", f"{PG_DATASET}.md", f"{NAS_DATASET}.md", "grafana.md"])
+        ["README.md", "estate.svg", f"{RESTIC_DATASET}.md", f"{PG_DATASET}.md", f"{NAS_DATASET}.md", "grafana.md",
+         "home-assistant.md"])
     text = "".join(p.read_text() for p in lost.runbooks.iterdir())
     assert not [v for _, v in _leaves(lost.escrow["secrets"], "secrets") if v in text], \
         "the runbooks were generated without --show-secrets: no escrowed value may be in them"

@@ -56,7 +56,7 @@ def test_empty_stack_preview_with_the_pack_plans_only_creates(path):
 
 def test_up_exports_the_runbook_contract(path):
     runbook = path.project.outputs("local")["runbook"]
-    assert runbook["version"] == "3"
+    assert runbook["version"] == "4"
     vaultwarden = runbook["datasets"]["vaultwarden"]
     assert vaultwarden["tier"] == 1
     assert [c["destination"] for c in vaultwarden["copies"]] == ["nas", "local-s3"]
@@ -125,16 +125,19 @@ def test_rendered_manifests_one_folder_per_namespace_without_secret_values(path)
     secrets = path.project.outputs("local", show_secrets=True)["secrets"]
     assert secrets.pop("healthchecks_ping_base") == f"https://hc-ping.com/{PING_KEY}/"
     values = [v for per_dataset in secrets.values() for v in per_dataset.values()]
-    assert len(values) == 3 and all(len(v) >= 32 for v in values)
+    # vaultwarden 2, grafana 1, home-assistant 2 (Kopiur: its replica opens with the NAS repository's password)
+    assert len(values) == 5 and all(len(v) >= 32 for v in values)
+    assert secrets["home-assistant"]["local-s3"] == secrets["home-assistant"]["nas"]
     values.append(PING_KEY)
     rendered = path.project.dir / "rendered"
-    assert sorted(p.name for p in rendered.iterdir()) == ["monitoring", "vaultwarden"]
+    assert sorted(p.name for p in rendered.iterdir()) == ["home-automation", "monitoring", "vaultwarden"]
     files = list(rendered.rglob("*.yaml"))
     assert files, "nothing rendered"
     text = "\n".join(p.read_text() for p in files)
     assert "kind: ReplicationSource" in text and "kind: ExternalSecret" in text
     assert "restic:" in text and "kopia:" in text and "kind: KopiaMaintenance" in text
     assert "kind: ReplicationDestination" in text and "kind: PrometheusRule" in text
+    assert "kind: RepositoryReplication" in text and "kind: SnapshotPolicy" in text
     assert "kind: Secret\n" not in text
     # Jobs read their ping URL from the dataset's ping Secret; its ExternalSecret fetches only the key.
     assert "name: HC_URL\n" in text and "secretKeyRef:" in text and "{{ .ping_key }}" in text
