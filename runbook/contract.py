@@ -28,6 +28,7 @@ from runbook.dbs import restore_steps as db_restore_steps
 from runbook.hosts import host_entry, host_steps
 from runbook.nas_config import restore_steps as nas_config_steps
 from runbook.pgbackrest import PLUGIN_FIXED
+from runbook.steps import step
 
 CONTRACT_VERSION = "4"
 SECRETS_OUTPUT = "secrets"
@@ -70,53 +71,46 @@ ESCROW_ADVICE = [
 ]
 
 
-def _step(title: str, why: str, command: str | None = None) -> dict[str, str]:
-    step = {"title": title, "why": why}
-    if command is not None:
-        step["command"] = command
-    return step
-
-
 def _pvc_steps(source: PvcSource) -> list[dict[str, str]]:
     ns, mover = source.namespace, source.mover
     trigger = ("kubectl -n " + ns + " patch replicationdestination <restore_object> --type merge -p "
                "'{\"spec\":{\"paused\":false,\"trigger\":{\"manual\":\"restore-'$(date +%s)'\"}}}'")
     return [
-        _step("Pause GitOps for the app",
+        step("Pause GitOps for the app",
               "Flux re-applies the app from git every few minutes and would start it again in the middle of the "
               "restore. <app> is the Flux Kustomization that deploys the workloads using this claim.",
               "flux suspend kustomization <app>"),
-        _step("Stop the app",
+        step("Stop the app",
               f"The restore replaces the files on claim {source.claim}; a running app would write into it at the "
               "same time and leave a mix of old and new files. This scales every Deployment and StatefulSet in "
               "the namespace to zero; narrow it to the app if the namespace holds others.",
               f"kubectl -n {ns} scale deploy,sts --all --replicas=0"),
-        *([_step("Expect a crash-consistent copy at best",
+        *([step("Expect a crash-consistent copy at best",
                  f"Backups of claim {source.claim} (storage class {source.storage_class}) use copy_method Direct: "
                  "the mover reads the live files while the app runs, with no snapshot to freeze them. Files "
                  "written during a backup (databases above all) can come back torn. If the app refuses the "
                  "restored data, restore an older point in time, and protect its database with an export "
                  "dataset (pg_dump or sqlite) for a consistent copy.")]
           if source.copy_method == "Direct" else []),
-        _step("Choose the copy to restore from",
+        step("Choose the copy to restore from",
               "Each copy of this dataset is a complete, independent repository with its own restore object "
               "(restore_object). "
               "The first one is normally the fastest; offsite copies are the ones that survive losing the NAS."),
-        _step("Optionally pick an older point in time",
+        step("Optionally pick an older point in time",
               f"By default the newest snapshot is restored. To go back further, set spec.{mover}.previous to skip "
               f"the N newest snapshots, or spec.{mover}.restoreAsOf to an RFC 3339 time: the newest snapshot at or "
               "before it is used.",
               f"kubectl -n {ns} edit replicationdestination <restore_object>"),
-        _step("Start the restore",
+        step("Start the restore",
               "The restore object is kept paused so it can never overwrite the claim by accident. Unpausing it "
               "with a new manual trigger value runs exactly one restore into the live claim.",
               trigger),
-        _step("Wait for it to finish, then pause it again",
+        step("Wait for it to finish, then pause it again",
               "The restore is done when status.lastManualSync equals the trigger value you set and "
               "status.latestMoverStatus.result is Successful. Pausing it again (spec.paused: true) makes sure it "
               "cannot run a second time later.",
               f"kubectl -n {ns} get replicationdestination <restore_object> -o jsonpath='{{.status}}'"),
-        _step("Start the app and resume GitOps",
+        step("Start the app and resume GitOps",
               "Flux scales the app back to the replica counts in git. Check the app's own health page or logs "
               "before telling anyone it is back.",
               "flux resume kustomization <app>"),
@@ -126,24 +120,24 @@ def _pvc_steps(source: PvcSource) -> list[dict[str, str]]:
 def _postgres_steps(unit: ProtectionUnit, source: PostgresSource) -> list[dict[str, str]]:
     ns, stanza = source.namespace, unit.stanza
     return [
-        _step("See what can be restored",
+        step("See what can be restored",
               "pgBackRest keeps full and differential base backups plus every WAL segment in between, so any moment "
               "from the first backup to the last archived WAL can be restored. The Stanza's status shows that "
               "window.",
               f"kubectl -n {ns} get stanza {stanza} -o jsonpath='{{.status.recoveryWindow}}'"),
-        _step("Create a new Cluster from the backup",
+        step("Create a new Cluster from the backup",
               f"Never restore over the running cluster {source.cluster}: a new Cluster (for example "
               f"{source.cluster}-restore) starts from the repository and leaves the original untouched for "
               "comparison. Its spec.bootstrap.recovery.source is origin, and externalClusters has an entry "
               "{name: origin, plugin: {name: " + PLUGIN_NAME + ", parameters: {stanzaRef: " + stanza +
               "}}}."),
-        _step("For point-in-time recovery, set a target",
+        step("For point-in-time recovery, set a target",
               "Add spec.bootstrap.recovery.recoveryTarget.targetTime (RFC 3339, just before the bad change) so "
               "WAL replay stops there instead of at the end of the archive."),
-        _step("Keep the new cluster from archiving into the old repository",
+        step("Keep the new cluster from archiving into the old repository",
               "Two clusters writing WAL into one stanza corrupt its archive. Give the new Cluster no WAL-archiver "
               "plugin until it is checked, then point it at a Stanza of its own."),
-        _step("Check the data, then switch the app",
+        step("Check the data, then switch the app",
               "Wait until the Cluster reports healthy, compare row counts of the tables you care about with what "
               "you expect, then point the app at the new cluster's -rw Service.",
               f"kubectl -n {ns} get cluster {source.cluster}-restore"),
@@ -152,15 +146,15 @@ def _postgres_steps(unit: ProtectionUnit, source: PostgresSource) -> list[dict[s
 
 def _truenas_steps(dataset: str) -> list[dict[str, str]]:
     return [
-        _step("Recent mistake: use the NAS snapshots",
+        step("Recent mistake: use the NAS snapshots",
               "Snapshots on the NAS restore in seconds and need nothing from offsite. Rolling back discards every "
               "change made after the snapshot (and newer snapshots); cloning one instead lets you copy single "
               "files out of it and keeps the dataset as it is.",
               f"zfs list -t snapshot -o name,creation {dataset}  # names start with hlb-"),
-        _step("Copy files out of a snapshot",
+        step("Copy files out of a snapshot",
               "A clone is a writable view of the snapshot; destroy it when the files are back.",
               f"zfs clone <snapshot> {dataset.split('/')[0]}/restore-tmp"),
-        _step("Site loss: pull an offsite copy back",
+        step("Site loss: pull an offsite copy back",
               "Create a TrueNAS cloud sync task with direction PULL from the bucket and folder of one copy of this "
               "dataset into an empty dataset. Offsite copies are encrypted (file names too): give the task the same "
               "encryption password and salt, from the escrow listed below, or the files come back unreadable."),
@@ -171,19 +165,19 @@ def _export_steps(unit: ProtectionUnit, source: ExportSource) -> list[dict[str, 
     export = unit.plan.export
     assert export is not None
     path, target = export.target_path, export.target_dataset
-    first = _step("Make sure the dumps are there",
+    first = step("Make sure the dumps are there",
                   f"The dumps live on the NAS in {path}, protected by dataset {target}. If the NAS itself is lost, "
                   f"restore {target} first (see its runbook).",
                   f"ls -1t {path}/{unit.name}-*  # newest first")
     if source.engine in DB_ENGINES:
         return [first, *db_restore_steps(source, path)]
     if source.engine == "pg_dump":
-        return [first, _step(
+        return [first, step(
             "Load the newest dump",
             f"pg_restore recreates the objects of database {source.database_name}; --clean --if-exists drops what "
             "exists first, so the result is exactly the dump. Run it with the app stopped.",
             f"pg_restore --clean --if-exists -d {source.database_name} <newest .dump in {path}>")]
-    return [first, _step(
+    return [first, step(
         "Put the newest backup in place",
         "The file is a complete SQLite database made with the online backup API. Stop the app so it does not "
         "hold the old file open, copy the backup over the database file (and delete any -wal / -shm files "

@@ -7,10 +7,7 @@ and says what it overwrites. The MariaDB procedure is the one the MariaDB drill 
 from __future__ import annotations
 
 from inventory.models import ExportSource
-
-
-def _step(title: str, why: str, command: str) -> dict[str, str]:
-    return {"title": title, "why": why, "command": command}
+from runbook.steps import step
 
 
 def restore_steps(source: ExportSource, path: str) -> list[dict[str, str]]:
@@ -19,7 +16,7 @@ def restore_steps(source: ExportSource, path: str) -> list[dict[str, str]]:
     if engine in ("mysqldump", "mariadb-dump"):
         client = "mariadb" if engine == "mariadb-dump" else "mysql"
         port = source.database_port or 3306
-        return [_step(
+        return [step(
             "Load the newest dump",
             f"The dump was made with --databases, so it recreates database {source.database_name} (DROP TABLE IF "
             "EXISTS, then CREATE and INSERT per table, routines, triggers and events included). Stop the app, "
@@ -31,7 +28,7 @@ def restore_steps(source: ExportSource, path: str) -> list[dict[str, str]]:
         scope = (f"database {source.database_name}" if source.database_name
                  else "every database of the instance")
         oplog = " --oplogReplay" if source.oplog else ""
-        return [_step(
+        return [step(
             "Load the newest archive",
             f"mongorestore reads the gzip archive back into {scope}; --drop replaces each collection it restores "
             "instead of merging into it" + (", and --oplogReplay applies the oplog captured during the dump, so "
@@ -41,7 +38,7 @@ def restore_steps(source: ExportSource, path: str) -> list[dict[str, str]]:
             f"{path}> --gzip --drop{oplog}")]
     if engine == "redis":
         rdb = source.rdb_path or "dump.rdb"
-        return [_step(
+        return [step(
             "Put the newest snapshot in place",
             "Redis loads its RDB file only at start-up. Scale the server to zero (a running server would overwrite "
             f"the file on shutdown), copy the snapshot over {rdb} in claim {source.rdb_claim} (with AOF enabled, "

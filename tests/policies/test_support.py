@@ -231,9 +231,9 @@ def test_the_linearity_measure_catches_a_quadratic_stack_rule():
 def test_pack_time_per_dataset_stays_linear():
     """CPU time per dataset at 384 datasets at most 2x that at 96 (quadratic work gives ~4x); best of three, sizes
     interleaved, so a burst of load on the shared machine hits both (the small size is large enough not to be all
-    start-up noise). 2x, not 1.5x: with three test workers and servers on two cores, the larger estate's bigger heap
-    loses more to shared caches (a full run measured 1.76x for the same pack that passes 1.5x alone); the line count above is
-    the exact measure, this one keeps it honest about time."""
+    start-up noise). 2x, not 1.5x: with three test workers and servers on two cores, the larger estate's bigger
+    heap loses more to shared caches (a full run measured 1.76x for the same pack that passes 1.5x alone); the line
+    count above is the exact measure, this one keeps it honest about time."""
     runs: dict[int, list[float]] = {16: [], 64: []}
     for _ in range(3):
         for copies, seconds in runs.items():
