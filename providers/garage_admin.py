@@ -34,7 +34,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, secret
+from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, read_found, require_to_read, secret
 
 ACCESS = ("write", "read")
 INPUT_KEYS = ("key_name", "admin_endpoint", "bucket", "access", "ca_file", "credentials")
@@ -246,14 +246,11 @@ class GarageKeyProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The key as the cluster holds it; gone when deleted on the server."""
-        missing = [k for k in ("admin_endpoint", "bucket", "access", "key_name", "credentials") if not props.get(k)]
-        if missing:
-            raise GarageAdminError(f"to read Garage key '{id_}' pass {', '.join(missing)} as well")
+        require_to_read(props, ("admin_endpoint", "bucket", "access", "key_name", "credentials"),
+                        f"Garage key '{id_}'", GarageAdminError)
         with _admin_errors("read", props):
             outs = _state(_Admin(props), props, id_)
-        if outs is None:
-            return ReadResult("", {})
-        return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+        return read_found(id_, outs, INPUT_KEYS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Rights and name set again; grants on other buckets and bucket creation withdrawn."""

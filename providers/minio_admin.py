@@ -292,14 +292,11 @@ class MinioUserProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         props = {**props, "user_name": props.get("user_name") or id_}
-        missing = [k for k in ("endpoint", "bucket", "prefix", "access", "credentials") if not props.get(k)]
-        if missing:
-            raise MinioAdminError(f"to read MinIO user '{id_}' pass {', '.join(missing)} as well")
+        wire.require_to_read(props, ("endpoint", "bucket", "prefix", "access", "credentials"), f"MinIO user '{id_}'",
+                        MinioAdminError)
         with _admin_errors("read", props):
             outs = _state(_admin(props), props)
-        if outs is None:
-            return ReadResult("", {})
-        return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+        return wire.read_found(id_, outs, INPUT_KEYS)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _raise_on_failures(news)

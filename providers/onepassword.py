@@ -195,17 +195,12 @@ class OnePasswordItemProvider(ResourceProvider):
         return CreateResult(created.id, _outputs(props, created, vault_id))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        missing = [k for k in ("connect_host", "vault", "token") if not props.get(k)]
-        if missing:
-            raise OnePasswordError(f"to read 1Password item {id_!r} pass {', '.join(missing)} as well")
+        wire.require_to_read(props, ("connect_host", "vault", "token"), f"1Password item {id_!r}", OnePasswordError)
         client = _client(props)
         with _connect_errors("read", props):
             vault_id = props.get("vault_id") or _vault_id(client, wire.reveal(props["vault"]))
             item = _get(client, id_, vault_id)
-        if item is None:
-            return ReadResult("", {})
-        outs = _outputs(props, item, vault_id)
-        return ReadResult(id_, outs, {k: outs.get(k) for k in INPUT_KEYS})
+        return wire.read_found(id_, None if item is None else _outputs(props, item, vault_id), INPUT_KEYS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _raise_on_failures(news)

@@ -46,7 +46,7 @@ from pulumi.dynamic import (
 
 from plan.capabilities import s3_prefix_policy
 from providers.minio_admin import normal_policy
-from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, secret
+from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, read_found, secret
 
 ADMIN_FIELDS = ("access_key_id", "secret_access_key")
 USER_INPUTS = ("uid", "endpoint", "region", "ca_file", "credentials")
@@ -278,9 +278,7 @@ class RgwUserProvider(ResourceProvider):
         props = {**props, "uid": props.get("uid") or id_}
         with _errors("read", f"RGW user '{id_}'", props):
             outs = _user_state(_Admin(props), props, props.get("access_key_id"))
-        if outs is None:
-            return ReadResult("", {})
-        return ReadResult(id_, outs, {k: outs[k] for k in USER_INPUTS})
+        return read_found(id_, outs, USER_INPUTS)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Caps, subusers and extra keys removed, bucket creation disabled, the user re-enabled."""

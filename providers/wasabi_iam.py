@@ -25,7 +25,7 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from plan.capabilities import s3_prefix_policy
 from providers.minio_admin import check_inputs, normal_policy
-from providers.wire import CREDENTIALS_ENTRY, differs, provisioned, secret
+from providers.wire import CREDENTIALS_ENTRY, differs, provisioned, read_found, require_to_read, secret
 
 INPUT_KEYS = ("user_name", "endpoint", "bucket", "prefix", "access", "ca_file", "credentials")
 REPLACE_KEYS = ("user_name", "endpoint")
@@ -210,14 +210,11 @@ class WasabiUserProvider(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The user as IAM holds it; gone when deleted on the server."""
         props = {**props, "user_name": props.get("user_name") or id_}
-        missing = [k for k in ("endpoint", "bucket", "prefix", "access", "credentials") if not props.get(k)]
-        if missing:
-            raise WasabiIamError(f"to read IAM user '{id_}' pass {', '.join(missing)} as well")
+        require_to_read(props, ("endpoint", "bucket", "prefix", "access", "credentials"), f"IAM user '{id_}'",
+                        WasabiIamError)
         with _iam_errors("read", props):
             outs = _state(_iam(props), props)
-        if outs is None:
-            return ReadResult("", {})
-        return ReadResult(id_, outs, {k: outs[k] for k in INPUT_KEYS})
+        return read_found(id_, outs, INPUT_KEYS)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Rewrite the policy, remove policies added out of band, reactivate the key."""

@@ -161,6 +161,23 @@ def differs(old: Any, new: Any) -> bool:
     return whole_numbers(reveal(old)) != whole_numbers(reveal(new))
 
 
+def require_to_read(props: Mapping[str, Any], keys: tuple[str, ...], what: str,
+                    error: Callable[[str], Exception]) -> None:
+    """Refuse a read that lacks the inputs needed to reach the object's server: `pulumi import` and `.get` bring only
+    an id, and reading a key, user or item needs its endpoint and credentials as well."""
+    missing = [k for k in keys if not props.get(k)]
+    if missing:
+        raise error(f"to read {what} pass {', '.join(missing)} as well")
+
+
+def read_found(id_: str, outs: Mapping[str, Any] | None, input_keys: tuple[str, ...]) -> ReadResult:
+    """The read of an object `outs` describes, or (None) the empty id that tells the engine it is gone on the server;
+    the inputs are the outputs' input keys, so a refresh shows drift as a diff against the program."""
+    if outs is None:
+        return ReadResult("", {})
+    return ReadResult(id_, dict(outs), {k: outs.get(k) for k in input_keys})
+
+
 def secret(value: Any) -> Any:
     """`value` as a Pulumi secret input, or None when it is None (an optional secret input left out)."""
     return None if value is None else pulumi.Output.secret(value)

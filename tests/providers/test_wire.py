@@ -227,3 +227,17 @@ def test_secret_config_values_are_read_through_envelopes():
     provider = configured(sealed)
     provider.create({"name": "a", "credentials_entry": "nas-s3"})
     assert Recorder.seen == [("create", ADMIN)]
+
+
+def test_a_read_without_the_server_inputs_names_each_missing_one():
+    with pytest.raises(ValueError, match=r"^to read MinIO user 'u' pass endpoint, credentials as well$"):
+        wire.require_to_read({"bucket": "b", "endpoint": ""}, ("endpoint", "bucket", "credentials"),
+                             "MinIO user 'u'", ValueError)
+    wire.require_to_read({"endpoint": "https://s3.lan"}, ("endpoint",), "MinIO user 'u'", ValueError)
+
+
+def test_read_found_gives_the_engine_gone_or_the_inputs_out_of_the_outputs():
+    gone = wire.read_found("u", None, ("bucket",))
+    assert (gone.id, gone.outs) == ("", {})
+    found = wire.read_found("u", {"bucket": "b", "status": "enabled"}, ("bucket",))
+    assert (found.id, found.outs, found.inputs) == ("u", {"bucket": "b", "status": "enabled"}, {"bucket": "b"})
