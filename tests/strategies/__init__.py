@@ -38,16 +38,19 @@ def destinations(draw) -> list[dict[str, Any]]:
 @st.composite
 def datasets(draw, tier: int | None = None, index: int = 0) -> dict[str, Any]:
     """One dataset of a random source kind (exports excluded: they need a truenas target)."""
-    kind = draw(st.sampled_from(("pvc", "postgres", "truenas")))
+    kind = draw(st.sampled_from(("pvc", "postgres", "truenas", "host")))
     chosen_tier = tier or draw(st.sampled_from((1, 2, 3)))
     if kind == "postgres" and chosen_tier == 3:
         chosen_tier = 2  # a tier 3 database has no local object store to go to: the inventory refuses it
     name = f"ds-{index}"
     if kind == "pvc":
         source = {"kind": "pvc", "namespace": f"ns{index % 7}", "claim": f"data-{index}", "storage_class": "ceph-block",
-                  "capacity": "10Gi", "mover": draw(st.sampled_from(("restic", "kopia")))}
+                  "capacity": "10Gi", "mover": draw(st.sampled_from(("restic", "kopia", "kopiur")))}
     elif kind == "postgres":
         source = {"kind": "postgres", "namespace": "database", "cluster": f"pg-{index}"}
+    elif kind == "host":
+        source = {"kind": "host", "hostname": f"host{index}.lan", "os": draw(st.sampled_from(("nixos", "systemd"))),
+                  "paths": [f"/srv/data{index}", "/etc"], "one_file_system": draw(st.booleans())}
     else:
         source = {"kind": "truenas", "dataset": f"tank/data{index}"}
     entry = {"name": name, "tier": chosen_tier, "size_gb": draw(st.floats(0.1, 2000)), "source": source}
