@@ -5,6 +5,7 @@
   python -m bench.measure record N FILE       the same run, saving every registration to FILE
   python -m bench.measure baseline FILE       the bare SDK registering exactly those resources
   python -m bench.measure baseline-flat FILE  the same through the SDK's base classes (the floor before 2026-11-30)
+  python -m bench.measure compare FILE [flat] where that floor's registrations differ from the recorded program's
   python -m bench.measure imports program|pulumi
 """
 
@@ -102,19 +103,39 @@ def _plain(value: Any) -> Any:
 
 
 def record_program(datasets: int, path: str, tuned: bool = True) -> tuple[float, float]:
-    from pulumi.runtime import rpc
-
     requests: list = []
     seconds = run_program(datasets, requests, tuned)
-    rows = []
-    for request in requests:
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-        rows.append({"type": request.type, "name": request.name, "parent": request.parent, "custom": request.custom,
-                     "provider": request.provider.split("::")[-2] if request.provider else "",
-                     "inputs": _plain(inputs)})
     with open(path, "w") as out:
-        json.dump(rows, out)
+        json.dump(_rows(requests), out)
     return seconds
+
+
+def _rows(requests: list) -> list[dict]:
+    """Registration requests as the recording stores them."""
+    from pulumi.runtime import rpc
+
+    return [{"type": request.type, "name": request.name, "parent": request.parent, "custom": request.custom,
+             "provider": request.provider.split("::")[-2] if request.provider else "",
+             "inputs": _plain(rpc.deserialize_properties(request.object, keep_unknowns=True))}
+            for request in requests]
+
+
+def replay_differences(path: str, flat: bool = False) -> list[str]:
+    """Where the floor's registrations differ from the recorded program's (type, name, parent, provider, inputs)."""
+    with open(path) as source:
+        recorded = json.load(source)
+    requests: list = []
+    run_baseline(path, flat=flat, record=requests)
+    replayed = {(row["type"], row["name"]): row for row in _rows(requests)}
+    differences = []
+    for row in recorded:
+        again = replayed.pop((row["type"], row["name"]), None)
+        if again is None:
+            differences.append(f"{row['type']}::{row['name']}: not replayed")
+            continue
+        differences += [f"{row['type']}::{row['name']}: {key} {row[key]!r} replayed as {again[key]!r}"
+                        for key in ("parent", "custom", "provider", "inputs") if row[key] != again[key]]
+    return differences + [f"{typ}::{name}: not in the recording" for typ, name in replayed]
 
 
 def _snake(key: str) -> str:
@@ -187,17 +208,18 @@ def _replay_classes() -> dict[str, type]:
     return {"custom": _ReplayedCustom, "component": _ReplayedComponent, "provider": _ReplayedProvider}
 
 
-def run_baseline(path: str, tuned: bool = True, flat: bool = False) -> tuple[float, float]:
+def run_baseline(path: str, tuned: bool = True, flat: bool = False, record: list | None = None) -> tuple[float, float]:
     """Seconds for the bare SDK to register the recorded resources: the floor the program is held to.
 
     `flat`: the replay before 2026-11-30, through `pulumi.CustomResource`/`ComponentResource` themselves with
     no provider option (no stack capture, no pulumi_kubernetes classes): kept to compare the two floors.
+    `record`: collects the replay's registration requests (for `replay_differences`).
     """
     import pulumi
 
     with open(path) as source:
         rows = json.load(source)
-    _install_mocks()
+    _install_mocks(record)
     classes = _replay_classes()
     # What the program imports at start-up is imported before its clock starts; what it imports lazily (the
     # cloudflare and aws SDKs for R2 and S3 stacks) inside it. The same for the replay.
@@ -255,6 +277,10 @@ def main(argv: list[str]) -> None:
         seconds = run_baseline(argv[1], tuned=tuned)
     elif mode == "baseline-flat":
         seconds = run_baseline(argv[1], tuned=tuned, flat=True)
+    elif mode == "compare":
+        differences = replay_differences(argv[1], flat=argv[2:] == ["flat"])
+        print("\n".join(differences) or "the floor registers what the program registered")
+        raise SystemExit(1 if differences else 0)
     elif mode == "imports":
         started, cpu = time.perf_counter(), time.process_time()
         if argv[1] == "program":
