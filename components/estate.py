@@ -42,9 +42,9 @@ class Estate:
     """Dataset -> destination -> secret Output of the writer's scoped S3 credential (for the secret store)."""
     reader_credentials: dict[str, dict[str, pulumi.Output]] = field(default_factory=dict)
     """Dataset -> destination -> secret Output of the read-only key its check and drill jobs use."""
-    cluster_plugins: dict[str, pulumi.Output] = field(default_factory=dict)
+    cluster_plugins: dict[str, dict] = field(default_factory=dict)
     """Postgres dataset -> the CNPG Cluster `spec.plugins` entry to add in the GitOps repository."""
-    cluster_ca_sources: dict[str, pulumi.Output] = field(default_factory=dict)
+    cluster_ca_sources: dict[str, list] = field(default_factory=dict)
     """Per postgres dataset with a private-CA destination: the Cluster's projected CA sources to add."""
     ping: PingBase | None = None
     """Where jobs and tasks ping Healthchecks (its key a secret); None without Healthchecks."""

@@ -38,9 +38,10 @@ class PgBackRestBackup(pulumi.ComponentResource):
 
     cipher_passphrases: pulumi.Output[dict]
     """Secret: destination name -> repo-cipher-pass, for escrow (without it the repository is unreadable)."""
-    cluster_plugin: pulumi.Output[dict]
-    """The Cluster `spec.plugins` entry to add in the GitOps repository (the Cluster is not ours)."""
-    cluster_ca_sources: pulumi.Output[list]
+    cluster_plugin: dict
+    """The Cluster `spec.plugins` entry to add in the GitOps repository (the Cluster is not ours). Plan data, not an
+    Output: an Output of a plain dict becomes one Output per nested value, for nothing."""
+    cluster_ca_sources: list
     """The Cluster's `projectedVolumeTemplate.sources` entries carrying private CAs to the sidecar ([] if none)."""
 
     def __init__(self, name: str, args: PgBackRestArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -74,9 +75,8 @@ class PgBackRestBackup(pulumi.ComponentResource):
         if not target.renders:
             self._patch_cluster(name, args)
         self.cipher_passphrases = pulumi.Output.secret(passphrases)
-        self.cluster_plugin = pulumi.Output.from_input(
-            pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds)))
-        self.cluster_ca_sources = pulumi.Output.from_input(pgbackrest.cluster_ca_sources(ds))
+        self.cluster_plugin = pgbackrest.cluster_plugin_snippet(ds, pgbackrest.stanza_name(ds))
+        self.cluster_ca_sources = pgbackrest.cluster_ca_sources(ds)
         self.register_outputs({"cipher_passphrases": self.cipher_passphrases, "cluster_plugin": self.cluster_plugin,
                                "cluster_ca_sources": self.cluster_ca_sources})
 
