@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -16,6 +18,7 @@ def _measure(*args: str) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
+@pytest.mark.slow  # three whole-program processes under mocks: 8-14 s CPU
 def test_the_floor_replays_the_recorded_registrations_and_the_flat_one_did_not(tmp_path: Path) -> None:
     recording = tmp_path / "mocks.json"
     assert _measure("record", "6", str(recording)).returncode == 0
