@@ -54,7 +54,8 @@ def estate() -> dict[str, Any]:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Print the time of each suite at the end of the run (tests/suite_times.py); on the xdist controller, name
-    the file the workers leave the test groups in."""
+    the file the workers leave the test groups in; and keep the engine's automatic disk logs off (scripts/env.sh)."""
+    os.environ.setdefault("HLB_PULUMI_DISK_LOGS", "0")
     if not os.environ.get("PYTEST_XDIST_WORKER") and config.getoption("numprocesses", None):
         os.environ[GROUPS_FILE] = str(Path(tempfile.mkdtemp(prefix="hlb-xdist-")) / "groups.json")
     if not config.pluginmanager.has_plugin("suite_times"):

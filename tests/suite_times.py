@@ -17,6 +17,8 @@ from collections import defaultdict
 import pytest
 
 _CPU_KEY = "suite_times_cpu_s"
+MODULES_SHOWN = 10
+"""The modules with the most CPU, listed under the table: where a suite's time goes."""
 
 
 def _cpu_seconds() -> float:
@@ -41,6 +43,7 @@ class SuiteTimes:
         self.wall: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
         self.tests: dict[str, int] = defaultdict(int)
+        self.module_cpu: dict[str, float] = defaultdict(float)
         self.start_wall = time.monotonic()
         self.start_cpu = _cpu_seconds()
         self._cpu_at_start: dict[str, float] = {}
@@ -66,6 +69,7 @@ class SuiteTimes:
         for key, value in report.user_properties:
             if key == _CPU_KEY:
                 self.cpu[suite] += value
+                self.module_cpu[report.nodeid.split("::", 1)[0]] += value
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -80,4 +84,7 @@ class SuiteTimes:
         total_cpu = _cpu_seconds() - self.start_cpu
         note = f"  ({self.workers} workers: rows add up busy time, this line is the run's)" if self.workers else ""
         write(f"{'run':<16}{sum(self.tests.values()):>7}{total_wall:>10.1f}{total_cpu:>10.1f}{note}")
+        busiest = sorted(self.module_cpu.items(), key=lambda item: item[1], reverse=True)[:MODULES_SHOWN]
+        if len(self.module_cpu) > 1:
+            write("busiest modules (cpu s): " + ", ".join(f"{module} {cpu:.1f}" for module, cpu in busiest))
 

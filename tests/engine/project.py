@@ -46,6 +46,8 @@ class EngineProject:
         self.capture: Path | None = None
         """When set, dynamic providers append the raw Check/Diff requests they receive to this file."""
         self.step_of: dict[int, str] = {}
+        self._identity_env: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        """identity_env per content of the stack files (the inventories are only read again when a file changed)."""
         """First line of each step in the capture file (see `UserPath.pulumi`)."""
         shutil.copytree(ROOT, self.dir, ignore=lambda d, names: [n for n in names if n in NOT_PROGRAM])
         (self.dir / ".venv").symlink_to(ROOT / ".venv")  # Pulumi.yaml's virtualenv, used by dynamic providers
@@ -76,12 +78,19 @@ class EngineProject:
         """Stand-in tool keys for the writers of destinations whose keys the user supplies (the loopback server
         accepts any key), for every stack file in the copy (a test may select any of them); a stack whose
         inventory is invalid adds none (the program says why)."""
+        stacks = tuple((path.name, path.read_text()) for path in sorted(self.dir.glob("Pulumi.*.yaml")))
+        if stacks not in self._identity_env:  # 90 ms of CPU per pulumi command when recomputed every time
+            self._identity_env[stacks] = self._identity_env_of(stacks)
+        return self._identity_env[stacks]
+
+    @staticmethod
+    def _identity_env_of(stacks: tuple[tuple[str, str], ...]) -> dict[str, str]:
         from inventory import InventoryError, load_inventory
         from tests.components.harness import identity_env_for
 
         env: dict[str, str] = {}
-        for stack_file in sorted(self.dir.glob("Pulumi.*.yaml")):
-            raw = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        for _, text in stacks:
+            raw = (yaml.safe_load(text) or {}).get("config") or {}
             sections = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith("homelab-backups:")}
             if "budget_usd_per_month" in sections:
                 sections["budget_usd_per_month"] = float(sections["budget_usd_per_month"])
