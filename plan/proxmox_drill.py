@@ -48,11 +48,18 @@ class GuestDrillPlan:
 
 
 def guest_drills(inv: Inventory, plan: ProxmoxPlan | None) -> ProxmoxPlan | None:
-    """The plan with each drilled group's drill: as `drills`, and as its unit's `drill` (the runbook's view)."""
+    """The plan with each drilled group's drill: as `drills`, and as its unit's `drill` (the runbook's view); every
+    unit carries its tier's drill cadence."""
     pve: Proxmox | None = getattr(inv, "proxmox", None)
-    if plan is None or pve is None or pve.drill is None:
+    if plan is None or pve is None:
         return plan
+    # The cadence the tier demands is the unit's whether or not a drill can be scheduled (the pack compares them).
+    cadence = {u.dataset: inv.tier(u.tier).drill_every_days for u in plan.units}
+    plan = replace(plan, units=tuple(replace(u, plan=replace(u.plan, drill_every_days=cadence[u.dataset]))
+                                     for u in plan.units))
     drill = pve.drill
+    if drill is None:
+        return plan
     node = drill.node or pve.nodes[0]
     drills: list[GuestDrillPlan] = []
     units: list[ProtectionUnit] = []
