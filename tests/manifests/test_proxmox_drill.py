@@ -9,6 +9,7 @@ import copy
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 
@@ -69,8 +70,6 @@ def test_cronjob_runs_the_group_drill_with_its_own_token_and_scratch_space(drill
 
 
 def test_selectors_reach_the_script_as_space_separated_lists(drill):
-    from dataclasses import replace
-
     every = replace(drill, selection=(("all", 1), ("exclude", "100,101,200")))
     assert proxmox_drill.selection_env(every) == {"SELECT_ALL": "1", "SELECT_EXCLUDE": "100 101 200"}
     assert proxmox_drill.selection_env(replace(drill, selection=(("pool", "media"),))) == {"SELECT_POOL": "media"}
@@ -103,18 +102,42 @@ def pve(pki):
         yield sim
 
 
+BUSYBOX_TOOLS = ("sh", "sed", "awk", "grep", "tr", "sort", "cut", "head", "tail", "mktemp", "date", "sleep", "cmp",
+                 "wc", "cat", "printf")
+"""What the script calls besides curl: on the curl image (Alpine) every one of them is a busybox applet."""
+
+
+@pytest.fixture(params=["sh", "busybox"])
+def shell(request, tmp_path_factory) -> tuple[list[str], str]:
+    """The host's /bin/sh (dash) with GNU tools, and busybox ash with busybox's applets (the job image's userland);
+    returns the shell command and the PATH to run it with."""
+    if request.param == "sh":
+        return ["sh"], os.environ["PATH"]
+    busybox = shutil.which("busybox")
+    if busybox is None:
+        pytest.fail("busybox is missing: run `bash scripts/services.sh install` (Debian package busybox)")
+    tools = tmp_path_factory.mktemp("busybox-bin")
+    for tool in BUSYBOX_TOOLS:
+        (tools / tool).symlink_to(busybox)
+    curl = shutil.which("curl")
+    assert curl is not None
+    (tools / "curl").symlink_to(curl)
+    return [str(tools / "sh")], str(tools)
+
+
 @pytest.fixture(scope="module")
 def hc():
     with FakeHealthchecks() as fake:
         yield fake
 
 
-def _run(drill, pve, hc, pki, run=0, **overrides):
+def _run(drill, pve, hc, pki, shell, run=0, **overrides):
     job = proxmox_drill.drill_cronjob("monitoring", drill, pve.url, TOKEN, pings=True)
-    env = {"PATH": os.environ["PATH"], **_env(job), "PVE_CA_FILE": str(pki["ca"]), "PVE_TOKEN_SECRET": pve.token_secret,
+    command, search_path = shell
+    env = {"PATH": search_path, **_env(job), "PVE_CA_FILE": str(pki["ca"]), "PVE_TOKEN_SECRET": pve.token_secret,
            "HC_URL": hc.ping_base + drill.slug, "POLL_SECONDS": "0", "DRILL_RUN": str(run), **overrides}
     hc.pings.clear()
-    result = subprocess.run(["sh", "-c", _script(job)], env=env, capture_output=True, text=True, timeout=120,
+    result = subprocess.run([*command, "-c", _script(job)], env=env, capture_output=True, text=True, timeout=120,
                             check=False)
     pings = [(p.path.rsplit("/", 1)[-1], p.body) for p in hc.pings]
     assert pve.token_secret not in result.stdout + result.stderr + str(pings)
@@ -126,8 +149,8 @@ def _posts(pve):
 
 
 @needs_curl
-def test_a_good_drill_restores_the_newest_backup_checks_it_unplugged_and_removes_it(drill, pve, hc, pki):
-    result, pings = _run(drill, pve, hc, pki, run=0)
+def test_a_good_drill_restores_the_newest_backup_checks_it_unplugged_and_removes_it(drill, pve, hc, pki, shell):
+    result, pings = _run(drill, pve, hc, pki, shell, run=0)
     assert result.returncode == 0, result.stderr
     newest = "truenas-backups:backup/vzdump-qemu-100-2025_10_10-08_53_20.vma.zst"
     assert pings[0] == ("start", "")
@@ -145,8 +168,8 @@ def test_a_good_drill_restores_the_newest_backup_checks_it_unplugged_and_removes
 
 
 @needs_curl
-def test_the_next_run_drills_the_next_guest_a_container(drill, pve, hc, pki):
-    result, pings = _run(drill, pve, hc, pki, run=1)
+def test_the_next_run_drills_the_next_guest_a_container(drill, pve, hc, pki, shell):
+    result, pings = _run(drill, pve, hc, pki, shell, run=1)
     assert result.returncode == 0, result.stderr
     assert "(guest 101, lxc)" in pings[-1][1] and "rootfs 8G" in pings[-1][1]
     restore = _posts(pve)[0]
@@ -157,18 +180,18 @@ def test_the_next_run_drills_the_next_guest_a_container(drill, pve, hc, pki):
 
 
 @needs_curl
-def test_a_missing_backup_fails_the_drill_and_restores_nothing(drill, pve, hc, pki):
+def test_a_missing_backup_fails_the_drill_and_restores_nothing(drill, pve, hc, pki, shell):
     pve.backups["truenas-backups"] = [b for b in pve.backups["truenas-backups"] if b["vmid"] == 300]
-    result, pings = _run(drill, pve, hc, pki)
+    result, pings = _run(drill, pve, hc, pki, shell)
     assert result.returncode == 1
     assert pings[-1][0] == "fail" and "no backup of these guests on storage truenas-backups" in pings[-1][1]
     assert _posts(pve) == []
 
 
 @needs_curl
-def test_a_failed_restore_task_fails_the_drill_with_its_exit_status_and_leaves_no_guest(drill, pve, hc, pki):
+def test_a_failed_restore_task_fails_the_drill_with_its_exit_status_and_leaves_no_guest(drill, pve, hc, pki, shell):
     pve.fail_next_task("qmrestore", "command 'zstd -q -d -c' failed: exit code 1")
-    result, pings = _run(drill, pve, hc, pki)
+    result, pings = _run(drill, pve, hc, pki, shell)
     assert result.returncode == 1
     assert pings[-1][0] == "fail"
     assert "ended with: command 'zstd -q -d -c' failed: exit code 1" in pings[-1][1]
@@ -176,9 +199,9 @@ def test_a_failed_restore_task_fails_the_drill_with_its_exit_status_and_leaves_n
 
 
 @needs_curl
-def test_disks_that_come_back_wrong_fail_the_drill_and_the_clone_is_destroyed(drill, pve, hc, pki):
+def test_disks_that_come_back_wrong_fail_the_drill_and_the_clone_is_destroyed(drill, pve, hc, pki, shell):
     pve.resize_next_restore("16G")
-    result, pings = _run(drill, pve, hc, pki)
+    result, pings = _run(drill, pve, hc, pki, shell)
     assert result.returncode == 1
     assert pings[-1][0] == "fail"
     assert "its disks differ from the backup's: expected [scsi0 32G] found [scsi0 16G]" in pings[-1][1]
@@ -187,25 +210,39 @@ def test_disks_that_come_back_wrong_fail_the_drill_and_the_clone_is_destroyed(dr
 
 
 @needs_curl
-def test_a_scratch_guest_left_by_an_interrupted_drill_is_removed_first(drill, pve, hc, pki):
+def test_a_scratch_guest_left_by_an_interrupted_drill_is_removed_first(drill, pve, hc, pki, shell):
     pve.add_guest(990000, node="pve1", pool="hlb-drill")
-    result, pings = _run(drill, pve, hc, pki)
+    result, pings = _run(drill, pve, hc, pki, shell)
     assert result.returncode == 0, result.stderr
     methods = [m for m, _, _ in _posts(pve)]
     assert methods == ["DELETE", "POST", "PUT", "DELETE"]
 
 
 @needs_curl
-def test_a_scratch_id_held_by_a_real_guest_is_never_touched(drill, pve, hc, pki):
+def test_a_scratch_id_held_by_a_real_guest_is_never_touched(drill, pve, hc, pki, shell):
     pve.add_guest(990000, node="pve1", pool="")
-    result, pings = _run(drill, pve, hc, pki)
+    result, pings = _run(drill, pve, hc, pki, shell)
     assert result.returncode == 1
     assert pings[-1][0] == "fail" and "VM id 990000 is taken by a guest outside pool hlb-drill" in pings[-1][1]
     assert _posts(pve) == [] and 990000 in pve.guests
 
 
 @needs_curl
-def test_a_refused_token_fails_the_drill(drill, pve, hc, pki):
-    result, pings = _run(drill, pve, hc, pki, PVE_TOKEN_SECRET="wrong")
+def test_a_refused_token_fails_the_drill(drill, pve, hc, pki, shell):
+    result, pings = _run(drill, pve, hc, pki, shell, PVE_TOKEN_SECRET="wrong")
     assert result.returncode == 1
     assert pings[-1][0] == "fail" and "HTTP 401" in pings[-1][1] and "authentication failure" in pings[-1][1]
+
+
+@needs_curl
+def test_pool_and_all_selectors_drill_only_their_own_guests(drill, pve, hc, pki, shell):
+    pve.pools.add("media")
+    pve.guests[101]["pool"] = "media"
+    result, pings = _run(replace(drill, selection=(("pool", "media"),)), pve, hc, pki, shell, run=0)
+    assert result.returncode == 0, result.stderr
+    assert "(guest 101, lxc)" in pings[-1][1]
+    for run in (0, 1):
+        result, pings = _run(replace(drill, selection=(("all", 1), ("exclude", "100,101"))), pve, hc, pki, shell,
+                             run=run)
+        assert result.returncode == 0, result.stderr
+        assert "(guest 300, qemu)" in pings[-1][1], "the only guest all-but-excluded selects"
