@@ -12,6 +12,7 @@ api() {
   method=$1 path=$2
   shift 2
   if [ -n "${PVE_CA_FILE:-}" ]; then set -- --cacert "$PVE_CA_FILE" "$@"; fi
+  : >"$tmp/body"
   code=$(curl -sS -m 60 -o "$tmp/body" -w '%{http_code}' -X "$method" \
     -H "Authorization: PVEAPIToken=${PVE_TOKEN_ID}=${PVE_TOKEN_SECRET}" "$@" "${PVE_URL}/api2/json${path}") \
     || code=000
@@ -90,7 +91,9 @@ fail() {
   why=$1
   if [ -n "$created" ]; then
     if scratch_guest; then
-      if [ -n "$found" ] && ! destroy "${found%% *}"; then
+      if [ -n "$found" ] && [ "${found#* }" != "$SCRATCH_POOL" ]; then
+        why="$why; VM id $scratch now belongs to a guest outside pool $SCRATCH_POOL, left alone"
+      elif [ -n "$found" ] && ! destroy "${found%% *}"; then
         why="$why; removing scratch guest $scratch failed too ($reason): remove it by hand"
       fi
     else

@@ -246,3 +246,14 @@ def test_pool_and_all_selectors_drill_only_their_own_guests(drill, pve, hc, pki,
                              run=run)
         assert result.returncode == 0, result.stderr
         assert "(guest 300, qemu)" in pings[-1][1], "the only guest all-but-excluded selects"
+
+
+@needs_curl
+def test_a_restore_still_running_at_the_timeout_fails_and_says_the_locked_clone_needs_a_hand(drill, pve, hc, pki,
+                                                                                               shell):
+    pve.task_polls = 10**9
+    result, pings = _run(drill, pve, hc, pki, shell, TIMEOUT_SECONDS="1", POLL_SECONDS="0.2")
+    assert result.returncode == 1
+    assert pings[-1][0] == "fail"
+    assert "was still running after 1s (proxmox.drill.timeout_minutes)" in pings[-1][1]
+    assert "removing scratch guest 990000 failed too" in pings[-1][1] and "VM is locked (create)" in pings[-1][1]
