@@ -225,12 +225,15 @@ def _healthcheck(unit: ProtectionUnit, copy: CopyPlan, pings: bool) -> dict[str,
     drill. A ping URL is `<ping base><slug>`, the ping base escrowed in `secrets`."""
     if not pings:
         return None
-    entry: dict[str, Any] = {"backup": unit.copy_objects(copy.destination).backup_slug}
+    # PVE backup jobs report through PVE's notification system, not Healthchecks: a vzdump copy has no backup slug.
+    entry: dict[str, Any] = {} if copy.tool == "vzdump" else {"backup": unit.copy_objects(copy.destination).backup_slug}
     check = next((job for job in unit.checks if job.destination == copy.destination), None)
     if check is not None and copy.tool != "kopiur":  # Kopiur verifies inside its SnapshotPolicy: metrics, no ping
         entry["check"] = check.slug
     if unit.drill is not None and unit.drill.destination == copy.destination:
         entry["drill"] = unit.drill.slug
+    if not entry:
+        return None
     entry["ping_base"] = {"output": SECRETS_OUTPUT, "path": f"{SECRETS_OUTPUT}.{PING_BASE_SECRET}"}
     return entry
 

@@ -404,7 +404,8 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     for c in pinged:
         extra = "".join(f", {role} `{c['healthcheck'][role]}`" for role in ("check", "drill")
                         if role in c["healthcheck"])
-        lines.append(f"- Healthchecks ({c['destination']}): check slugs backup `{c['healthcheck']['backup']}`{extra}")
+        backup = f"backup `{c['healthcheck']['backup']}`" if "backup" in c["healthcheck"] else "no backup slug"
+        lines.append(f"- Healthchecks ({c['destination']}): check slugs {backup}{extra}")
     if pinged:
         where = pinged[0]["healthcheck"]["ping_base"]["path"]
         lines.append(f"- ping URL of a check: the ping base at `{where}` (a secret: it holds the project ping key) "

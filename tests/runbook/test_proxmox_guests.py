@@ -42,7 +42,8 @@ def test_a_tier_one_group_carries_copies_rpo_drill_and_its_jobs(contract):
     assert infra["verification"] == {"check_every_days": 7, "drill_every_days": 30, "drilled_copy": "nas-vzdump"}
     nas = infra["copies"][0]
     assert nas["healthcheck"]["drill"] == "backup-infra-nas-vzdump-drill"
-    assert "drill" not in infra["copies"][1]["healthcheck"]
+    assert "backup" not in nas["healthcheck"], "PVE jobs report through PVE's notifications, never a slug"
+    assert all("healthcheck" not in c for c in infra["copies"][1:])
     details = infra["proxmox"]
     assert details["jobs"]["nas-vzdump"]["id"] == "hlb-infra-nas-vzdump"
     assert details["syncs"] == {"pbs-offsite": "hlb-pbs-offsite"}
@@ -73,3 +74,21 @@ def test_the_markdown_runbooks_cover_the_guest_groups(contract):
     (infra,) = [text for name, text in pages.items() if name.startswith("infra")]
     assert "qmrestore" in infra and "`pve://truenas-backups` (vzdump backups" in infra
     assert any(name.startswith("lab") for name in pages)
+
+
+def test_status_says_where_vzdump_runs_are_reported(contract):
+    import datetime as dt
+
+    from runbook.status import VZDUMP_UNWATCHED, copy_status
+
+    infra = contract["datasets"]["infra"]
+    row = copy_status("infra", infra, infra["copies"][1], {}, dt.datetime.now(dt.UTC), lambda c: (None, "n/a"))
+    assert row.check == VZDUMP_UNWATCHED
+
+
+def test_a_non_vzdump_copy_without_a_backup_slug_breaks_the_contract(contract):
+    broken = json.loads(json.dumps(contract))
+    nextcloud = broken["datasets"]["nextcloud"]["copies"][0]
+    del nextcloud["healthcheck"]["backup"]
+    with pytest.raises(OutputsError, match="datasets.nextcloud.copies.0"):
+        validate({"runbook": broken})
