@@ -92,3 +92,13 @@ def test_a_non_vzdump_copy_without_a_backup_slug_breaks_the_contract(contract):
     del nextcloud["healthcheck"]["backup"]
     with pytest.raises(OutputsError, match="datasets.nextcloud.copies.0"):
         validate({"runbook": broken})
+
+
+def test_the_read_only_drill_command_points_guest_groups_to_their_drill(contract):
+    from runbook.drill import DrillUsageError, choose_copy
+
+    with pytest.raises(DrillUsageError, match="infra is a Proxmox guest group: PVE restores its vzdump archives; its "
+                                              "scheduled drill is CronJob infra-nas-vzdump-drill"):
+        choose_copy(contract, "infra", None)
+    with pytest.raises(DrillUsageError, match=r"no drill is scheduled \(add proxmox.drill\)"):
+        choose_copy(contract, "lab", None)
