@@ -51,6 +51,13 @@ def selection_env(drill: GuestDrillPlan) -> dict[str, str]:
     return {k: v for k, v in env.items() if v and v != "0"}
 
 
+def rotation(drill: GuestDrillPlan) -> str:
+    """How often the CronJob runs (`month`, `week` or `day`): the script moves on to the next guest every run."""
+    if drill.schedule.day_of_month is not None:
+        return "month"
+    return "week" if drill.schedule.weekday is not None else "day"
+
+
 def drill_cronjob(namespace: str, drill: GuestDrillPlan, api_url: str, token_id: str, pings: bool,
                   ca_config_map: str | None = None) -> dict[str, Any]:
     """The CronJob (UTC schedule) running one group's drill."""
@@ -58,7 +65,7 @@ def drill_cronjob(namespace: str, drill: GuestDrillPlan, api_url: str, token_id:
         "GROUP": drill.group, "PVE_URL": api_url.rstrip("/"), "PVE_TOKEN_ID": token_id, "DRILL_NODE": drill.node,
         "BACKUP_STORAGE": drill.backup_storage, "SCRATCH_VMID": str(drill.scratch_vmid),
         "SCRATCH_POOL": drill.pool, "SCRATCH_STORAGE": drill.scratch_storage,
-        "DRILL_EVERY_DAYS": str(drill.every_days), "TIMEOUT_SECONDS": str(drill.timeout_minutes * 60),
+        "DRILL_ROTATE": rotation(drill), "TIMEOUT_SECONDS": str(drill.timeout_minutes * 60),
         **selection_env(drill),
     }
     if pings:

@@ -137,8 +137,14 @@ awk -v members="$members" -v all="${SELECT_ALL:-0}" -v exclude=" ${SELECT_EXCLUD
 count=$(cut -d' ' -f1 "$tmp/candidates" | sort -un | wc -l)
 [ "$count" -gt 0 ] || fail "no backup of these guests on storage $BACKUP_STORAGE (node $node): the backup job has \
 not written one, or its storage is not reachable from $node"
-# One guest per run, the next one each cadence: run N drills the (N mod count)-th guest by id.
-run=${DRILL_RUN:-$(($(date +%s) / 86400 / DRILL_EVERY_DAYS))}
+# One guest per run, the next one each run: run N (months, weeks or days since 1970, as the CronJob repeats) drills
+# the (N mod count)-th guest by id, so every guest comes round without state kept between runs.
+case "$DRILL_ROTATE" in
+  month) month=$(date -u +%m) && run=$(($(date -u +%Y) * 12 + ${month#0})) ;;
+  week) run=$(($(date +%s) / 604800)) ;;
+  *) run=$(($(date +%s) / 86400)) ;;
+esac
+run=${DRILL_RUN:-$run}
 vmid=$(cut -d' ' -f1 "$tmp/candidates" | sort -un | sed -n "$((run % count + 1))p")
 volid=$(awk -v id="$vmid" '$1 == id' "$tmp/candidates" | sort -k2,2n | tail -n 1 | cut -d' ' -f3-)
 case "$volid" in

@@ -53,11 +53,11 @@ def test_cronjob_runs_the_group_drill_with_its_own_token_and_scratch_space(drill
     assert job["spec"]["schedule"] == drill.schedule.five_field()
     env = _env(job)
     assert {k: env[k] for k in ("GROUP", "DRILL_NODE", "BACKUP_STORAGE", "SCRATCH_VMID", "SCRATCH_POOL",
-                                "SCRATCH_STORAGE", "SELECT_VMIDS", "SELECT_NODE", "DRILL_EVERY_DAYS",
+                                "SCRATCH_STORAGE", "SELECT_VMIDS", "SELECT_NODE", "DRILL_ROTATE",
                                 "PVE_TOKEN_ID", "PVE_CA_FILE")} == {
         "GROUP": "infra", "DRILL_NODE": "pve1", "BACKUP_STORAGE": "truenas-backups", "SCRATCH_VMID": "990000",
         "SCRATCH_POOL": "hlb-drill", "SCRATCH_STORAGE": "local-lvm", "SELECT_VMIDS": "100 101",
-        "SELECT_NODE": "pve1", "DRILL_EVERY_DAYS": "30", "PVE_TOKEN_ID": TOKEN,
+        "SELECT_NODE": "pve1", "DRILL_ROTATE": "month", "PVE_TOKEN_ID": TOKEN,
         "PVE_CA_FILE": "/etc/proxmox-ca/ca.pem"}
     (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
@@ -73,6 +73,25 @@ def test_selectors_reach_the_script_as_space_separated_lists(drill):
     every = replace(drill, selection=(("all", 1), ("exclude", "100,101,200")))
     assert proxmox_drill.selection_env(every) == {"SELECT_ALL": "1", "SELECT_EXCLUDE": "100 101 200"}
     assert proxmox_drill.selection_env(replace(drill, selection=(("pool", "media"),))) == {"SELECT_POOL": "media"}
+
+
+def test_the_rotation_follows_how_often_the_cronjob_runs(drill):
+    from plan.cron import Cron
+
+    assert [proxmox_drill.rotation(replace(drill, schedule=cron)) for cron in (
+        Cron(60, 24, day_of_month=5), Cron(60, 24, weekday=3), Cron(60, 24))] == ["month", "week", "day"]
+
+
+@needs_curl
+@pytest.mark.parametrize("rotate", ["month", "week", "day"])
+def test_without_a_run_number_the_clock_picks_the_guest(drill, pve, hc, pki, shell, rotate):
+    job = proxmox_drill.drill_cronjob("monitoring", drill, pve.url, TOKEN, pings=False)
+    command, search_path = shell
+    env = {"PATH": search_path, **_env(job), "DRILL_ROTATE": rotate, "PVE_CA_FILE": str(pki["ca"]),
+           "PVE_TOKEN_SECRET": pve.token_secret, "POLL_SECONDS": "0"}
+    result = subprocess.run([*command, "-c", _script(job)], env=env, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
