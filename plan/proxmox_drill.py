@@ -30,7 +30,7 @@ class GuestDrillPlan:
     schedule: Cron
     """UTC, on the tier's drill cadence."""
     every_days: int
-    """The cadence; the script rotates to the next guest of the group every cadence."""
+    """The tier's drill cadence (the CronJob runs monthly, weekly or daily from it; each run drills the next guest)."""
     slug: str
     destination: str
     """The drilled copy."""
