@@ -17,10 +17,12 @@ from components.kopiur import KopiurArgs, KopiurBackup
 from components.nas_config import NasConfigArgs, NasConfigBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.proxmox import CoverageArgs, CoverageCheck, declare_proxmox
+from components.proxmox_drill import GuestDrills, GuestDrillsArgs
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Inventory
 from inventory.proxmox import AUDIT_CREDENTIAL, TOKEN_FIELDS
+from inventory.proxmox_drill import DRILL_CREDENTIAL
 from manifests.escrow import remote_key_prefix
 from plan.capabilities import identities_of
 from plan.model import BucketPlan, Plan
@@ -130,6 +132,11 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
                 inventory.monitoring.namespace, px.coverage_schedule, inventory.proxmox.api_url,
                 inventory.proxmox.coverage_token_id, destination_credentials(AUDIT_CREDENTIAL, TOKEN_FIELDS).apply(
                     lambda c: c["token_secret"]), px.coverage_slug, ping, target))
+        if inventory.proxmox.drill is not None and px.drills:
+            GuestDrills("proxmox-drills", GuestDrillsArgs(
+                inventory.monitoring.namespace, px.drills, inventory.proxmox.api_url, inventory.proxmox.drill.token_id,
+                destination_credentials(DRILL_CREDENTIAL, TOKEN_FIELDS).apply(lambda c: c["token_secret"]), ping,
+                target))
     if inventory.monitoring.prometheus_rules:
         alerting = [unit for unit in plan.units if unit.plan.alerts]
         if alerting:

@@ -457,6 +457,7 @@ class Truenas(Strict):
 
 # The proxmox section builds on the bases above (Strict, Name, URL); imported here so the module cycle resolves.
 from inventory.proxmox import Proxmox, proxmox_problems  # noqa: E402
+from inventory.proxmox_drill import drill_problems  # noqa: E402
 
 
 class Inventory(Strict):
@@ -548,6 +549,7 @@ def rule_problems(inv: Inventory) -> list[tuple[Location, str]]:
     for i, ds in enumerate(inv.datasets):
         problems += [((("datasets", i, *loc)), msg) for loc, msg in _dataset_problems(inv, ds, by_name)]
     problems += proxmox_problems(inv)
+    problems += drill_problems(inv)
     return problems
 
 

@@ -172,6 +172,9 @@ class Proxmox(_Tls):
     coverage check is scheduled (the runbook gives the command)."""
     destinations: tuple[ProxmoxDestination, ...] = ()
     guests: tuple[Guests, ...] = ()
+    drill: GuestDrill | None = None
+    """The scheduled guest restore drill's scratch space and token (inventory/proxmox_drill.py); omitted: no
+    drill is scheduled (the pack refuses that for tiers that demand drills)."""
 
     def destination(self, name: str) -> PveStorageDestination | PbsDestination:
         return next(d for d in self.destinations if d.name == name)
@@ -191,11 +194,19 @@ class Proxmox(_Tls):
             needed.append((PBS_CREDENTIAL, TOKEN_FIELDS))
         if self.coverage_token_id is not None:
             needed.append((AUDIT_CREDENTIAL, TOKEN_FIELDS))
+        if self.drill is not None:
+            needed.append((DRILL_CREDENTIAL, TOKEN_FIELDS))
         return needed
 
     @property
     def names(self) -> set[str]:
         return {d.name for d in self.destinations}
+
+
+# The drill's settings build on the types above; imported here so the module cycle resolves.
+from inventory.proxmox_drill import DRILL_CREDENTIAL, GuestDrill  # noqa: E402
+
+Proxmox.model_rebuild()
 
 
 def _written_by_vzdump(dest: PveStorageDestination | PbsDestination) -> bool:

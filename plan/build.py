@@ -45,6 +45,7 @@ from plan.names import (
 )
 from plan.nas_config import NAS_CONFIG_TOOL, nas_config_export
 from plan.proxmox import build_proxmox_plan
+from plan.proxmox_drill import guest_drills
 from plan.repositories import pgbackrest_repository, volsync_repository
 from plan.restore import restore_hours, restore_mbps
 from plan.stagger import JobRequest, after_backups, assign, every_days
@@ -166,7 +167,7 @@ def _compile(inv: Inventory) -> Plan:
         buckets=tuple(b for b in buckets if b is not None),
         monthly_cost_usd={k: round(v, 2) for k, v in cost.items()},
         units=tuple(protection_unit(inv, ds, dp) for ds, dp in zip(inv.datasets, datasets, strict=True)),
-        proxmox=build_proxmox_plan(inv),
+        proxmox=guest_drills(inv, build_proxmox_plan(inv)),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from inventory.models import Inventory
 from inventory.proxmox import Guests, PbsDestination, Proxmox, PveStorageDestination
@@ -23,6 +24,9 @@ from plan.restore import restore_hours
 from plan.stagger import JobRequest, assign
 from plan.units import CopyObjects, ProtectionUnit
 from plan.zones import utc_offsets, utc_window
+
+if TYPE_CHECKING:
+    from plan.proxmox_drill import GuestDrillPlan
 
 TOOL = "vzdump"
 SYNC_DELAY_MINUTES = 60
@@ -236,6 +240,8 @@ class ProxmoxPlan:
     coverage_schedule: Cron = Cron(0)
     """When the coverage check runs (UTC, daily): at the end of the maintenance window, after the night's jobs."""
     coverage_slug: str = COVERAGE_SLUG
+    drills: tuple[GuestDrillPlan, ...] = ()
+    """Scheduled guest restore drills, one per drilled group (plan/proxmox_drill.py)."""
 
 
 def node_offset(inv: Inventory, pve: Proxmox) -> int:

@@ -1,7 +1,10 @@
-"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 4).
+"""The runbook contract: what `pulumi stack output --json` promises restore runbooks (schema version 5).
 
 Pure data written from the plan's protection units (plan/units.py), never by rendering manifests and reading them
-back; `docs/runbook-contract.v4.schema.json` describes it and tests hold the two together. Version 4 adds the
+back; `docs/runbook-contract.v5.schema.json` describes it and tests hold the two together. Version 5 lists Proxmox
+guest groups among the datasets (source `proxmox`, tool `vzdump`, copy kinds `pve-storage` and `pbs`, and a
+`proxmox` entry with the jobs and the scheduled drill; issue 16): a version 4 reader switching on those values would
+meet ones it does not know, so the version moves. Version 4 adds the
 `kopiur` mover and tool, and `replica_of` on copies replicated from another (issue 15); the `host` and
 `nas-config` sources, a host copy's `host_service`, and the MySQL/MariaDB, MongoDB, Redis and NAS configuration
 dump tools (issue 17). Version 3: each
@@ -21,6 +24,7 @@ from inventory.models import ExportSource, Inventory, NasConfigSource, PostgresS
 from manifests.dbs import ENGINES as DB_ENGINES
 from manifests.pgbackrest import PLUGIN_NAME
 from plan.model import CopyPlan, Plan
+from plan.proxmox import ProxmoxPlan
 from plan.repositories import volsync_repository
 from plan.units import ProtectionUnit
 from runbook import kopiur
@@ -28,9 +32,10 @@ from runbook.dbs import restore_steps as db_restore_steps
 from runbook.hosts import host_entry, host_steps
 from runbook.nas_config import restore_steps as nas_config_steps
 from runbook.pgbackrest import PLUGIN_FIXED
+from runbook.proxmox_guests import guest_entry, guest_steps, guest_units
 from runbook.steps import step
 
-CONTRACT_VERSION = "4"
+CONTRACT_VERSION = "5"
 SECRETS_OUTPUT = "secrets"
 PING_BASE_SECRET = "healthchecks_ping_base"
 """Key of the Healthchecks ping base (`<endpoint><ping key>/`) in `secrets`: the key fakes success pings, so it is
@@ -220,12 +225,15 @@ def _healthcheck(unit: ProtectionUnit, copy: CopyPlan, pings: bool) -> dict[str,
     drill. A ping URL is `<ping base><slug>`, the ping base escrowed in `secrets`."""
     if not pings:
         return None
-    entry: dict[str, Any] = {"backup": unit.copy_objects(copy.destination).backup_slug}
+    # PVE backup jobs report through PVE's notification system, not Healthchecks: a vzdump copy has no backup slug.
+    entry: dict[str, Any] = {} if copy.tool == "vzdump" else {"backup": unit.copy_objects(copy.destination).backup_slug}
     check = next((job for job in unit.checks if job.destination == copy.destination), None)
     if check is not None and copy.tool != "kopiur":  # Kopiur verifies inside its SnapshotPolicy: metrics, no ping
         entry["check"] = check.slug
     if unit.drill is not None and unit.drill.destination == copy.destination:
         entry["drill"] = unit.drill.slug
+    if not entry:
+        return None
     entry["ping_base"] = {"output": SECRETS_OUTPUT, "path": f"{SECRETS_OUTPUT}.{PING_BASE_SECRET}"}
     return entry
 
@@ -295,7 +303,8 @@ def _verification(unit: ProtectionUnit) -> dict[str, Any]:
     return entry
 
 
-def _dataset(inv: Inventory, unit: ProtectionUnit) -> dict[str, Any]:
+def _dataset(inv: Inventory, unit: ProtectionUnit, guests: ProxmoxPlan | None = None) -> dict[str, Any]:
+    """One dataset's entry; `guests` is the Proxmox plan when the unit is a guest group."""
     pings = inv.monitoring.healthchecks is not None
     dp, source = unit.plan, unit.source
     owner = dp.export.target_dataset if dp.export else unit.dataset
@@ -314,7 +323,7 @@ def _dataset(inv: Inventory, unit: ProtectionUnit) -> dict[str, Any]:
                       for s in dp.snapshots],
         "verification": _verification(unit),
         "alerts": list(dp.alerts),
-        "restore": _restore(unit),
+        "restore": _restore(unit) if guests is None else guest_steps(inv, guests, unit),
     }
     if isinstance(source, PvcSource):
         entry["pvc"] = {"namespace": source.namespace, "claim": source.claim, "mover": source.mover}
@@ -327,7 +336,10 @@ def _dataset(inv: Inventory, unit: ProtectionUnit) -> dict[str, Any]:
                              "stanza_object": unit.stanza, "stanza": source.cluster}
         if dp.copies:
             entry["postgres"]["options"] = dict(PLUGIN_FIXED)
+    if guests is not None:
+        entry["proxmox"] = guest_entry(inv, guests, unit)
     return entry
+
 
 
 def _tls(inv: Inventory) -> dict[str, Any]:
@@ -346,7 +358,8 @@ def _tls(inv: Inventory) -> dict[str, Any]:
 
 def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
     """The stack outputs runbooks read: per dataset its tier, targets, copies and restore procedure."""
-    tiers_used = sorted({unit.tier for unit in plan.units})
+    guests = guest_units(plan.proxmox)
+    tiers_used = sorted({unit.tier for unit in (*plan.units, *guests)})
     return {
         "version": CONTRACT_VERSION,
         "tiers": {str(t): {"rpo_hours": inv.tier(t).rpo_hours,
@@ -356,7 +369,8 @@ def runbook_contract(inv: Inventory, plan: Plan) -> dict[str, Any]:
                            "offsite_retention": inv.tier(t).offsite_retention.levels(),
                            "verify_every_days": inv.tier(t).verify_every_days,
                            "drill_every_days": inv.tier(t).drill_every_days} for t in tiers_used},
-        "datasets": {unit.dataset: _dataset(inv, unit) for unit in plan.units},
+        "datasets": {unit.dataset: _dataset(inv, unit) for unit in plan.units}
+        | {unit.dataset: _dataset(inv, unit, plan.proxmox) for unit in guests},
         "buckets": {b.name: {"destination": b.destination, "tier": b.tier, "endpoint": b.endpoint, "region": b.region,
                              "lock_days": b.lock_days, "versioning": b.versioning,
                              "writers": [w.key for w in b.writers]} for b in plan.buckets},

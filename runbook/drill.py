@@ -61,6 +61,12 @@ def choose_copy(runbook: Mapping[str, Any], dataset: str, destination: str | Non
         raise DrillUsageError(f"{dataset} is a host dataset: drill it on the host with its runbook's restore steps "
                               f"(its backups run from {services[0]}; a Tier 1 host also runs the rendered "
                               "restic-drill-* unit)")
+    guest = runbook["datasets"][dataset].get("proxmox")
+    if guest is not None:
+        where = (f"its scheduled drill is CronJob {guest['drill']['cronjob']}" if "drill" in guest
+                 else "no drill is scheduled (add proxmox.drill)")
+        raise DrillUsageError(f"{dataset} is a Proxmox guest group: PVE restores its vzdump archives; {where}, and "
+                              "its runbook's restore steps restore one by hand")
     copies = [c for c in runbook["datasets"][dataset]["copies"] if c["tool"] == "restic"]
     if not copies:
         raise DrillUsageError(f"{dataset} has no restic copy; this drill restores restic repositories only")

@@ -69,6 +69,8 @@ def _group(pve: Proxmox, plan: ProxmoxPlan, group: Guests, unit: Any) -> dict[st
                       "network disconnected (qm set <new id> --net0 ...,link_down=1) and check the service; "
                       f"tier {tier} asks for it every {unit.plan.verify_every_days or 'so many'} days"
                       if unit.plan.verify_every_days else "not required for this tier",
+            "scheduled_drill": next(({"cronjob": d.name, "every_days": d.every_days, "scratch_vmid": d.scratch_vmid,
+                                      "healthcheck": d.slug} for d in plan.drills if d.group == group.name), None),
         },
     }
 

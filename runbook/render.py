@@ -24,6 +24,7 @@ SOURCE_NAMES = {
     "export": "application dump written to the NAS (the NAS dataset then protects it)",
     "host": "files of a NixOS or Linux machine, backed up by restic from systemd timers on the host",
     "nas-config": "the NAS's own configuration and secret seed, exported by a NAS cron job into a NAS dataset",
+    "proxmox": "Proxmox VE guests (VMs and containers), backed up by vzdump jobs, synced offsite by PBS",
 }
 GLOSSARY = [
     ("copy", "one complete, independent backup of the data in one place (the live data counts as copy 1)"),
@@ -108,6 +109,8 @@ def _where(copy: Mapping[str, Any]) -> str:
         return f"`{copy['repository']}` on the NAS"
     if copy["kind"] == "nfs":
         return f"`{copy['endpoint']}/{copy['bucket']}/{copy['repository']}`"
+    if copy["kind"] in ("pve-storage", "pbs"):
+        return f"`{copy['endpoint']}` (vzdump backups, see the restore steps)"
     return f"`{copy['bucket']}/{copy['repository']}` at {copy['endpoint']}"
 
 
@@ -347,6 +350,12 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     if "host" in ds:
         lines += [f"Host: `{ds['host']['hostname']}` ({ds['host']['os']}), paths {', '.join(ds['host']['paths'])}; "
                   f"units: {', '.join(sorted(set(ds['host']['units'].values())))}.", ""]
+    if "proxmox" in ds:
+        drill = ds["proxmox"].get("drill")
+        lines += [f"Guests: {ds['proxmox']['selector']}" + (f" on node {ds['proxmox']['node']}" if ds["proxmox"]["node"]
+                  else "") + "." + (f" Scheduled drill: CronJob `{drill['cronjob']}` restores one of them to scratch "
+                                    f"VM id {drill['scratch_vmid']} (pool {drill['pool']}) and removes it." if drill
+                                    else ""), ""]
     lines += ["## Before you start", "", "Words used below:", ""]
     lines += [f"- **{term}**: {meaning}." for term, meaning in GLOSSARY]
     lines += ["", "## Targets", ""]
@@ -395,7 +404,8 @@ def dataset_runbook(name: str, ds: Mapping[str, Any], outputs: Mapping[str, Any]
     for c in pinged:
         extra = "".join(f", {role} `{c['healthcheck'][role]}`" for role in ("check", "drill")
                         if role in c["healthcheck"])
-        lines.append(f"- Healthchecks ({c['destination']}): check slugs backup `{c['healthcheck']['backup']}`{extra}")
+        backup = f"backup `{c['healthcheck']['backup']}`" if "backup" in c["healthcheck"] else "no backup slug"
+        lines.append(f"- Healthchecks ({c['destination']}): check slugs {backup}{extra}")
     if pinged:
         where = pinged[0]["healthcheck"]["ping_base"]["path"]
         lines.append(f"- ping URL of a check: the ping base at `{where}` (a secret: it holds the project ping key) "

@@ -104,6 +104,9 @@ def _parse_time(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+VZDUMP_UNWATCHED = "PVE reports vzdump runs through its notification system (Datacenter > Notifications), not here"
+
+
 def copy_status(name: str, ds: Mapping[str, Any], copy: Mapping[str, Any], checks: Mapping[str, dict[str, Any]],
                 now: dt.datetime, sizer: Callable[[Mapping[str, Any]], tuple[int | None, str]]) -> CopyStatus:
     slug = copy.get("healthcheck", {}).get("backup", "")  # contract v2: the slug itself, never a URL
@@ -120,7 +123,8 @@ def copy_status(name: str, ds: Mapping[str, Any], copy: Mapping[str, Any], check
         dataset=name, tier=ds["tier"], destination=copy["destination"], tool=copy["tool"], state=state,
         last_success=last, age_hours=age, rpo_target_hours=rpo,
         stored_gb=None if size is None else round(size / 1e9, 3), expected_gb=ds["size_gb"], size_note=note,
-        check=slug if check else (f"no check with slug {slug!r}" if slug else "no Healthchecks check in the outputs"))
+        check=slug if check else (f"no check with slug {slug!r}" if slug else VZDUMP_UNWATCHED
+                                  if copy["tool"] == "vzdump" else "no Healthchecks check in the outputs"))
 
 
 def estate_status(runbook: Mapping[str, Any], checks: Mapping[str, dict[str, Any]], now: dt.datetime,

@@ -19,6 +19,8 @@ packages=(restic:restic pgbackrest:pgbackrest postgresql:initdb rclone:rclone ch
 # Host backups (issue 17): systemd-analyze verifies the rendered units, curl is what they ping with, and
 # nix-instantiate parses and evaluates the rendered NixOS snippet.
 packages+=(systemd:systemd-analyze curl:curl nix-bin:nix-instantiate)
+# The guest restore drill (issue 16) runs on the curl image's busybox shell: its script is run under busybox too.
+packages+=(busybox:busybox)
 
 has_command() {
   command -v "$1" >/dev/null 2>&1 && return 0

@@ -56,7 +56,7 @@ def test_empty_stack_preview_with_the_pack_plans_only_creates(path):
 
 def test_up_exports_the_runbook_contract(path):
     runbook = path.project.outputs("local")["runbook"]
-    assert runbook["version"] == "4"
+    assert runbook["version"] == "5"
     vaultwarden = runbook["datasets"]["vaultwarden"]
     assert vaultwarden["tier"] == 1
     assert [c["destination"] for c in vaultwarden["copies"]] == ["nas", "local-s3"]

@@ -1,15 +1,22 @@
 """Proxmox guests through the real engine, on the local stack extended with a `proxmox` section, against the PVE and
 PBS stand-ins over TLS with a private CA (tests/proxmox_simulator: stateful, PVE requests validated by fakepve):
 the empty stack's preview with the pack, `up`, a preview and an `up` without changes, a job edited in the web UI
-and one deleted there found by refresh and converged, no token in the state, and destroy."""
+and one deleted there found by refresh and converged, no token in the state, and destroy. The guest restore drill
+goes the same path: planned with the pack, rendered by `up`, and the rendered CronJob's own script run against the
+simulator."""
 
 from __future__ import annotations
+
+import os
+import shutil
+import subprocess
 
 import pytest
 import yaml
 
 from tests.engine.project import EngineProject, UserPath, free_port, s3_server
 from tests.proxmox_simulator import ProxmoxSimulator
+from tests.proxmox_simulator.guests import GuestSimulator
 from tests.truenas_simulator.pki import make_pki, server_context
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow]
@@ -22,7 +29,7 @@ def pki(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pve(pki):
-    with ProxmoxSimulator("PVE", tls=server_context(pki)) as simulator:
+    with GuestSimulator("PVE", tls=server_context(pki)) as simulator:
         for vmid, node in ((100, "pve1"), (101, "pve1"), (200, "pve2"), (201, "pve2")):
             simulator.add_guest(vmid, node, "lxc" if vmid >= 200 else "qemu")
         simulator.storages |= {"truenas-backups", "pbs-tank"}
@@ -60,9 +67,11 @@ def path(tmp_path_factory, pki, pve, pbs):
                 {"name": "lab", "tier": 3, "size_gb": 50, "all": True, "exclude": [100, 101],
                  "destinations": ["nas-vzdump"]},
             ],
+            "drill": {"token_id": pve.token_id},
         }
         stack.write_text(yaml.safe_dump(doc))
-        proj.extra_env = {"HLB_PROXMOX_TOKEN_SECRET": pve.token_secret, "HLB_PBS_TOKEN_SECRET": pbs.token_secret}
+        proj.extra_env = {"HLB_PROXMOX_TOKEN_SECRET": pve.token_secret, "HLB_PBS_TOKEN_SECRET": pbs.token_secret,
+                          "HLB_PROXMOX_DRILL_TOKEN_SECRET": pve.token_secret}
         proj.capture = workdir / "wire.jsonl"
         yield UserPath(proj, "local").begin()
     finally:
@@ -75,6 +84,7 @@ def test_empty_stack_preview_with_the_pack_plans_the_jobs(path):
     assert [types.get(f"pulumi-python:dynamic/proxmox:{kind}") for kind in (
         "BackupJob", "SyncJob", "PruneJob", "VerifyJob", "DatastoreGc")] == [3, 1, 1, 2, 2], types
     assert types.get("homelab-backups:proxmox:ProtectedGuests") == 2
+    assert types.get("homelab-backups:proxmox:GuestDrills") == 1, types
     assert not {f for f in path.policy_findings() if f[2].startswith(("infra", "lab", "pbs"))}, path.policy_findings()
 
 
@@ -90,6 +100,28 @@ def test_up_created_the_jobs_on_pve_and_pbs(path, pve, pbs):
     assert {k: v["outdated-after"] for k, v in pbs.pbs["verify"].items()} == {
         "hlb-pbs-local": "7", "hlb-pbs-offsite": "7"}
     assert all("gc-schedule" in store for store in pbs.datastores.values())
+
+
+def test_the_rendered_drill_cronjob_restores_a_guest_on_the_simulator(path, pve, pki):
+    """The drill `up` rendered, run as the CronJob would run it (sh and curl; the token comes from its Secret)."""
+    files = (path.project.dir / "rendered").rglob("*.yaml")
+    rendered = [doc for f in files for doc in yaml.safe_load_all(f.read_text())]
+    (found,) = [doc for doc in rendered
+                if doc and doc.get("kind") == "CronJob" and doc["metadata"]["name"] == "infra-nas-vzdump-drill"]
+    if shutil.which("curl") is None:
+        pytest.skip("the job image ships curl; this host has none")
+    (container,) = found["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    pve.storages.add("local-lvm")
+    pve.pools.add(env["SCRATCH_POOL"])
+    volid = pve.add_backup("truenas-backups", 101, kind="lxc")
+    result = subprocess.run(["sh", "-c", container["command"][2]], capture_output=True, text=True, timeout=120,
+                            check=False, env={"PATH": os.environ["PATH"], **env, "PVE_CA_FILE": str(pki["ca"]),
+                                              "PVE_TOKEN_SECRET": pve.token_secret, "POLL_SECONDS": "0"})
+    assert result.returncode == 0, result.stderr
+    assert [(m, p) for m, p, params in pve.requests if m == "POST" and params.get("ostemplate") == volid] == [
+        ("POST", "/nodes/pve1/lxc")]
+    assert int(env["SCRATCH_VMID"]) not in pve.guests
 
 
 def test_no_guest_is_left_without_a_job(path, pve, pki):

@@ -10,6 +10,7 @@ The jobs' Healthchecks ping: a ping that cannot be delivered fails the run, with
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -19,9 +20,13 @@ from typing import Any
 
 import pytest
 
+from inventory import load_inventory
+from manifests import proxmox_drill
 from manifests.workloads import PING_FUNCTION, SCRIPTS, script
+from plan import build_plan
 from tests.engine.project import free_port
 from tests.manifests import dbs_estate, estate
+from tests.proxmox_estate import PROXMOX
 
 ACCEPTED = {
     "SC2010": "ls | grep on dump names this program writes itself (`<dataset>-<UTC stamp>.<ext>`, anchored pattern): "
@@ -31,10 +36,19 @@ ACCEPTED = {
 """Findings accepted on purpose, each with the reason; every other finding, of any severity, fails the test."""
 
 
+def _guest_drills() -> list[dict[str, Any]]:
+    """The guest restore drill CronJobs (manifests/proxmox_drill.py) of the seed Proxmox section."""
+    raw = {**copy.deepcopy(estate.RAW), "proxmox": {**copy.deepcopy(PROXMOX), "drill": {"token_id": "d@pve!r"}}}
+    plan = build_plan(load_inventory(raw)).proxmox
+    assert plan is not None and plan.drills
+    return [proxmox_drill.drill_cronjob("monitoring", d, "https://pve1.lan:8006", "d@pve!r", True)
+            for d in plan.drills]
+
+
 def _scripts() -> dict[str, str]:
     """Distinct script text -> the first object that runs it."""
     found: dict[str, str] = {}
-    for obj in [*estate.rendered().objects(), *dbs_estate.objects()]:
+    for obj in [*estate.rendered().objects(), *dbs_estate.objects(), *_guest_drills()]:
         spec = obj.get("spec", {})
         if obj["kind"] == "CronJob":
             spec = spec["jobTemplate"]["spec"]

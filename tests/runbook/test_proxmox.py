@@ -53,3 +53,10 @@ def test_verification_cadence_and_pbs_jobs(book):
 def test_no_secret_in_the_output(book):
     text = json.dumps(book)
     assert "token_secret" not in text and "SECRET" not in text
+
+
+def test_the_scheduled_drill_is_named_where_the_tier_has_one(book):
+    assert book["guests"]["infra"]["verification"]["scheduled_drill"] == {
+        "cronjob": "infra-nas-vzdump-drill", "every_days": 30, "scratch_vmid": 990000,
+        "healthcheck": "backup-infra-nas-vzdump-drill"}
+    assert book["guests"]["apps"]["verification"]["scheduled_drill"] is None

@@ -221,6 +221,12 @@ def offsite_sync_removes_vanished(estate: f.Estate) -> None:
         "credentials_entry": "pbs"}, server)
 
 
+
+def tier1_guests_without_drill(estate: f.Estate) -> None:
+    """Tier 1 guests backed up twice a day, with no guest restore drill scheduled (no proxmox.drill)."""
+    _guests(estate, {"tier": 1.0, "all": False, "exclude": None, "vmid": "100,110", "schedule": "09,21:00",
+                     "prune_backups": "keep-hourly=48,keep-daily=30,keep-monthly=6"})
+
 SCENARIOS = (
     Scenario("tier1-without-offsite", tier1_without_offsite, "dataset-enforce-offsite-copy",
              ("dataset vaultwarden (tier 1) has 0 offsite copies", "add an offsite destination")),
@@ -306,4 +312,6 @@ SCENARIOS = (
              ("runs 'sat 02:55', up to 168 h apart, above tier 1's RPO of 12 h", "at least every 12 h")),
     Scenario("offsite-sync-removes-vanished", offsite_sync_removes_vanished, "pbs-sync-job-disallow-remove-vanished",
              ("PBS sync job 'hlb-pbs-offsite' into 'offsite-s3'", "set remove_vanished: false")),
+    Scenario("tier1-guests-without-drill", tier1_guests_without_drill, "pve-guests-missing-restore-drill",
+             ("guest group 'lab' (tier 1) has no scheduled restore drill", "add proxmox.drill")),
 )
