@@ -21,7 +21,9 @@ def offsite_problems(inv: object, pve: Proxmox) -> list[tuple[Location, str]]:
     for i, dest in enumerate(pve.destinations):
         if not isinstance(dest, PbsDestination):
             continue
-        at: Location = ("proxmox", "destinations", i)
+        # The union tag after the index, as pydantic locates fields of tagged unions: `s3` is also a destination
+        # kind, and render_path drops a kind right after an index.
+        at: Location = ("proxmox", "destinations", i, dest.kind)
         if dest.remote is not None and dest.remote not in declared:
             problems.append(((*at, "remote"), f"remote {dest.remote!r} is not declared under proxmox.remotes: the "
                              "program now declares the remote and its sync token itself. Add {name: "
