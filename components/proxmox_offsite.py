@@ -39,6 +39,8 @@ class PbsOffsite(pulumi.ComponentResource):
     def __init__(self, name: str, args: PbsOffsiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:proxmox:PbsOffsite", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        # Not protected: what holds the backups is the bucket and its key (protected in components/buckets.py).
+        # Removing the PBS configuration keeps the data in the bucket, and `up` re-attaches it (reuse-datastore).
         self.ready = []
         for store in args.plan.s3:
             key = args.keys[store.destination]
@@ -48,12 +50,11 @@ class PbsOffsite(pulumi.ComponentResource):
                 path_style=store.path_style or None, provider_quirks=",".join(store.provider_quirks) or None,
                 access_key=key.apply(lambda k: k["access_key_id"]),
                 secret_key=key.apply(lambda k: k["secret_access_key"]), context=store.destination, opts=child)
-            # The datastore's index lives in the bucket: never removed by accident (its removal keeps the data).
             self.ready.append(S3Datastore(
                 f"{name}-{store.destination}-datastore", connection=args.pbs, credentials_entry=PBS_CREDENTIAL,
                 datastore=store.datastore, cache_path=store.cache_path, endpoint_id=endpoint.job_id,
                 bucket=store.bucket, comment=f"homelab-backups offsite copy in {store.bucket_destination}",
-                context=store.destination, opts=pulumi.ResourceOptions(parent=self, protect=True)))
+                context=store.destination, opts=child))
         for remote in args.plan.remotes:
             there = args.remotes[remote.name]
             entry = remote.server.credentials_entry

@@ -49,15 +49,17 @@ def test_the_s3_endpoint_holds_a_b2_key_of_its_own_scoped_to_the_datastore(s3_st
         ("hlb-b2-tier1-pbs-offsite-pbs-key", "offsite-s3/"), ("hlb-b2-tier1-pbs-offsite-pbs-read-key", "offsite-s3/")]
 
 
-def test_the_datastore_is_protected_and_the_keys_are_secret_outputs(s3_stack):
+def test_the_bucket_key_is_protected_and_a_secret_output(s3_stack):
     registered, _ = s3_stack
     (store,) = of_type(registered, "proxmox:S3Datastore")
     assert (store.inputs["job_id"], store.inputs["cache_path"]) == ("offsite-s3", "/mnt/datastore/offsite-s3")
-    assert store.protect, store.urn
+    assert not store.protect, store.urn  # the bucket and its key are (the data is there)
     (sync,) = of_type(registered, "proxmox:SyncJob")
     assert "sync_direction" not in sync.inputs  # a local pull: PBS's default
     (endpoint,) = of_type(registered, "proxmox:S3Endpoint")
     assert set(endpoint.secret_outputs) >= {"access_key", "secret_key"}, endpoint.urn
+    key = next(k for k in of_type(registered, "b2:ApplicationKey") if k.name == "hlb-b2-tier1-pbs-offsite-pbs-key")
+    assert key.protect, key.urn
 
 
 def test_the_remote_pbs_gets_a_sync_token_and_a_push(remote_stack):

@@ -18,6 +18,7 @@ from providers.proxmox.pbs_offsite import (
     SyncTokenProvider,
 )
 from providers.proxmox.service import ProxmoxResourceError
+from tests.providers import wire_forms
 from tests.proxmox_simulator import ProxmoxSimulator
 from tests.truenas_simulator.pki import server_context
 
@@ -216,3 +217,20 @@ def test_a_push_to_an_undeclared_remote_is_refused_by_pbs(base, pbs):
         _create(SyncJobProvider(), {**base, "job_id": "hlb-x", "store": "tank", "remote": "nowhere",
                                     "remote_store": "offsite", "schedule": "05:30", "sync_direction": "push"})
     assert "HTTP 400 remote 'nowhere' does not exist." in str(caught.value)
+
+
+# --- requests captured from a real preview and up (tests/providers/wire_forms/proxmox.json) --------------------------
+
+PROVIDERS = {"proxmox:S3Endpoint": S3EndpointProvider, "proxmox:S3Datastore": S3DatastoreProvider,
+             "proxmox:Remote": RemoteProvider, "proxmox:SyncToken": SyncTokenProvider}
+CAPTURED = [(t, r) for t in PROVIDERS for r in wire_forms.of_type(t, "Check")]
+
+
+def test_the_engine_sent_every_offsite_type():
+    assert {t for t, _ in CAPTURED} == set(PROVIDERS)
+
+
+@pytest.mark.parametrize(("kind", "record"), CAPTURED, ids=[wire_forms.record_id(r) for _, r in CAPTURED])
+def test_check_accepts_what_the_engine_sends(kind, record):
+    result = wire_forms.check(PROVIDERS[kind](), record)
+    assert [(f.property, f.reason) for f in result.failures] == []
