@@ -221,6 +221,15 @@ def offsite_sync_removes_vanished(estate: f.Estate) -> None:
         "credentials_entry": "pbs"}, server)
 
 
+def sync_token_too_broad(estate: f.Estate) -> None:
+    """The sync token on the remote PBS may prune and delete the offsite copy."""
+    offsite = estate.add("homelab-backups:proxmox:PbsOffsite", "pbs-offsite", {})
+    estate.add(kinds.PBS_SYNC_TOKEN, "pbs-offsite-hetzner-token", {
+        "user": "hlb-sync@pbs", "token_name": "push", "datastores": ["homelab"], "role": "DatastoreAdmin",
+        "connection": {"url": "https://pbs.offsite.example:8007", "token_id": "admin@pbs!hlb"},
+        "credentials_entry": "pbs-remote-hetzner"}, offsite)
+
+
 SCENARIOS = (
     Scenario("tier1-without-offsite", tier1_without_offsite, "dataset-enforce-offsite-copy",
              ("dataset vaultwarden (tier 1) has 0 offsite copies", "add an offsite destination")),
@@ -306,4 +315,7 @@ SCENARIOS = (
              ("runs 'sat 02:55', up to 168 h apart, above tier 1's RPO of 12 h", "at least every 12 h")),
     Scenario("offsite-sync-removes-vanished", offsite_sync_removes_vanished, "pbs-sync-job-disallow-remove-vanished",
              ("PBS sync job 'hlb-pbs-offsite' into 'offsite-s3'", "set remove_vanished: false")),
+    Scenario("sync-token-too-broad", sync_token_too_broad, "pbs-sync-token-enforce-least-privilege",
+             ("PBS sync token 'hlb-sync@pbs!push' holds role 'DatastoreAdmin'", "use DatastoreBackup or "
+              "DatastoreReader")),
 )
