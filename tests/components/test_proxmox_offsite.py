@@ -91,3 +91,25 @@ def test_no_secret_in_plain_text(s3_stack, remote_stack):
     registered = remote_stack[0]
     text = json.dumps([r.inputs for r in registered] + [r.state for r in registered], default=str)
     assert "SECRET-remote-admin" not in text and "SECRET-pbs-token" not in text
+
+
+def test_a_remote_without_its_admin_token_secret_stops_before_anything_is_registered():
+    from stack.config import MissingCredentialsError
+    from tests.mocks import RecordingMonitor, ServiceMocks
+
+    config = stack_config("pve")
+    pve = json.loads(config["homelab-backups:proxmox"])
+    pve["remotes"] = [{"name": "hetzner", "api_url": "https://pbs.offsite.example:8007",
+                       "token_id": "admin@pbs!homelab-backups", "fingerprint": FINGERPRINT}]
+    offsite = next(d for d in pve["destinations"] if d["name"] == "pbs-offsite")
+    del offsite["s3"]
+    offsite["remote"] = "hetzner"
+    config["homelab-backups:proxmox"] = json.dumps(pve)
+    monitor = RecordingMonitor(ServiceMocks())
+    with pytest.raises(MissingCredentialsError) as caught:
+        run_estate("pve", config=config, env=PVE_ENV, monitor=monitor)
+    assert str(caught.value) == (
+        "1 credential(s) missing; nothing was changed:\n"
+        "  - 'pbs-remote-hetzner' has no ['token_secret']: run pulumi config set --secret --path "
+        "'credentials.pbs-remote-hetzner.token_secret' ... (or export HLB_PBS_REMOTE_HETZNER_TOKEN_SECRET)")
+    assert monitor.requests == []
