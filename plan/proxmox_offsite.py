@@ -74,13 +74,18 @@ class PbsRemoteAccess:
 
     @property
     def auth_id(self) -> str:
+        """The token id the remote entry signs in with."""
         return f"{self.user}!{self.token}"
 
 
 @dataclass(frozen=True)
 class PbsOffsitePlan:
+    """Everything the program declares for offsite PBS copies."""
+
     s3: tuple[PbsS3Store, ...]
+    """S3-backed datastores on `proxmox.pbs`, one S3 endpoint each."""
     remotes: tuple[PbsRemoteAccess, ...]
+    """Remote PBS servers some datastore is pushed to (declared but unused remotes are left out)."""
 
 
 def bucket_tier(pve: Proxmox, dest: PbsDestination) -> int:
@@ -89,6 +94,7 @@ def bucket_tier(pve: Proxmox, dest: PbsDestination) -> int:
 
 
 def client_id(dest: PbsDestination) -> str:
+    """The S3 endpoint's id: `hlb-<destination>`, shortened with a digest to PBS's 32 characters."""
     name = f"hlb-{dest.name}"
     return name if len(name) <= 32 else f"{name[:23]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
