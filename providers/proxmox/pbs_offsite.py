@@ -216,7 +216,7 @@ class SyncTokenProvider(CollectionProvider):
                 self._grant(api, props, path)
         except (ResourceException, requests.exceptions.RequestException) as exc:
             if user_made:
-                self._remove_user(api, props)
+                self._remove_user(api, props["user"], f"{props['user']}!{props['token_name']}")
             raise self._fail(props, "create", exc) from exc
         outs = {k: v for k, v in props.items() if k != TOKEN}
         return CreateResult(str(answer["tokenid"]), {**outs, "token_id": answer["tokenid"],
@@ -275,18 +275,18 @@ class SyncTokenProvider(CollectionProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Revoke the ACLs and remove the user (its tokens go with it); already gone is fine."""
         try:
-            self._remove_user(self._api(props), props)
+            # After a refresh that found the token gone, the state has no token_name: the id still names it.
+            self._remove_user(self._api(props), id_.split("!", 1)[0], id_)
         except (ResourceException, requests.exceptions.RequestException) as exc:
             if not self._missing(exc):
                 raise self._fail(props, "delete", exc) from exc
 
-    def _remove_user(self, api: ProxmoxAPI, props: Mapping[str, Any]) -> None:
-        auths = {props["user"], f"{props['user']}!{props['token_name']}"}
+    def _remove_user(self, api: ProxmoxAPI, user: str, token_id: str) -> None:
         for entry in api("access/acl").get():
-            if entry.get("ugid") in auths:
+            if entry.get("ugid") in (user, token_id):
                 api("access/acl").put(path=entry["path"], role=entry["roleid"], delete=1,
                                       **{"auth-id": entry["ugid"]})
-        api(f"access/users/{urllib.parse.quote(props['user'], safe='')}").delete()
+        api(f"access/users/{urllib.parse.quote(user, safe='')}").delete()
 
 
 # --- resources ---------------------------------------------------------------------------------------------------

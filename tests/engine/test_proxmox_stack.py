@@ -163,7 +163,8 @@ def test_ui_edits_and_a_ui_deletion_are_found_by_refresh_and_converged(path, pve
     pbs.edit("prune", "hlb-pbs-offsite", keep_monthly="1")
     pbs.edit("s3", "hlb-pbs-offsite", region="eu-central-1")
     pbs.remove("remote", "offsite-pbs")
-    remote_pbs.offsite.acl = [e for e in remote_pbs.offsite.acl if e["ugid"] != "hlb-sync@pbs!push"]
+    first_token = remote_pbs.offsite.tokens["hlb-sync@pbs!push"]["value"]
+    remote_pbs.offsite.remove_token("hlb-sync@pbs!push")  # its ACLs go with it
     refresh = project.run("refresh", "--stack", "local", "--yes", "--skip-preview", "--exclude", "**kubernetes**")
     assert "infra-nas-vzdump-backup" in refresh.stdout and "deleted" in refresh.stdout, refresh.stdout
     drift = project.run("preview", "--stack", "local", "--diff")
@@ -174,7 +175,9 @@ def test_ui_edits_and_a_ui_deletion_are_found_by_refresh_and_converged(path, pve
     assert "hlb-lab-nas-vzdump" in pve.jobs
     assert pbs.pbs["prune"]["hlb-pbs-offsite"]["keep-monthly"] == "12"
     assert pbs.offsite.s3["hlb-pbs-offsite"]["region"] == "us-east-1"
-    assert pbs.offsite.remote["offsite-pbs"]["password"] == remote_pbs.offsite.tokens["hlb-sync@pbs!push"]["value"]
+    # A new token replaced the deleted one, and the re-created remote entry signs in with it.
+    new_token = remote_pbs.offsite.tokens["hlb-sync@pbs!push"]["value"]
+    assert new_token != first_token and pbs.offsite.remote["offsite-pbs"]["password"] == new_token
     assert len(remote_pbs.offsite.acl) == 2
     converged = project.run("up", "--stack", "local", "--yes", "--skip-preview", "--expect-no-changes", check=False)
     assert converged.returncode == 0, converged.stdout

@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import urllib.parse
+import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def _access(sim: ProxmoxSimulator, method: str, path: str, params: dict[str, Any
                     raise _verification(**{"token-name": "value does not match the regex pattern"})
                 if tokenid in state.tokens:
                     raise ApiError(400, f"token '{name}' for user '{userid}' already exists.")
-                value = hashlib.sha256(f"{tokenid}-{len(state.tokens)}-{id(state)}".encode()).hexdigest()[:36]
+                value = str(uuid.uuid4())  # PBS generates a random UUID per token
                 state.tokens[tokenid] = {"value": value, "comment": params.get("comment", "")}
                 return {"tokenid": tokenid, "value": value}
             if tokenid not in state.tokens:
