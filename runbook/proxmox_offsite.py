@@ -33,9 +33,12 @@ def offsite_restore(dest: PbsDestination, sync: PbsSyncJob, plan: PbsOffsitePlan
     if store is None:
         return [f"# the datastore {dest.datastore!r} is on proxmox.pbs, filled by sync job {sync.id!r}: add it to "
                 "PVE as a pbs storage and restore from there:"], f"<a pbs storage pointing at {dest.datastore}>"
-    return [f"# {dest.datastore!r} keeps its chunks in bucket {store.bucket!r} ({store.bucket_destination}); on "
-            "proxmox.pbs add it to PVE as a pbs storage and restore from there. If proxmox.pbs is lost: on a fresh "
-            f"PBS add S3 endpoint {store.client_id!r} (Configuration > S3 Endpoints, the key of writer "
-            f"{store.writer_key!r}), then Datastore > Add Datastore, backend S3, bucket {store.bucket!r}, name "
-            f"{dest.datastore!r}, with 'reuse existing datastore' (`pulumi up` does both against the new host)"], \
+    return [f"# {dest.datastore!r} keeps its chunks in bucket {store.bucket!r} ({store.bucket_destination}) under "
+            f"the prefix {dest.datastore!r}; on proxmox.pbs add it to PVE as a pbs storage and restore from there.",
+            "# If proxmox.pbs is lost for good: point proxmox.pbs.api_url at a fresh PBS and `pulumi up` (it adds "
+            f"S3 endpoint {store.client_id!r} with writer {store.writer_key!r}'s key); the datastore's in-use marker "
+            "still names the old host, so create it once by hand, never while the old host could run:",
+            f"proxmox-backup-manager datastore create {dest.datastore} {store.cache_path} --backend "
+            f"type=s3,client={store.client_id},bucket={store.bucket} --reuse-datastore true --overwrite-in-use true",
+            f"proxmox-backup-manager datastore s3-refresh {dest.datastore}"], \
         f"<a pbs storage pointing at {dest.datastore}>"

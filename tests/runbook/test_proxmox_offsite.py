@@ -28,7 +28,10 @@ def test_the_s3_datastore_is_found_and_reattached_from_the_runbook(estate):
         "datastore": "offsite", "endpoint_id": "hlb-pbs-offsite", "bucket": "hlb-b2-tier1",
         "bucket_destination": "b2", "writer_key": "pbs-offsite-pbs", "cache_path": "/mnt/datastore/offsite"}
     restore = book["guests"]["infra"]["copies"][2]["restore"]
-    assert "'reuse existing datastore'" in restore[0] and "S3 endpoint 'hlb-pbs-offsite'" in restore[0]
+    assert "S3 endpoint 'hlb-pbs-offsite'" in restore[1]
+    assert restore[2] == ("proxmox-backup-manager datastore create offsite /mnt/datastore/offsite --backend "
+                          "type=s3,client=hlb-pbs-offsite,bucket=hlb-b2-tier1 --reuse-datastore true "
+                          "--overwrite-in-use true")
 
 
 def test_a_remote_datastore_is_pulled_back_before_the_restore(estate):
