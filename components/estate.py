@@ -18,6 +18,7 @@ from components.nas_config import NasConfigArgs, NasConfigBackup
 from components.pgbackrest import PgBackRestArgs, PgBackRestBackup
 from components.proxmox import CoverageArgs, CoverageCheck, declare_proxmox
 from components.proxmox_drill import GuestDrills, GuestDrillsArgs
+from components.proxmox_offsite import declare_pbs_offsite
 from components.truenas import TruenasArgs, TruenasProtection, nas_connection
 from components.volsync import VolSyncArgs, VolSyncBackup
 from inventory.models import Inventory
@@ -126,7 +127,9 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
             NasConfigBackup(unit.dataset, NasConfigArgs(unit, nas_link, ping), children)
     if plan.proxmox is not None and inventory.proxmox is not None:
         px = plan.proxmox
-        declare_proxmox(inventory.proxmox, px.units, px.jobs, px.syncs, px.datastores)
+        keys = {s.destination: estate.buckets[s.bucket_key].writer_credentials[s.writer_key] for s in px.offsite.s3}
+        after = declare_pbs_offsite(inventory.proxmox, px.offsite, px.datastores, keys)
+        declare_proxmox(inventory.proxmox, px.units, px.jobs, px.syncs, px.datastores, after)
         if inventory.proxmox.coverage_token_id and ping is not None:
             CoverageCheck("proxmox-coverage", CoverageArgs(
                 inventory.monitoring.namespace, px.coverage_schedule, inventory.proxmox.api_url,

@@ -3,12 +3,13 @@ offsite copy plus each datastore's prune, verify and garbage-collection schedule
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 
 from components.healthchecks import PingBase
-from inventory.proxmox import PBS_CREDENTIAL, PVE_CREDENTIAL, PbsServer, Proxmox
+from inventory.proxmox import PBS_CREDENTIAL, PVE_CREDENTIAL, PbsRemote, PbsServer, Proxmox
 from manifests import proxmox as proxmox_manifests
 from manifests.healthchecks import PING_KEY
 from plan.cron import Cron
@@ -19,7 +20,7 @@ from providers.proxmox.pbs_jobs import DatastoreGc, PruneJob, SyncJob, VerifyJob
 from stack.kubernetes import KubernetesTarget
 
 
-def connection(api: Proxmox | PbsServer) -> dict[str, object]:
+def connection(api: Proxmox | PbsServer | PbsRemote) -> dict[str, object]:
     """The `connection` input of a PVE or PBS resource: where, which token id, how TLS is verified (no secret)."""
     settings: dict[str, object] = {"url": api.api_url, "token_id": api.token_id, "verify_tls": api.verify_tls}
     if api.ca_file:
@@ -67,6 +68,8 @@ class BackupServerArgs:
     """Per datastore: GC schedule, prune job (synced datastores), verify job."""
     connection: dict[str, object]
     """The PBS API (see `connection`)."""
+    after: tuple[pulumi.Resource, ...] = ()
+    """Datastores and remotes the program creates (components/proxmox_offsite.py): the jobs wait for them."""
 
 
 class ProxmoxBackupServer(pulumi.ComponentResource):
@@ -74,12 +77,13 @@ class ProxmoxBackupServer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BackupServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("homelab-backups:proxmox:ProxmoxBackupServer", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(args.after))
         common = {"connection": args.connection, "credentials_entry": PBS_CREDENTIAL, "opts": child}
         for sync in args.syncs:
             SyncJob(f"{name}-{sync.destination}-sync", job_id=sync.id, store=sync.store,
                     remote_store=sync.remote_store, remote=sync.remote, schedule=sync.schedule, remove_vanished=False,
-                    comment=f"homelab-backups offsite copy {sync.destination}", context=sync.destination, **common)
+                    comment=f"homelab-backups offsite copy {sync.destination}", context=sync.destination,
+                    sync_direction="push" if sync.direction == "push" else None, **common)
         for store in args.datastores:
             DatastoreGc(f"{name}-{store.destination}-gc", datastore=store.datastore, gc_schedule=store.gc_schedule,
                         context=store.destination, **common)
@@ -96,13 +100,16 @@ class ProxmoxBackupServer(pulumi.ComponentResource):
 
 
 def declare_proxmox(pve: Proxmox, units: tuple[ProtectionUnit, ...], jobs: tuple[PveJob, ...],
-                    syncs: tuple[PbsSyncJob, ...], datastores: tuple[PbsDatastoreJobs, ...]) -> None:
-    """Every Proxmox resource of the plan: one component per guest group, one for the PBS server."""
+                    syncs: tuple[PbsSyncJob, ...], datastores: tuple[PbsDatastoreJobs, ...],
+                    after: Sequence[pulumi.Resource] = ()) -> None:
+    """Every Proxmox resource of the plan: one component per guest group, one for the PBS server (datastores on a
+    remote PBS are `components.proxmox_offsite`'s)."""
+    datastores = tuple(d for d in datastores if d.server is None)
     link = connection(pve)
     for unit in units:
         ProtectedGuests(unit.dataset, GuestsArgs(unit, tuple(j for j in jobs if j.group == unit.dataset), link))
     if pve.pbs is not None and (syncs or datastores):
-        ProxmoxBackupServer("pbs", BackupServerArgs(syncs, datastores, connection(pve.pbs)))
+        ProxmoxBackupServer("pbs", BackupServerArgs(syncs, datastores, connection(pve.pbs), tuple(after)))
 
 
 @dataclass(frozen=True)

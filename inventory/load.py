@@ -21,6 +21,7 @@ SECTIONS = (
 
 _TAGS = {"nfs", "b2", "r2", "s3", "s3-compatible", "pvc", "postgres", "truenas", "export", "kubernetes", "onepassword"}
 _TAGS |= {"host"}
+_TAGS |= {"pbs", "pve-storage"}  # proxmox.destinations
 
 
 @dataclass(frozen=True)

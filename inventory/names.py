@@ -155,17 +155,24 @@ def derived_names(inv: Inventory, plan) -> Iterator[DerivedName]:
         yield DerivedName(BUCKET_KINDS[bucket.kind], f"{bucket.kind} {_bucket_scope(dest)}", bucket.name, 63,
                           ("destinations", j, "bucket_prefix" if dest.bucket_prefix else "name"), dest.name, field)
         for writer in bucket.writers:
-            i = dataset_index[writer.dataset]
+            # A PBS S3 datastore's writer is named after its proxmox destination, not a dataset.
+            where = (("datasets", dataset_index[writer.dataset], "name") if writer.dataset in dataset_index
+                     else ("proxmox", "destinations", _proxmox_index(inv, writer.dataset), "name"))
             shorten = "the dataset name or the destination's bucket_prefix"
             # components/buckets.py: IAM users and B2 keys are `<bucket>-<dataset>-<tool>`.
             if bucket.kind == "s3":
                 yield DerivedName("IAM user", "the AWS account", f"{bucket.name}-{writer.key}", IAM_USER_LIMIT,
-                                  ("datasets", i, "name"), writer.dataset, shorten)
+                                  where, writer.dataset, shorten)
             if bucket.kind == "b2":
                 yield DerivedName("B2 application key", "the B2 account", f"{bucket.name}-{writer.key}",
-                                  B2_KEY_LIMIT, ("datasets", i, "name"), writer.dataset, shorten)
+                                  B2_KEY_LIMIT, where, writer.dataset, shorten)
     for i, ds in enumerate(inv.datasets):
         yield from _dataset_names(inv, plan.dataset(ds.name), i)
+
+
+def _proxmox_index(inv: Inventory, name: str) -> int:
+    pve = inv.proxmox
+    return next(i for i, d in enumerate(pve.destinations if pve else ()) if d.name == name)
 
 
 def _bucket_scope(dest) -> str:

@@ -64,6 +64,35 @@ class PbsServer(_Tls):
     """The Proxmox Backup Server whose datastores hold `pbs` copies, and where their jobs are configured."""
 
 
+PBS_NAME = r"^[A-Za-z0-9_][A-Za-z0-9._-]*$"
+"""PBS's safe id (datastores, remotes, S3 endpoints): 3 to 32 characters."""
+PbsName = Annotated[str, Field(pattern=PBS_NAME, min_length=3, max_length=32)]
+FINGERPRINT = r"^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$"
+
+
+class PbsRemote(_Tls):
+    """A second Proxmox Backup Server (offsite) that `proxmox.pbs` pushes a datastore to with a sync job.
+
+    `token_id` is an admin token on that server (its secret `credentials.pbs-remote-<name>.token_secret`): the
+    program creates there a sync user and token with DatastoreBackup on the target datastore only, and on
+    `proxmox.pbs` the remote entry (Configuration > Remotes) that signs in with it."""
+
+    name: PbsName
+    """The remote's id on `proxmox.pbs` (Configuration > Remotes)."""
+    fingerprint: Annotated[str, Field(pattern=FINGERPRINT)] | None = None
+    """The remote's certificate fingerprint (`proxmox-backup-manager cert info`), which `proxmox.pbs` pins;
+    required unless the certificate chains to a public CA."""
+
+    @property
+    def credentials_entry(self) -> str:
+        return remote_credential(self.name)
+
+
+def remote_credential(name: str) -> str:
+    """A remote PBS's admin token secret: `credentials.pbs-remote-<name>.token_secret`."""
+    return f"pbs-remote-{name}"
+
+
 class PveStorageDestination(Strict):
     """A PVE storage `vzdump` writes to: an NFS share on the NAS, a local directory, a CIFS share."""
 
@@ -89,8 +118,13 @@ class PbsDestination(Strict):
     sync_from: Name | None = None
     """Another `pbs` destination this datastore pulls from with a PBS sync job (the offsite copy)."""
     remote: PveId | None = None
-    """The PBS remote (Configuration > Remotes) the sync job pulls through, when the source datastore is on
-    another PBS; omitted: both datastores are on `proxmox.pbs` (a local sync)."""
+    """The remote PBS (a `proxmox.remotes` name) this datastore lives on: `proxmox.pbs` pushes `sync_from` to it;
+    omitted: the datastore is on `proxmox.pbs` (a local sync)."""
+    s3: Name | None = None
+    """A top-level object-storage destination (b2, s3, r2, s3-compatible) whose bucket backs this datastore: the
+    program creates the S3 endpoint (with a key of its own, scoped to the datastore's prefix) and the datastore."""
+    cache_path: Annotated[str, Field(pattern=r"^/.+")] | None = None
+    """With `s3`: the local cache directory PBS keeps for the datastore; default `/mnt/datastore/<datastore>`."""
     offsite: bool = False
     media: Literal["backup-server", "object-storage"] = "backup-server"
     price_usd_per_tb_month: Annotated[float, Field(ge=0, le=1000)] = 0.0
@@ -104,6 +138,11 @@ class PbsDestination(Strict):
             raise ValueError("set either storage (vzdump writes here) or sync_from (a sync job fills it), not both")
         if self.remote is not None and self.sync_from is None:
             raise ValueError("remote only applies to a synced datastore; set sync_from or remove remote")
+        if self.s3 is not None and self.remote is not None:
+            raise ValueError("a datastore is either S3-backed on proxmox.pbs (s3) or on a remote PBS (remote), "
+                             "not both; on the remote, give its datastore an S3 backend yourself")
+        if self.cache_path is not None and self.s3 is None:
+            raise ValueError("cache_path only applies to an S3-backed datastore (s3); remove it")
         return self
 
 
@@ -175,6 +214,8 @@ class Proxmox(_Tls):
     drill: GuestDrill | None = None
     """The scheduled guest restore drill's scratch space and token (inventory/proxmox_drill.py); omitted: no
     drill is scheduled (the pack refuses that for tiers that demand drills)."""
+    remotes: tuple[PbsRemote, ...] = ()
+    """Offsite PBS servers `pbs` destinations with `remote` live on."""
 
     def destination(self, name: str) -> PveStorageDestination | PbsDestination:
         return next(d for d in self.destinations if d.name == name)
@@ -196,6 +237,8 @@ class Proxmox(_Tls):
             needed.append((AUDIT_CREDENTIAL, TOKEN_FIELDS))
         if self.drill is not None:
             needed.append((DRILL_CREDENTIAL, TOKEN_FIELDS))
+        used = {d.remote for d in self.destinations if isinstance(d, PbsDestination)}
+        needed += [(r.credentials_entry, TOKEN_FIELDS) for r in self.remotes if r.name in used]
         return needed
 
     @property
@@ -261,6 +304,9 @@ def proxmox_problems(inv: object) -> list[tuple[Location, str]]:
                                      f"than the tier {group.tier} RPO of {rpo} h; run it at least that often"))
         problems += [((*at, *loc), msg) for loc, msg in _copy_problems(inv, pve, group)]
     problems += _overlaps(pve)
+    from inventory.proxmox_offsite import offsite_problems
+
+    problems += offsite_problems(inv, pve)
     if pve.coverage_token_id is not None and getattr(getattr(inv, "monitoring", None), "healthchecks", None) is None:
         problems.append((("proxmox", "coverage_token_id"), "the coverage check reports to Healthchecks: set "
                          "monitoring.healthchecks.ping_base, or remove coverage_token_id"))
@@ -369,4 +415,5 @@ def _overlaps(pve: Proxmox) -> list[tuple[Location, str]]:
     return problems
 
 
-__all__ = ["NAME", "Guests", "PbsDestination", "PbsServer", "Proxmox", "PveStorageDestination", "proxmox_problems"]
+__all__ = ["NAME", "Guests", "PbsDestination", "PbsRemote", "PbsServer", "Proxmox", "PveStorageDestination",
+           "proxmox_problems"]

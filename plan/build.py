@@ -46,6 +46,7 @@ from plan.names import (
 from plan.nas_config import NAS_CONFIG_TOOL, nas_config_export
 from plan.proxmox import build_proxmox_plan
 from plan.proxmox_drill import guest_drills
+from plan.proxmox_offsite import pbs_writers
 from plan.repositories import pgbackrest_repository, volsync_repository
 from plan.restore import restore_hours, restore_mbps
 from plan.stagger import JobRequest, after_backups, assign, every_days
@@ -161,6 +162,8 @@ def _compile(inv: Inventory) -> Plan:
         datasets.append(_dataset_plan(inv, ds, tier, tuple(copies), times))
 
     datasets = _with_export_copies(datasets)
+    for backing, tier_no, pbs_writer in pbs_writers(inv):
+        writers[(backing, tier_no)].append(pbs_writer)
     buckets = [_bucket_plan(inv, dest_name, tier_no, tuple(ws)) for (dest_name, tier_no), ws in sorted(writers.items())]
     return Plan(
         datasets=tuple(datasets),

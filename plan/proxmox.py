@@ -20,6 +20,7 @@ from inventory.tiers import Retention
 from plan.cron import DAY_MINUTES, Cron, cadence_for
 from plan.model import CopyPlan, DatasetPlan
 from plan.names import backup_slug, labels
+from plan.proxmox_offsite import PbsOffsitePlan, build_offsite_plan
 from plan.restore import restore_hours
 from plan.stagger import JobRequest, assign
 from plan.units import CopyObjects, ProtectionUnit
@@ -199,7 +200,8 @@ class PveJob:
 
 @dataclass(frozen=True)
 class PbsSyncJob:
-    """A PBS pull sync job filling an offsite datastore from the one vzdump writes."""
+    """A PBS sync job filling an offsite datastore from the one vzdump writes: a pull on `proxmox.pbs`, or a push
+    from it to a remote PBS (`store` is then the local source, `remote_store` the target)."""
 
     id: str
     store: str
@@ -208,6 +210,7 @@ class PbsSyncJob:
     schedule: str
     utc: Cron
     destination: str
+    direction: str = "pull"
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,8 @@ class PbsDatastoreJobs:
     verify_id: str | None
     verify_schedule: str | None
     outdated_after_days: int | None
+    server: str | None = None
+    """The remote PBS the datastore lives on (its jobs run there); None: `proxmox.pbs`."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,8 @@ class ProxmoxPlan:
     coverage_slug: str = COVERAGE_SLUG
     drills: tuple[GuestDrillPlan, ...] = ()
     """Scheduled guest restore drills, one per drilled group (plan/proxmox_drill.py)."""
+    offsite: PbsOffsitePlan = PbsOffsitePlan((), ())
+    """S3 endpoints and S3-backed datastores on `proxmox.pbs`, and remote PBS servers with their sync tokens."""
 
 
 def node_offset(inv: Inventory, pve: Proxmox) -> int:
@@ -311,9 +318,11 @@ def build_proxmox_plan(inv: Inventory) -> ProxmoxPlan | None:
             source = pve.destination(dest.sync_from)
             first = min((j.utc for j in jobs if j.destination == source.name), default=Cron(window[0] % DAY_MINUTES))
             utc = Cron((first.minute_of_day + SYNC_DELAY_MINUTES) % DAY_MINUTES)
-            syncs.append(PbsSyncJob(id=f"hlb-{dest.name}", store=dest.datastore, remote_store=source.datastore,
+            push = dest.remote is not None
+            syncs.append(PbsSyncJob(id=f"hlb-{dest.name}", store=source.datastore if push else dest.datastore,
+                                    remote_store=dest.datastore if push else source.datastore,
                                     remote=dest.remote, schedule=calendar_event(utc.shifted(offset)), utc=utc,
-                                    destination=dest.name))
+                                    destination=dest.name, direction="push" if push else "pull"))
     units = []
     for group in pve.guests:
         tier = inv.tier(group.tier or 3)
@@ -331,7 +340,8 @@ def build_proxmox_plan(inv: Inventory) -> ProxmoxPlan | None:
     datastores = tuple(_datastore_jobs(inv, pve, dest, jobs, syncs, offset) for dest in pve.destinations
                        if isinstance(dest, PbsDestination))
     coverage = Cron(window[1] % DAY_MINUTES)
-    return ProxmoxPlan(tuple(units), tuple(jobs), tuple(syncs), datastores, offset, coverage)
+    return ProxmoxPlan(tuple(units), tuple(jobs), tuple(syncs), datastores, offset, coverage,
+                       offsite=build_offsite_plan(inv))
 
 
 def _synced(dest: PveStorageDestination | PbsDestination) -> bool:
@@ -373,7 +383,7 @@ def _datastore_jobs(inv: Inventory, pve: Proxmox, dest: PbsDestination, jobs: li
     settings = [inv.tier(t) for t in tiers]
     retentions = [s.offsite_retention if dest.offsite else s.local_retention for s in settings]
     keep = Retention(**{k: max(getattr(r, k) for r in retentions) for k in PRUNE_KEYS})
-    writes = [j.utc for j in jobs if j.destination == dest.name] + [s.utc for s in syncs if s.store == dest.datastore]
+    writes = [j.utc for j in jobs if j.destination == dest.name] + [s.utc for s in syncs if s.destination == dest.name]
     first = min(writes, default=Cron(0))
     gc = Cron((first.minute_of_day + GC_DELAY_MINUTES) % DAY_MINUTES)
     prune = Cron((first.minute_of_day + GC_DELAY_MINUTES - 30) % DAY_MINUTES)
@@ -387,4 +397,4 @@ def _datastore_jobs(inv: Inventory, pve: Proxmox, dest: PbsDestination, jobs: li
         prune_schedule=calendar_event(prune.shifted(offset)) if synced else None, prune=keep if synced else None,
         verify_id=f"hlb-{dest.name}" if verify_days else None,
         verify_schedule=calendar_event(verify.shifted(offset)) if verify_days else None,
-        outdated_after_days=verify_days or None)
+        outdated_after_days=verify_days or None, server=dest.remote)

@@ -12,6 +12,7 @@ from typing import Any
 from inventory.models import Inventory
 from inventory.proxmox import Guests, PbsDestination, Proxmox
 from plan.proxmox import ProxmoxPlan, prune_backups
+from runbook.proxmox_offsite import offsite_restore, offsite_runbook
 
 RESTORE_TARGET = "local-lvm"
 """The storage a restored guest's disks go to in the commands; replace it with yours."""
@@ -35,6 +36,7 @@ def proxmox_runbook(inv: Inventory, plan: ProxmoxPlan) -> dict[str, Any]:
         "coverage": {"healthcheck": plan.coverage_slug,
                      "check": "GET /cluster/backup-info/not-backed-up must return []: every guest in a job",
                      "command": "pvesh get /cluster/backup-info/not-backed-up --output-format json"},
+        "offsite": offsite_runbook(plan.offsite),
     }
 
 
@@ -54,7 +56,7 @@ def _group(pve: Proxmox, plan: ProxmoxPlan, group: Guests, unit: Any) -> dict[st
         else:
             sync = syncs[copy.destination]
             entry |= {"sync_job": sync.id, "calendar_event": sync.schedule, "from_datastore": sync.remote_store}
-        entry["restore"] = _restore(group, dest, syncs.get(copy.destination))
+        entry["restore"] = _restore(group, dest, syncs.get(copy.destination), plan)
         copies.append(entry)
     tier = unit.tier
     verify = [s for s in plan.datastores if s.verify_id and any(c.destination == s.destination for c in unit.copies)]
@@ -75,15 +77,11 @@ def _group(pve: Proxmox, plan: ProxmoxPlan, group: Guests, unit: Any) -> dict[st
     }
 
 
-def _restore(group: Guests, dest: Any, sync: Any) -> list[str]:
+def _restore(group: Guests, dest: Any, sync: Any, plan: ProxmoxPlan) -> list[str]:
     """The commands, run on a PVE node, that bring a guest of this group back from one copy."""
     if isinstance(dest, PbsDestination):
         if sync is not None:
-            steps = [f"# the offsite datastore {dest.datastore!r} is filled by sync job {sync.id!r}; pull it back "
-                     f"first (on the PBS host), or add it to PVE as a pbs storage and restore from there:",
-                     f"proxmox-backup-manager pull {sync.remote or '<remote of ' + dest.datastore + '>'} "
-                     f"{dest.datastore} {sync.remote_store}"]
-            storage = "<the pbs storage pointing at the local datastore>"
+            steps, storage = offsite_restore(dest, sync, plan.offsite)
         else:
             steps, storage = [], dest.storage
         return steps + [

@@ -12,6 +12,8 @@ PROXMOX: dict[str, Any] = {
     "nodes": ["pve1", "pve2"],
     "timezone": "Europe/Berlin",
     "pbs": {"api_url": "https://pbs.lan:8007", "token_id": "backup@pbs!homelab-backups"},
+    "remotes": [{"name": "hetzner", "api_url": "https://pbs.offsite.example:8007",
+                 "token_id": "admin@pbs!homelab-backups"}],
     "destinations": [
         {"name": "nas-vzdump", "kind": "pve-storage", "storage": "truenas-backups"},
         {"name": "pbs-local", "kind": "pbs", "datastore": "tank", "storage": "pbs-tank"},

@@ -28,7 +28,7 @@ class SyncJobProvider(CollectionProvider):
     ui_location = "Datastore > Sync Jobs"
     fields = (Field("store", "store"), Field("remote", "remote"), Field("remote_store", "remote-store"),
               Field("schedule", "schedule", calendar=True), Field("remove_vanished", "remove-vanished", bool, False),
-              Field("comment", "comment"))
+              Field("comment", "comment"), Field("sync_direction", "sync-direction"))
     required = ("store", "remote_store", "schedule")
     replaces = ("job_id", "store")
 
@@ -108,6 +108,8 @@ class SyncJob(CollectionResource, module="proxmox", name="SyncJob"):
     """The datastore pulled from."""
     schedule: pulumi.Output[str]
     """Calendar event on the PBS host's clock."""
+    sync_direction: pulumi.Output[str | None]
+    """`push` from this PBS to `remote`; None: PBS's default, pull."""
     remove_vanished: pulumi.Output[bool]
     """Whether snapshots gone from the source are removed here (never for an offsite copy: its own prune job
     decides)."""
@@ -115,10 +117,12 @@ class SyncJob(CollectionResource, module="proxmox", name="SyncJob"):
     def __init__(self, resource_name: str, *, connection: pulumi.Input[Mapping[str, Any]], credentials_entry: str,
                  job_id: str, store: str, remote_store: str, schedule: str, remote: str | None = None,
                  remove_vanished: bool | None = None, comment: str | None = None, tier: int | None = None,
-                 context: str | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
+                 context: str | None = None, sync_direction: str | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         self._declare(resource_name, opts, connection=connection, credentials_entry=credentials_entry, job_id=job_id,
                       store=store, remote=remote, remote_store=remote_store, schedule=schedule,
-                      remove_vanished=remove_vanished, comment=comment, tier=tier, context=context)
+                      remove_vanished=remove_vanished, comment=comment, tier=tier, context=context,
+                      sync_direction=sync_direction)
 
 
 class PruneJob(CollectionResource, module="proxmox", name="PruneJob"):

@@ -138,4 +138,4 @@ def test_credentials_the_section_needs(pve_estate):
     pve = load_inventory(pve_estate).proxmox
     assert pve is not None
     assert pve.credentials() == [("proxmox", ("token_secret",)), ("pbs", ("token_secret",)),
-                                 ("proxmox_audit", ("token_secret",))]
+                                 ("proxmox_audit", ("token_secret",)), ("pbs-remote-hetzner", ("token_secret",))]

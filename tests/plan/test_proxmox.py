@@ -88,7 +88,8 @@ def test_a_fixed_schedule_is_kept_as_written(pve_plan):
 def test_the_offsite_sync_runs_an_hour_after_the_first_backup_it_copies(pve_plan):
     (sync,) = pve_plan.syncs
     first = min(j.utc.minute_of_day for j in pve_plan.jobs if j.destination == "pbs-local")
-    assert (sync.store, sync.remote_store, sync.remote) == ("offsite", "tank", "hetzner")
+    # The datastore is on the remote PBS `hetzner`: proxmox.pbs pushes its own `tank` there.
+    assert (sync.store, sync.remote_store, sync.remote, sync.direction) == ("tank", "offsite", "hetzner", "push")
     assert sync.utc == Cron(first + 60)
 
 

@@ -27,6 +27,8 @@ from typing import Any, Self
 
 from fakepve import schema as pve_schema
 
+from tests.proxmox_simulator import pbs_offsite
+
 JOB_DEFAULTS = {"enabled": 1}
 PBS_COLLECTIONS = {
     "sync": ("store", "remote-store", "schedule", "remote", "remove-vanished", "comment", "ns", "remote-ns",
@@ -83,6 +85,8 @@ class ProxmoxSimulator:
         self._faults: list[tuple[str, str, int, str]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self.offsite = pbs_offsite.OffsiteState()
+        """S3 endpoints, remotes, users, tokens, ACLs and tasks (tests/proxmox_simulator/pbs_offsite.py)."""
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -143,7 +147,13 @@ class ProxmoxSimulator:
         with self._lock:
             del self._collection(collection)[id_]
 
+    def fail_next_task(self, exitstatus: str) -> None:
+        """End the next worker task (a datastore creation) with this error instead of OK."""
+        self.offsite.task_failures.append(exitstatus)
+
     def _collection(self, name: str) -> dict[str, dict[str, Any]]:
+        if name in ("s3", "remote", "users", "tokens"):
+            return getattr(self.offsite, name)
         if name == "backup":
             return self.jobs
         if name == "datastore":
@@ -174,6 +184,8 @@ class ProxmoxSimulator:
                         raise ApiError(fault[2], fault[3])
                 data = self._route(method, path, params)
             status, body, reason = 200, {"data": data}, "OK"
+            if isinstance(data, pbs_offsite.Answer):
+                body = {"data": data.data, "digest": data.digest}
         except ApiError as exc:
             status, reason = exc.status, exc.message
             body = {"data": None, "message": exc.message + "\n"}
@@ -304,6 +316,10 @@ class ProxmoxSimulator:
     # --- PBS ----------------------------------------------------------------------------------------------------
 
     def _pbs(self, method: str, path: str, params: dict[str, Any]) -> Any:
+        try:
+            return pbs_offsite.route(self, method, path, params)
+        except pbs_offsite.NotMine:
+            pass
         found = re.fullmatch(r"/config/(sync|prune|verify)(?:/([^/]+))?", path)
         if found:
             kind, id_ = found[1], found[2] and urllib.parse.unquote(found[2])
@@ -368,6 +384,12 @@ class ProxmoxSimulator:
             if key in ("remove-vanished", "ignore-verified", "disable", "encrypted-only", "verified-only") and str(
                     value).lower() not in BOOL:
                 raise _verification(**{key: f"value '{value}' is not a boolean"})
+        remote = params.get("remote")
+        if remote and remote not in self.offsite.remote:
+            raise ApiError(400, f"remote '{remote}' does not exist.")
+        if params.get("sync-direction") not in (None, "pull", "push"):
+            raise _verification(**{"sync-direction": f"value '{params['sync-direction']}' is not defined in the "
+                                                      "enumeration."})
         store = params.get("store")
         if store is not None and store not in self.datastores:
             raise ApiError(400, f"datastore '{store}' does not exist.")

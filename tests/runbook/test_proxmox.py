@@ -38,7 +38,9 @@ def test_restore_commands_per_kind_of_copy(book):
     nas, local, offsite = (c["restore"] for c in book["guests"]["infra"]["copies"])
     assert "qmrestore truenas-backups:backup/vzdump-qemu-<vmid>-<timestamp>.vma.zst <vmid> --storage local-lvm" in nas
     assert "pct restore <vmid> pbs-tank:backup/ct/<vmid>/<timestamp> --storage local-lvm" in local
-    assert offsite[1].startswith("proxmox-backup-manager pull ") and offsite[1].endswith(" offsite-s3 tank")
+    assert offsite[0].startswith("# 'offsite-s3' keeps its chunks in bucket 'hlb-b2-tier1' (b2)")
+    assert "qmrestore <a pbs storage pointing at offsite-s3>:backup/vm/<vmid>/<timestamp> <vmid> --storage " \
+           "local-lvm" in offsite
 
 
 def test_verification_cadence_and_pbs_jobs(book):

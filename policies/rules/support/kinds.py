@@ -47,6 +47,7 @@ restic forget/prune fail under them."""
 
 PVE_BACKUP_JOB = "pulumi-python:dynamic/proxmox:BackupJob"
 PBS_SYNC_JOB = "pulumi-python:dynamic/proxmox:SyncJob"
+PBS_SYNC_TOKEN = "pulumi-python:dynamic/proxmox:SyncToken"
 
 _K8S = "kubernetes:"
 REPLICATION_SOURCE = "kubernetes:volsync.backube/v1alpha1:ReplicationSource"

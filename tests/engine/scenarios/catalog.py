@@ -221,11 +221,20 @@ def offsite_sync_removes_vanished(estate: f.Estate) -> None:
         "credentials_entry": "pbs"}, server)
 
 
-
 def tier1_guests_without_drill(estate: f.Estate) -> None:
     """Tier 1 guests backed up twice a day, with no guest restore drill scheduled (no proxmox.drill)."""
     _guests(estate, {"tier": 1.0, "all": False, "exclude": None, "vmid": "100,110", "schedule": "09,21:00",
                      "prune_backups": "keep-hourly=48,keep-daily=30,keep-monthly=6"})
+
+
+def sync_token_too_broad(estate: f.Estate) -> None:
+    """The sync token on the remote PBS may prune and delete the offsite copy."""
+    offsite = estate.add("homelab-backups:proxmox:PbsOffsite", "pbs-offsite", {})
+    estate.add(kinds.PBS_SYNC_TOKEN, "pbs-offsite-hetzner-token", {
+        "user": "hlb-sync@pbs", "token_name": "push", "datastores": ["homelab"], "role": "DatastoreAdmin",
+        "connection": {"url": "https://pbs.offsite.example:8007", "token_id": "admin@pbs!hlb"},
+        "credentials_entry": "pbs-remote-hetzner"}, offsite)
+
 
 SCENARIOS = (
     Scenario("tier1-without-offsite", tier1_without_offsite, "dataset-enforce-offsite-copy",
@@ -314,4 +323,7 @@ SCENARIOS = (
              ("PBS sync job 'hlb-pbs-offsite' into 'offsite-s3'", "set remove_vanished: false")),
     Scenario("tier1-guests-without-drill", tier1_guests_without_drill, "pve-guests-missing-restore-drill",
              ("guest group 'lab' (tier 1) has no scheduled restore drill", "add proxmox.drill")),
+    Scenario("sync-token-too-broad", sync_token_too_broad, "pbs-sync-token-enforce-least-privilege",
+             ("PBS sync token 'hlb-sync@pbs!push' holds role 'DatastoreAdmin'", "use DatastoreBackup or "
+              "DatastoreReader")),
 )

@@ -26,7 +26,8 @@ UPDATE_ENV = "HLB_UPDATE_WIRE_FORMS"
 SECRET_SIG_KEY = rpc._special_sig_key
 SECRET_SIG = rpc._special_secret_sig
 SECRET_KEYS = frozenset({"api_key", "access_key_id", "secret_access_key", "account", "key", "key_id",
-                         "encryption_password", "encryption_salt", "application_key", "value"})
+                         "encryption_password", "encryption_salt", "application_key", "value", "access_key",
+                         "secret_key", "password", "token_secret"})
 """Properties whose string values are credentials or generated secrets (a GeneratedSecret's `value`, which the
 engine sends in plain text in `diff`'s olds): stored as placeholders, never as captured."""
 
