@@ -28,3 +28,11 @@ PROXMOX: dict[str, Any] = {
          "schedule": "21:00"},
     ],
 }
+
+
+PVE_ENV: dict[str, str] = {
+    "HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas",
+    "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc", "HLB_PROXMOX_TOKEN_SECRET": "SECRET-pve-token",
+    "HLB_PBS_TOKEN_SECRET": "SECRET-pbs-token", "HLB_PROXMOX_AUDIT_TOKEN_SECRET": "SECRET-audit-token",
+    "HLB_PROXMOX_DRILL_TOKEN_SECRET": "SECRET-drill-token"}
+"""Every credential the `pve` example stack reads, as the environment variables the component tests run it with."""

@@ -9,11 +9,7 @@ import json
 import pytest
 
 from tests.components.harness import of_type, run_estate, stack_config
-
-PVE_ENV = {"HLB_B2_KEY_ID": "id", "HLB_B2_KEY": "SECRET-b2", "HLB_TRUENAS_API_KEY": "SECRET-nas",
-           "HLB_HEALTHCHECKS_PING_KEY": "SECRET-hc", "HLB_PROXMOX_TOKEN_SECRET": "SECRET-pve-token",
-           "HLB_PBS_TOKEN_SECRET": "SECRET-pbs-token", "HLB_PROXMOX_AUDIT_TOKEN_SECRET": "SECRET-audit-token",
-           "HLB_PROXMOX_DRILL_TOKEN_SECRET": "SECRET-drill-token"}
+from tests.proxmox_estate import PVE_ENV
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
