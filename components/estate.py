@@ -29,7 +29,7 @@ from plan.capabilities import identities_of
 from plan.model import BucketPlan, Plan
 from plan.units import ProtectionUnit
 from runbook.contract import PING_BASE_SECRET
-from stack.config import destination_credentials, read_ca_bundle, supplied_identity
+from stack.config import destination_credentials, read_ca_bundle, read_pem, supplied_identity
 from stack.kubernetes import KubernetesTarget
 from stack.naming import ADMIN_FIELDS, ROLES
 
@@ -130,16 +130,18 @@ def build_estate(inventory: Inventory, plan: Plan) -> Estate:
         keys = {s.destination: estate.buckets[s.bucket_key].writer_credentials[s.writer_key] for s in px.offsite.s3}
         after = declare_pbs_offsite(inventory.proxmox, px.offsite, px.datastores, keys)
         declare_proxmox(inventory.proxmox, px.units, px.jobs, px.syncs, px.datastores, after)
-        if inventory.proxmox.coverage_token_id and ping is not None:
+        pve = inventory.proxmox
+        ca_bundle = read_pem("proxmox.ca_file", pve.ca_file) if pve.ca_file else None
+        if pve.coverage_token_id and ping is not None:
             CoverageCheck("proxmox-coverage", CoverageArgs(
-                inventory.monitoring.namespace, px.coverage_schedule, inventory.proxmox.api_url,
-                inventory.proxmox.coverage_token_id, destination_credentials(AUDIT_CREDENTIAL, TOKEN_FIELDS).apply(
-                    lambda c: c["token_secret"]), px.coverage_slug, ping, target))
-        if inventory.proxmox.drill is not None and px.drills:
+                inventory.monitoring.namespace, px.coverage_schedule, pve.api_url,
+                pve.coverage_token_id, destination_credentials(AUDIT_CREDENTIAL, TOKEN_FIELDS).apply(
+                    lambda c: c["token_secret"]), px.coverage_slug, ping, target, ca_bundle, pve.verify_tls))
+        if pve.drill is not None and px.drills:
             GuestDrills("proxmox-drills", GuestDrillsArgs(
-                inventory.monitoring.namespace, px.drills, inventory.proxmox.api_url, inventory.proxmox.drill.token_id,
+                inventory.monitoring.namespace, px.drills, pve.api_url, pve.drill.token_id,
                 destination_credentials(DRILL_CREDENTIAL, TOKEN_FIELDS).apply(lambda c: c["token_secret"]), ping,
-                target))
+                target, ca_bundle, pve.verify_tls))
     if inventory.monitoring.prometheus_rules:
         alerting = [unit for unit in plan.units if unit.plan.alerts]
         if alerting:

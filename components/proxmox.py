@@ -125,6 +125,9 @@ class CoverageArgs:
     slug: str
     ping: PingBase
     target: KubernetesTarget
+    ca_bundle: str | None = None
+    """`proxmox.ca_file`'s PEM bundle, mounted so curl trusts the API as the program's provider does."""
+    verify_tls: bool = True
 
 
 class CoverageCheck(pulumi.ComponentResource):
@@ -138,6 +141,17 @@ class CoverageCheck(pulumi.ComponentResource):
         args.target.declare_secret(f"{name}-healthchecks", proxmox_manifests.ping_secret(ns, args.ping.endpoint,
                                                                                          args.slug),
                                    {PING_KEY.name: args.ping.key}, self)
+        ca_config_map = declare_ca_config_map(args.target, ns, args.ca_bundle, self)
         args.target.declare(f"{name}-cronjob", proxmox_manifests.coverage_cronjob(
-            ns, args.schedule, args.api_url, args.token_id, args.slug), self)
+            ns, args.schedule, args.api_url, args.token_id, args.slug, ca_config_map, args.verify_tls), self)
         self.register_outputs({})
+
+
+def declare_ca_config_map(target: KubernetesTarget, namespace: str, bundle: str | None,
+                          parent: pulumi.Resource) -> str | None:
+    """The ConfigMap of `proxmox.ca_file` for the CronJobs calling the PVE API (declared once, shared); its name."""
+    if bundle is None:
+        return None
+    target.declare_config_map(proxmox_manifests.CA_CONFIG_MAP, proxmox_manifests.ca_config_map(namespace, bundle),
+                              parent)
+    return proxmox_manifests.CA_CONFIG_MAP

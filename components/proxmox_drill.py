@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.healthchecks import PingBase
+from components.proxmox import declare_ca_config_map
 from manifests import proxmox_drill as drill_manifests
 from manifests.healthchecks import PING_KEY
 from plan.proxmox_drill import GuestDrillPlan
@@ -28,6 +29,9 @@ class GuestDrillsArgs:
     ping: PingBase | None
     """Healthchecks, when configured; the drills then report /start, success and /fail."""
     target: KubernetesTarget
+    ca_bundle: str | None = None
+    """`proxmox.ca_file`'s PEM bundle, mounted so curl trusts the API as the program's provider does."""
+    verify_tls: bool = True
 
 
 class GuestDrills(pulumi.ComponentResource):
@@ -45,8 +49,9 @@ class GuestDrills(pulumi.ComponentResource):
             args.target.declare_secret(f"{name}-healthchecks",
                                        drill_manifests.ping_secret(ns, args.ping.endpoint, args.drills),
                                        {PING_KEY.name: args.ping.key}, self)
+        ca_config_map = declare_ca_config_map(args.target, ns, args.ca_bundle, self)
         for drill in args.drills:
             args.target.declare(f"{name}-{drill.group}", drill_manifests.drill_cronjob(
-                ns, drill, args.api_url, args.token_id, args.ping is not None), self)
+                ns, drill, args.api_url, args.token_id, args.ping is not None, ca_config_map, args.verify_tls), self)
         self.cronjobs = pulumi.Output.from_input([d.name for d in args.drills])
         self.register_outputs({"cronjobs": self.cronjobs})

@@ -20,12 +20,15 @@ TOKEN_SECRET = SecretRef("token_secret")
 """The read-only token's secret (`credentials.proxmox_audit.token_secret`)."""
 LABELS = {"app.kubernetes.io/managed-by": "homelab-backups", "homelab-backups/check": "proxmox-coverage"}
 CA_MOUNT = "/etc/proxmox-ca"
+CA_CONFIG_MAP = "proxmox-ca"
+"""The ConfigMap holding `proxmox.ca_file`'s bundle in the monitoring namespace, for the coverage check and drills."""
 
 _SCRIPT = PING_FUNCTION + """
 set -u
 ping /start ""
 set --
 [ -n "${PVE_CA_FILE:-}" ] && set -- --cacert "$PVE_CA_FILE"
+[ -n "${PVE_TLS_INSECURE:-}" ] && set -- "$@" --insecure
 if ! body=$(curl -fsS -m 30 "$@" -H "Authorization: PVEAPIToken=${PVE_TOKEN_ID}=${PVE_TOKEN_SECRET}" \\
     "${PVE_URL}/api2/json/cluster/backup-info/not-backed-up"); then
   ping /fail "the PVE API at ${PVE_URL} did not answer (token ${PVE_TOKEN_ID})"; exit 1
@@ -51,20 +54,40 @@ def ping_secret(namespace: str, endpoint: str, slug: str) -> SecretSpec:
                       data={slug: SecretTemplate(endpoint, PING_KEY, f"/{slug}")}, remote_item=STORE_ITEM)
 
 
-def coverage_cronjob(namespace: str, schedule: Cron, api_url: str, token_id: str, slug: str,
-                     ca_config_map: str | None = None) -> dict[str, Any]:
-    """The CronJob (UTC schedule) running the check with curl."""
-    env: dict[str, Any] = {
-        "PVE_URL": api_url.rstrip("/"), "PVE_TOKEN_ID": token_id,
-        PING_URL_VARIABLE: {"valueFrom": {"secretKeyRef": {"name": f"{NAME}-healthchecks", "key": slug}}},
-    }
-    secret_env = [{"name": "PVE_TOKEN_SECRET",
-                   "valueFrom": {"secretKeyRef": {"name": f"{NAME}-token", "key": "PVE_TOKEN_SECRET"}}}]
-    mounts, volumes = [], []
+def ca_config_map(namespace: str, bundle: str) -> dict[str, Any]:
+    """`proxmox.ca_file`'s PEM bundle, where the CronJobs that call the PVE API mount it."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": CA_CONFIG_MAP, "namespace": namespace, "labels": LABELS},
+            "data": {"ca.pem": bundle}}
+
+
+def api_trust(ca_config_map: str | None, verify_tls: bool) -> tuple[dict[str, str], list[dict[str, Any]],
+                                                                     list[dict[str, Any]]]:
+    """(env, mounts, volumes) making a CronJob's curl trust the PVE API as the program's own provider does: the
+    private CA of `proxmox.ca_file`, or no verification with `verify_tls: false` (its reason is in the runbook)."""
+    env: dict[str, str] = {}
+    mounts: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
     if ca_config_map:
         env["PVE_CA_FILE"] = f"{CA_MOUNT}/ca.pem"
         mounts.append({"name": "proxmox-ca", "mountPath": CA_MOUNT, "readOnly": True})
         volumes.append({"name": "proxmox-ca", "configMap": {"name": ca_config_map}})
+    if not verify_tls:
+        env["PVE_TLS_INSECURE"] = "1"
+    return env, mounts, volumes
+
+
+def coverage_cronjob(namespace: str, schedule: Cron, api_url: str, token_id: str, slug: str,
+                     ca_config_map: str | None = None, verify_tls: bool = True) -> dict[str, Any]:
+    """The CronJob (UTC schedule) running the check with curl."""
+    trust, mounts, volumes = api_trust(ca_config_map, verify_tls)
+    env: dict[str, Any] = {
+        "PVE_URL": api_url.rstrip("/"), "PVE_TOKEN_ID": token_id,
+        PING_URL_VARIABLE: {"valueFrom": {"secretKeyRef": {"name": f"{NAME}-healthchecks", "key": slug}}},
+        **trust,
+    }
+    secret_env = [{"name": "PVE_TOKEN_SECRET",
+                   "valueFrom": {"secretKeyRef": {"name": f"{NAME}-token", "key": "PVE_TOKEN_SECRET"}}}]
     return cronjob(NAME, namespace, LABELS, schedule.five_field(),
                    container("coverage", CURL_IMAGE, _SCRIPT, env, mounts, SMALL, secret_env), volumes,
                    pod_security(100, 101), 300)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from manifests.healthchecks import PING_KEY, PING_URL_VARIABLE, STORE_ITEM
+from manifests.proxmox import api_trust
 from manifests.secrets import SecretRef, SecretSpec, SecretTemplate
 from manifests.workloads import CURL_IMAGE, PING_FUNCTION, SMALL, container, cronjob, pod_security, script
 from plan.proxmox_drill import GuestDrillPlan
@@ -21,7 +22,6 @@ from plan.proxmox_drill import GuestDrillPlan
 TOKEN_SECRET = SecretRef("token_secret")
 """The drill token's secret (`credentials.proxmox_drill.token_secret`)."""
 SECRET_NAME = "proxmox-drill-token"
-CA_MOUNT = "/etc/proxmox-ca"
 LABELS = {"app.kubernetes.io/managed-by": "homelab-backups", "homelab-backups/check": "proxmox-drill"}
 
 
@@ -59,7 +59,7 @@ def rotation(drill: GuestDrillPlan) -> str:
 
 
 def drill_cronjob(namespace: str, drill: GuestDrillPlan, api_url: str, token_id: str, pings: bool,
-                  ca_config_map: str | None = None) -> dict[str, Any]:
+                  ca_config_map: str | None = None, verify_tls: bool = True) -> dict[str, Any]:
     """The CronJob (UTC schedule) running one group's drill."""
     env: dict[str, Any] = {
         "GROUP": drill.group, "PVE_URL": api_url.rstrip("/"), "PVE_TOKEN_ID": token_id, "DRILL_NODE": drill.node,
@@ -73,11 +73,8 @@ def drill_cronjob(namespace: str, drill: GuestDrillPlan, api_url: str, token_id:
                                                                  "key": drill.slug}}}
     secret_env = [{"name": "PVE_TOKEN_SECRET",
                    "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": "PVE_TOKEN_SECRET"}}}]
-    mounts, volumes = [], []
-    if ca_config_map:
-        env["PVE_CA_FILE"] = f"{CA_MOUNT}/ca.pem"
-        mounts.append({"name": "proxmox-ca", "mountPath": CA_MOUNT, "readOnly": True})
-        volumes.append({"name": "proxmox-ca", "configMap": {"name": ca_config_map}})
+    trust, mounts, volumes = api_trust(ca_config_map, verify_tls)
+    env.update(trust)
     # The restore and the removal each get the task timeout; ten minutes more for listing and checking.
     deadline = 2 * drill.timeout_minutes * 60 + 600
     return cronjob(drill.name, namespace, drill.labels, drill.schedule.five_field(),

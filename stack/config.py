@@ -131,7 +131,11 @@ def supplied_identity(destination: str, role: str, writer_key: str, admin: pulum
 
 def read_ca_bundle(destination: str, path: str | None) -> str:
     """A destination's private CA bundle (PEM), refused cleanly when the file is missing or not PEM."""
-    where = f"destinations[{destination!r}].ca_file"
+    return read_pem(f"destinations[{destination!r}].ca_file", path)
+
+
+def read_pem(where: str, path: str | None) -> str:
+    """The PEM bundle at `path` (the inventory field `where` names it), refused cleanly when missing or not PEM."""
     try:
         with open(path or "", encoding="ascii") as handle:
             text = handle.read()

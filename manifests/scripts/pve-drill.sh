@@ -12,6 +12,7 @@ api() {
   method=$1 path=$2
   shift 2
   if [ -n "${PVE_CA_FILE:-}" ]; then set -- --cacert "$PVE_CA_FILE" "$@"; fi
+  if [ -n "${PVE_TLS_INSECURE:-}" ]; then set -- --insecure "$@"; fi
   : >"$tmp/body"
   code=$(curl -sS -m 60 -o "$tmp/body" -w '%{http_code}' -X "$method" \
     -H "Authorization: PVEAPIToken=${PVE_TOKEN_ID}=${PVE_TOKEN_SECRET}" "$@" "${PVE_URL}/api2/json${path}") \

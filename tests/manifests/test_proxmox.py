@@ -57,10 +57,11 @@ def stand_ins(tmp_path_factory):
         yield pve, hc, pki
 
 
-def _run(pve, hc, pki, secret=None):
+def _run(pve, hc, pki, secret=None, trust=None):
     text = _script(proxmox.coverage_cronjob("monitoring", Cron(0), pve.url, pve.token_id, SLUG))
-    env = {"PATH": os.environ["PATH"], "PVE_URL": pve.url, "PVE_TOKEN_ID": pve.token_id, "PVE_CA_FILE": str(pki["ca"]),
-           "PVE_TOKEN_SECRET": secret or pve.token_secret, "HC_URL": hc.ping_base + SLUG}
+    env = {"PATH": os.environ["PATH"], "PVE_URL": pve.url, "PVE_TOKEN_ID": pve.token_id,
+           "PVE_TOKEN_SECRET": secret or pve.token_secret, "HC_URL": hc.ping_base + SLUG,
+           **({"PVE_CA_FILE": str(pki["ca"])} if trust is None else trust)}
     hc.pings.clear()
     result = subprocess.run(["sh", "-c", text], env=env, capture_output=True, text=True, timeout=60, check=False)
     return result, [(p.path.rsplit("/", 1)[-1], p.body) for p in hc.pings]
@@ -94,3 +95,24 @@ def test_a_refused_token_fails_the_check_without_printing_it(stand_ins):
     assert result.returncode == 1
     assert pings[-1][0] == "fail" and "did not answer" in pings[-1][1]
     assert "wrong-secret" not in result.stdout + result.stderr + str(pings)
+
+
+def test_verify_tls_false_renders_an_insecure_client_and_no_ca():
+    job = proxmox.coverage_cronjob("monitoring", Cron(0), "https://pve1.lan:8006", "a@pve!b", SLUG, verify_tls=False)
+    (container,) = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["PVE_TLS_INSECURE"] == "1" and "PVE_CA_FILE" not in env
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the job image ships curl; this host has none")
+def test_the_private_ca_is_needed_unless_verification_is_off(stand_ins):
+    """Without the CA curl refuses the simulator's certificate (a check that cannot reach PVE fails); with
+    `verify_tls: false` rendered as PVE_TLS_INSECURE it answers as with the CA."""
+    pve, hc, pki = stand_ins
+    pve.jobs.clear()
+    pve.jobs["hlb-all"] = {"all": 1, "schedule": "21:00", "storage": "nas", "enabled": 1}
+    untrusted, pings = _run(pve, hc, pki, trust={})
+    assert untrusted.returncode == 1 and pings[-1][0] == "fail" and "did not answer" in pings[-1][1]
+    insecure, pings = _run(pve, hc, pki, trust={"PVE_TLS_INSECURE": "1"})
+    assert insecure.returncode == 0, insecure.stderr
+    assert pings == [("start", ""), (SLUG, "every guest is in a backup job")]
