@@ -20,16 +20,22 @@ def s3_stack(request):
     return run_estate("pve", preview=request.param, config=stack_config("pve"), env=PVE_ENV)
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
-def remote_stack(request):
+def _remote_config(**offsite_fields: str) -> dict[str, str]:
+    """The pve stack with its offsite datastore on a declared remote PBS (`hetzner`) instead of S3-backed."""
     config = stack_config("pve")
     pve = json.loads(config["homelab-backups:proxmox"])
     pve["remotes"] = [{"name": "hetzner", "api_url": "https://pbs.offsite.example:8007",
                        "token_id": "admin@pbs!homelab-backups", "fingerprint": FINGERPRINT}]
     offsite = next(d for d in pve["destinations"] if d["name"] == "pbs-offsite")
     del offsite["s3"]
-    offsite |= {"remote": "hetzner", "datastore": "homelab"}
+    offsite |= {"remote": "hetzner", **offsite_fields}
     config["homelab-backups:proxmox"] = json.dumps(pve)
+    return config
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
+def remote_stack(request):
+    config = _remote_config(datastore="homelab")
     return run_estate("pve", preview=request.param, config=config,
                       env=PVE_ENV | {"HLB_PBS_REMOTE_HETZNER_TOKEN_SECRET": "SECRET-remote-admin"})
 
@@ -94,14 +100,7 @@ def test_a_remote_without_its_admin_token_secret_stops_before_anything_is_regist
     from stack.config import MissingCredentialsError
     from tests.mocks import RecordingMonitor, ServiceMocks
 
-    config = stack_config("pve")
-    pve = json.loads(config["homelab-backups:proxmox"])
-    pve["remotes"] = [{"name": "hetzner", "api_url": "https://pbs.offsite.example:8007",
-                       "token_id": "admin@pbs!homelab-backups", "fingerprint": FINGERPRINT}]
-    offsite = next(d for d in pve["destinations"] if d["name"] == "pbs-offsite")
-    del offsite["s3"]
-    offsite["remote"] = "hetzner"
-    config["homelab-backups:proxmox"] = json.dumps(pve)
+    config = _remote_config()
     monitor = RecordingMonitor(ServiceMocks())
     with pytest.raises(MissingCredentialsError) as caught:
         run_estate("pve", config=config, env=PVE_ENV, monitor=monitor)
