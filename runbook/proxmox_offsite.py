@@ -35,9 +35,13 @@ def offsite_restore(dest: PbsDestination, sync: PbsSyncJob, plan: PbsOffsitePlan
                 "PVE as a pbs storage and restore from there:"], f"<a pbs storage pointing at {dest.datastore}>"
     return [f"# {dest.datastore!r} keeps its chunks in bucket {store.bucket!r} ({store.bucket_destination}) under "
             f"the prefix {dest.datastore!r}; on proxmox.pbs add it to PVE as a pbs storage and restore from there.",
-            "# If proxmox.pbs is lost for good: point proxmox.pbs.api_url at a fresh PBS and `pulumi up` (it adds "
+            "# If proxmox.pbs is lost for good: point proxmox.pbs.api_url at a fresh PBS, drop the lost host's PBS "
+            "objects from the state (they cannot be read or updated there any more): `pulumi state delete` each URN "
+            "of type homelab-backups:proxmox:S3Endpoint, S3Datastore, Remote, SyncJob, PruneJob, VerifyJob and "
+            "DatastoreGc (`pulumi stack --show-urns`), then `pulumi up` (it adds "
             f"S3 endpoint {store.client_id!r} with writer {store.writer_key!r}'s key); the datastore's in-use marker "
-            "still names the old host, so create it once by hand, never while the old host could run:",
+            "still names the old host, so create it once by hand, never while the old host could run, and "
+            "`pulumi up --refresh` after:",
             f"proxmox-backup-manager datastore create {dest.datastore} {store.cache_path} --backend "
             f"type=s3,client={store.client_id},bucket={store.bucket} --reuse-datastore true --overwrite-in-use true",
             f"proxmox-backup-manager datastore s3-refresh {dest.datastore}"], \

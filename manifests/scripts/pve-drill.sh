@@ -175,8 +175,10 @@ wait_task "$(text data <"$tmp/body")" restore || fail "restoring $volid to $scra
 api GET "/nodes/$node/$kind/$scratch/config" || fail "$reason"
 config_lines <"$tmp/body" >"$tmp/restored.conf"
 # Never on the production network: every interface of the clone is unplugged before anything else happens to it.
+# An explicit link_down=0 is dropped first: PVE refuses a property string naming a key twice.
 grep -E '^net[0-9]+:' "$tmp/restored.conf" | grep -v 'link_down=1' | while IFS= read -r nic; do
-  api PUT "/nodes/$node/$kind/$scratch/config" --data-urlencode "${nic%%:*}=${nic#*: },link_down=1" \
+  value=$(printf '%s\n' "${nic#*: }" | sed -e 's/,link_down=0//g' -e 's/^link_down=0,//')
+  api PUT "/nodes/$node/$kind/$scratch/config" --data-urlencode "${nic%%:*}=${value},link_down=1" \
     || { echo "$reason" >"$tmp/unplug"; break; }
 done
 [ -s "$tmp/unplug" ] && fail "unplugging the scratch guest's network: $(cat "$tmp/unplug")"

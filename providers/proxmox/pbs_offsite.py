@@ -132,7 +132,9 @@ class S3DatastoreProvider(CollectionProvider):
             self._entry(api, id_).put(**changes, **({"delete": ",".join(gone)} if gone else {}))
 
     def _remove(self, api: ProxmoxAPI, id_: str) -> None:
-        self._wait(api, self._entry(api, id_).delete(), {"job_id": id_}, "delete")
+        # keep-job-configs: PBS otherwise deletes every sync, prune and verify job of the datastore with it, and a
+        # replacement (a new cache path or bucket) would leave those jobs in the state but gone from PBS.
+        self._wait(api, self._entry(api, id_).delete(**{"keep-job-configs": 1}), {"job_id": id_}, "delete")
 
     def _wait(self, api: ProxmoxAPI, upid: Any, props: Mapping[str, Any], action: str) -> None:
         if not isinstance(upid, str) or not upid.startswith("UPID:"):

@@ -187,6 +187,18 @@ def test_a_good_drill_restores_the_newest_backup_checks_it_unplugged_and_removes
 
 
 @needs_curl
+def test_an_interface_saved_with_link_down_0_is_unplugged_without_naming_the_key_twice(drill, pve, hc, pki, shell):
+    """PVE refuses `net0: ...,link_down=0,link_down=1`; the drill replaces the explicit 0."""
+    pve.backups["truenas-backups"] = [b for b in pve.backups["truenas-backups"] if b["vmid"] != 100]
+    pve.add_backup("truenas-backups", 100, ctime=1_760_090_000, config={
+        "scsi0": "local-lvm:vm-100-disk-0,size=32G", "net0": "virtio=BC:24:11:00:00:01,bridge=vmbr0,link_down=0"})
+    result, pings = _run(drill, pve, hc, pki, shell, run=0)
+    assert result.returncode == 0, result.stderr + str(pings)
+    unplug = _posts(pve)[1]
+    assert unplug[2]["net0"].split(",").count("link_down=1") == 1 and "link_down=0" not in unplug[2]["net0"]
+
+
+@needs_curl
 def test_the_next_run_drills_the_next_guest_a_container(drill, pve, hc, pki, shell):
     result, pings = _run(drill, pve, hc, pki, shell, run=1)
     assert result.returncode == 0, result.stderr

@@ -128,7 +128,8 @@ def route(sim: ProxmoxSimulator, method: str, path: str, params: dict[str, Any])
         if name not in sim.datastores:
             raise ApiError(404, f"datastore '{name}' does not exist.")
         del sim.datastores[name]
-        for kind in ("sync", "prune", "verify"):  # PBS removes the datastore's jobs with it
+        kept = str(params.get("keep-job-configs", "0")).lower() in ("1", "true")
+        for kind in () if kept else ("sync", "prune", "verify"):  # PBS removes the datastore's jobs with it
             for job_id in [k for k, job in sim.pbs[kind].items() if job.get("store") == name]:
                 del sim.pbs[kind][job_id]
         return _task(sim, "delete-datastore", name, None)

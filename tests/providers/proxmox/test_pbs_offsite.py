@@ -118,8 +118,12 @@ def test_s3_datastore_is_created_by_a_task_and_reuses_its_bucket_prefix(base, pb
     assert "comment" not in pbs.datastores["offsite-s3"]
     assert provider.diff(result.id, result.outs, {**wanted, "backend": "type=s3,client=hlb-pbs-offsite,"
                                                   "bucket=other"}).replaces == ["backend"]
+    pbs.pbs["sync"]["hlb-pbs-offsite"] = {"store": "offsite-s3", "remote-store": "tank", "schedule": "11:15"}
     provider.delete(result.id, result.outs)
     assert "offsite-s3" not in pbs.datastores
+    # keep-job-configs: a replacement (new bucket or cache path) must not take the datastore's sync job with it
+    assert pbs.pbs["sync"]["hlb-pbs-offsite"]["store"] == "offsite-s3"
+    del pbs.pbs["sync"]["hlb-pbs-offsite"]
     _create(provider, props)  # the bucket still holds it: created again with reuse-datastore
     provider.delete(result.id, result.outs)
     endpoint.delete(client.id, client.outs)
