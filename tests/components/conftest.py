@@ -1,5 +1,5 @@
 """Fixtures of the component tests: the prod stack run once per worker under mocks, as `up` and as `preview`, and
-in apply mode (a cluster instead of a Flux repository)."""
+in apply mode (a cluster instead of a Flux repository); the pve stack (Pulumi.pve.yaml) as `up` and `preview`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.components.harness import PROD_ENV, run_estate, stack_config
+from tests.proxmox_estate import PVE_ENV
 
 
 @pytest.fixture(scope="session", params=[False, True], ids=["up", "preview"])
@@ -24,3 +25,9 @@ def applied():
     config["homelab-backups:kubernetes"] = json.dumps({"mode": "apply", "secret_delivery": "secret"})
     registered, _ = run_estate("prod", config=config, env=PROD_ENV)
     return registered
+
+
+@pytest.fixture(scope="session", params=[False, True], ids=["up", "preview"])
+def pve_stack(request):
+    """(registrations, exports) of the second example stack; the Proxmox component modules each read their part."""
+    return run_estate("pve", preview=request.param, config=stack_config("pve"), env=PVE_ENV)

@@ -5,15 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.components.harness import of_type, run_estate, stack_config
-from tests.proxmox_estate import PVE_ENV
-
-
-@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
-def pve_stack(request):
-    return run_estate("pve", preview=request.param, config=stack_config("pve"), env=PVE_ENV)
+from tests.components.harness import of_type
 
 
 def test_a_component_per_guest_group_with_a_job_per_storage(pve_stack):

@@ -13,11 +13,6 @@ from tests.components.harness import of_type, run_estate, stack_config
 from tests.proxmox_estate import PVE_ENV
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
-def pve_stack(request):
-    return run_estate("pve", preview=request.param, config=stack_config("pve"), env=PVE_ENV)
-
-
 def test_a_drill_cronjob_per_tier_one_group_with_its_own_token(pve_stack):
     registered, _ = pve_stack
     (drills,) = of_type(registered, "proxmox:GuestDrills")

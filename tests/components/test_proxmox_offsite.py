@@ -1,5 +1,5 @@
 """components/proxmox_offsite.py under mocks: the second example stack's S3-backed offsite datastore (an S3 endpoint
-holding a B2 key of its own, scoped to the datastore's prefix; the protected datastore; the sync waiting for it), and
+holding a B2 key of its own, scoped to the datastore's prefix; the datastore; the sync waiting for it), and
 the same stack with the offsite datastore on a remote PBS (sync token there, remote entry here, push sync, the remote
 datastore's jobs on the remote). No secret in plain text."""
 
@@ -13,11 +13,6 @@ from tests.components.harness import of_type, run_estate, stack_config
 from tests.proxmox_estate import PVE_ENV
 
 FINGERPRINT = ":".join(["5f"] * 32)
-
-
-@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
-def s3_stack(request):
-    return run_estate("pve", preview=request.param, config=stack_config("pve"), env=PVE_ENV)
 
 
 def _remote_config(**offsite_fields: str) -> dict[str, str]:
@@ -40,8 +35,8 @@ def remote_stack(request):
                       env=PVE_ENV | {"HLB_PBS_REMOTE_HETZNER_TOKEN_SECRET": "SECRET-remote-admin"})
 
 
-def test_the_s3_endpoint_holds_a_b2_key_of_its_own_scoped_to_the_datastore(s3_stack):
-    registered, _ = s3_stack
+def test_the_s3_endpoint_holds_a_b2_key_of_its_own_scoped_to_the_datastore(pve_stack):
+    registered, _ = pve_stack
     (endpoint,) = of_type(registered, "proxmox:S3Endpoint")
     inputs = endpoint.inputs
     assert {k: inputs[k] for k in ("job_id", "endpoint", "region", "provider_quirks", "credentials_entry")} == {
@@ -52,8 +47,8 @@ def test_the_s3_endpoint_holds_a_b2_key_of_its_own_scoped_to_the_datastore(s3_st
         ("hlb-b2-tier1-pbs-offsite-pbs-key", "offsite-s3/"), ("hlb-b2-tier1-pbs-offsite-pbs-read-key", "offsite-s3/")]
 
 
-def test_the_bucket_key_is_protected_and_a_secret_output(s3_stack):
-    registered, _ = s3_stack
+def test_the_bucket_key_is_protected_and_a_secret_output(pve_stack):
+    registered, _ = pve_stack
     (store,) = of_type(registered, "proxmox:S3Datastore")
     assert (store.inputs["job_id"], store.inputs["cache_path"]) == ("offsite-s3", "/mnt/datastore/offsite-s3")
     assert not store.protect, store.urn  # the bucket and its key are (the data is there)
@@ -86,10 +81,10 @@ def test_the_remote_pbs_gets_a_sync_token_and_a_push(remote_stack):
     assert not of_type(registered, "proxmox:S3Endpoint")
 
 
-def test_no_secret_in_plain_text(s3_stack, remote_stack):
+def test_no_secret_in_plain_text(pve_stack, remote_stack):
     from providers.wire import is_secret_envelope
 
-    (endpoint,) = of_type(s3_stack[0], "proxmox:S3Endpoint")
+    (endpoint,) = of_type(pve_stack[0], "proxmox:S3Endpoint")
     assert is_secret_envelope(endpoint.inputs["secret_key"]) and is_secret_envelope(endpoint.inputs["access_key"])
     registered = remote_stack[0]
     text = json.dumps([r.inputs for r in registered] + [r.state for r in registered], default=str)
