@@ -15,15 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pulumi
-from onepasswordconnectsdk import models as op
-from onepasswordconnectsdk.client import Client
-from onepasswordconnectsdk.config import ClientConfig
-from onepasswordconnectsdk.errors import OnePasswordConnectSDKError
-from onepasswordconnectsdk.utils import is_valid_uuid
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -35,6 +29,13 @@ from pulumi.dynamic import (
 )
 
 from providers import wire
+
+if TYPE_CHECKING:
+    from onepasswordconnectsdk import models as op
+    from onepasswordconnectsdk.client import Client
+
+# The Connect SDK and httpx (0.3 s of imports) are imported where a request is made: the program declares Items and
+# the provider's check and diff (all a preview runs) need neither.
 
 INPUT_KEYS = ("connect_host", "vault", "title", "fields", "token", "ca_file")
 REPLACE_KEYS = ("connect_host", "vault")
@@ -95,6 +96,9 @@ def _raise_on_failures(props: Mapping[str, Any]) -> None:
 
 def _client(props: Mapping[str, Any]) -> Client:
     """A Connect client for the resource's server, built per call (the token never sits on the provider)."""
+    from onepasswordconnectsdk.client import Client
+    from onepasswordconnectsdk.config import ClientConfig
+
     ca_file = wire.reveal(props.get("ca_file"))
     config = ClientConfig(ca_file=ca_file) if ca_file else None
     return Client(wire.reveal(props["connect_host"]).rstrip("/"), wire.reveal(props["token"]), config)
@@ -113,6 +117,9 @@ def status_of(exc: Exception) -> int | None:
 def _connect_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
     where = f"1Password item {wire.reveal(props.get('title'))!r} in vault {wire.reveal(props.get('vault'))!r} " \
             f"at {wire.reveal(props.get('connect_host'))}"
+    import httpx
+    from onepasswordconnectsdk.errors import OnePasswordConnectSDKError
+
     try:
         yield
     except OnePasswordConnectSDKError as exc:
@@ -134,10 +141,14 @@ def _connect_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
 
 
 def _vault_id(client: Client, vault: str) -> str:
+    from onepasswordconnectsdk.utils import is_valid_uuid
+
     return vault if is_valid_uuid(vault) else client.get_vault_by_title(vault).id
 
 
 def _item(props: Mapping[str, Any], vault_id: str, item_id: str | None = None) -> op.Item:
+    from onepasswordconnectsdk import models as op
+
     fields = [op.Field(label=label, value=value, type=FIELD_TYPE)
               for label, value in sorted(wire.reveal(props["fields"]).items())]
     return op.Item(id=item_id, title=wire.reveal(props["title"]), vault=op.ItemVault(id=vault_id), category=CATEGORY,
@@ -155,6 +166,8 @@ def _outputs(props: Mapping[str, Any], item: op.Item, vault_id: str) -> dict[str
 
 
 def _get(client: Client, item_id: str, vault_id: str) -> op.Item | None:
+    from onepasswordconnectsdk.errors import OnePasswordConnectSDKError
+
     try:
         return client.get_item_by_id(item_id, vault_id)
     except OnePasswordConnectSDKError as exc:
@@ -215,6 +228,8 @@ class OnePasswordItemProvider(ResourceProvider):
         return UpdateResult(_outputs(news, updated, vault_id))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        from onepasswordconnectsdk.errors import OnePasswordConnectSDKError
+
         client = _client(props)
         with _connect_errors("delete", props):
             vault_id = props.get("vault_id") or _vault_id(client, wire.reveal(props["vault"]))

@@ -4,13 +4,15 @@ collection schedule (`gc-schedule` on `/config/datastore/{name}`: a datastore se
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-from proxmoxer import ProxmoxAPI
 
 from providers import wire
 from providers.proxmox.service import TOKEN, CollectionProvider, CollectionResource, Field
+
+if TYPE_CHECKING:
+    from proxmoxer import ProxmoxAPI
 
 __all__ = ["DatastoreGc", "PruneJob", "SyncJob", "VerifyJob"]
 

@@ -13,16 +13,23 @@ from __future__ import annotations
 import time
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-import requests
-from proxmoxer import ProxmoxAPI
-from proxmoxer.core import ResourceException
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, UpdateResult
 
 from providers import wire
-from providers.proxmox.service import TOKEN, CollectionProvider, CollectionResource, Field, ProxmoxResourceError
+from providers.proxmox.service import (
+    TOKEN,
+    CollectionProvider,
+    CollectionResource,
+    Field,
+    ProxmoxResourceError,
+    api_errors,
+)
+
+if TYPE_CHECKING:
+    from proxmoxer import ProxmoxAPI
 
 __all__ = ["Remote", "S3Datastore", "S3Endpoint", "SyncToken"]
 
@@ -216,7 +223,7 @@ class SyncTokenProvider(CollectionProvider):
                 comment=props.get("comment") or "homelab-backups sync")
             for path in self._paths(props):
                 self._grant(api, props, path)
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             if user_made:
                 self._remove_user(api, props["user"], f"{props['user']}!{props['token_name']}")
             raise self._fail(props, "create", exc) from exc
@@ -232,18 +239,18 @@ class SyncTokenProvider(CollectionProvider):
         api = self._api(props)
         try:
             api(base).get()
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             if self._missing(exc):
                 return ReadResult(None, {})  # type: ignore[arg-type]
             raise self._fail(props, "read", exc) from exc
         try:
             api(f"{base}/token/{urllib.parse.quote(token_name, safe='')}").get()
             live_token: str | None = token_name
-        except ResourceException as exc:
+        except api_errors()[0] as exc:
             if not self._missing(exc):
                 raise self._fail(props, "read", exc) from exc
             live_token = None
-        except requests.exceptions.RequestException as exc:
+        except api_errors()[1] as exc:
             raise self._fail(props, "read", exc) from exc
         role = props.get("role")
         held: dict[str, set[str]] = {}
@@ -269,7 +276,7 @@ class SyncTokenProvider(CollectionProvider):
                 acl.put(path=path, role=role, delete=1, **{"auth-id": auth})
             for auth, path, role in sorted(wanted - present):
                 acl.put(path=path, role=role, propagate=1, **{"auth-id": auth})
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             raise self._fail(news, "update", exc) from exc
         return UpdateResult({**{k: v for k, v in news.items() if k != TOKEN}, "token_id": olds.get("token_id"),
                              "token_secret": olds.get("token_secret")})
@@ -279,7 +286,7 @@ class SyncTokenProvider(CollectionProvider):
         try:
             # After a refresh that found the token gone, the state has no token_name: the id still names it.
             self._remove_user(self._api(props), id_.split("!", 1)[0], id_)
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             if not self._missing(exc):
                 raise self._fail(props, "delete", exc) from exc
 

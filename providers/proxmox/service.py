@@ -19,12 +19,9 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
-import requests
-from proxmoxer import ProxmoxAPI
-from proxmoxer.core import ResourceException
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -39,7 +36,10 @@ from pulumi.dynamic import (
 from plan.proxmox import calendar_problem
 from providers import wire
 
-__all__ = ["CollectionProvider", "CollectionResource", "Field", "ProxmoxResourceError", "connect"]
+if TYPE_CHECKING:
+    from proxmoxer import ProxmoxAPI
+
+__all__ = ["CollectionProvider", "CollectionResource", "Field", "ProxmoxResourceError", "api_errors", "connect"]
 
 TOKEN = "token"
 """The input the provisioning decorator fills with {token_secret} from the provider's configuration."""
@@ -62,8 +62,22 @@ class Field:
     """A calendar event (checked as PVE parses it)."""
 
 
+def api_errors() -> tuple[type[Exception], type[Exception]]:
+    """What a failed API call raises: proxmoxer's refusal (ResourceException) and requests' transport errors.
+
+    proxmoxer and requests (0.2 s of imports) are imported on the first call to the API, not with this module: the
+    program only declares resources, and a preview's check and diff never call the API. `except api_errors()` is
+    evaluated only when an exception reaches it."""
+    from proxmoxer.core import ResourceException
+    from requests.exceptions import RequestException
+
+    return ResourceException, RequestException
+
+
 def connect(connection: Mapping[str, Any], token: Mapping[str, Any], service: str) -> ProxmoxAPI:
     """A proxmoxer client for one operation (never kept on the pickled provider)."""
+    from proxmoxer import ProxmoxAPI
+
     url = urllib.parse.urlsplit(str(connection["url"]))
     user, name = str(connection["token_id"]).split("!", 1)
     verify: bool | str = connection.get("ca_file") or bool(connection.get("verify_tls", True))
@@ -119,7 +133,10 @@ class CollectionProvider(ResourceProvider):
         return api(f"{self.path}/{urllib.parse.quote(id_, safe='')}")
 
     def _fail(self, props: Mapping[str, Any], action: str, exc: Exception) -> ProxmoxResourceError:
-        if isinstance(exc, ResourceException):
+        import requests.exceptions
+
+        resource_exception, _ = api_errors()
+        if isinstance(exc, resource_exception):
             detail = f"HTTP {exc.status_code} {str(exc.content).strip()}"
             if exc.errors:
                 detail += ": " + "; ".join(f"{k}: {str(v).strip()}" for k, v in sorted(dict(exc.errors).items()))
@@ -140,7 +157,7 @@ class CollectionProvider(ResourceProvider):
 
     @staticmethod
     def _missing(exc: Exception) -> bool:
-        if not isinstance(exc, ResourceException):
+        if not isinstance(exc, api_errors()[0]):
             return False
         text = f"{exc.content} {exc.errors}".lower()
         return exc.status_code == 404 or "no such job" in text or "does not exist" in text
@@ -199,7 +216,7 @@ class CollectionProvider(ResourceProvider):
         """POST the entry with its id; nothing is left behind when the API refuses it."""
         try:
             self._post(self._api(props), props)
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             raise self._fail(props, "create", exc) from exc
         return CreateResult(str(props["job_id"]), {k: v for k, v in props.items() if k != TOKEN})
 
@@ -210,7 +227,7 @@ class CollectionProvider(ResourceProvider):
         """The entry as the API has it now: UI edits show up as changed inputs; a deleted entry reads as gone."""
         try:
             entry = self._get(self._api(props), id_)
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             if self._missing(exc):
                 return ReadResult(None, {})  # type: ignore[arg-type]
             raise self._fail(props, "read", exc) from exc
@@ -226,7 +243,7 @@ class CollectionProvider(ResourceProvider):
         cleared = [f.api for f in self.fields if news.get(f.name) is None]
         try:
             self._put(self._api(news), id_, body, cleared)
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             raise self._fail(news, "update", exc) from exc
         return UpdateResult({k: v for k, v in news.items() if k != TOKEN})
 
@@ -237,7 +254,7 @@ class CollectionProvider(ResourceProvider):
         """DELETE the entry; one already gone (deleted in the UI) is fine."""
         try:
             self._remove(self._api(props), id_)
-        except (ResourceException, requests.exceptions.RequestException) as exc:
+        except api_errors() as exc:
             if self._missing(exc):
                 return
             raise self._fail(props, "delete", exc) from exc

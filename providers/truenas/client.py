@@ -19,15 +19,14 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import urlsplit
 
-from websockets.client import ClientProtocol
-from websockets.exceptions import InvalidStatus, WebSocketException
-from websockets.frames import Frame, Opcode
-from websockets.http11 import Response
-from websockets.protocol import State
-from websockets.uri import parse_uri
+if TYPE_CHECKING:
+    from websockets.client import ClientProtocol
+
+# websockets is imported by the methods that talk to the NAS: the program that declares TrueNAS resources and the
+# provider's check and diff never open a connection.
 
 __all__ = [
     "ConnectionSettings",
@@ -249,6 +248,11 @@ class TrueNASClient:
 
     def open(self) -> None:
         """Connect (TCP, TLS, WebSocket upgrade) and log in with the API key."""
+        from websockets.client import ClientProtocol
+        from websockets.exceptions import InvalidStatus, WebSocketException
+        from websockets.http11 import Response
+        from websockets.uri import parse_uri
+
         s = self.settings
         deadline = time.monotonic() + s.connect_timeout
         try:
@@ -298,6 +302,8 @@ class TrueNASClient:
 
     def close(self) -> None:
         """Send a close frame if possible and drop the socket; never raises."""
+        from websockets.protocol import State
+
         sock, protocol = self._sock, self._protocol
         self._sock, self._protocol = None, None
         self._events.clear()
@@ -315,6 +321,8 @@ class TrueNASClient:
 
     def call(self, method: str, *params: Any, timeout: float | None = None) -> Any:
         """Call one method and return its result, mapping error answers to the TrueNAS* exceptions."""
+        from websockets.exceptions import WebSocketException
+
         if self._sock is None or self._protocol is None:
             raise TrueNASUnreachable(f"no open connection to {self.settings.host} for {method}")
         self._next_id += 1
@@ -371,6 +379,8 @@ class TrueNASClient:
 
     def _text(self, deadline: float) -> str:
         """The next complete text message; pings are answered by the protocol, other frames skipped."""
+        from websockets.frames import Frame, Opcode
+
         parts: list[bytes] = []
         while True:
             frame = self._event(deadline)

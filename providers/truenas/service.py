@@ -32,7 +32,6 @@ from datetime import time
 from typing import Any, ClassVar, Self
 
 import pulumi
-from croniter import croniter
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -117,6 +116,8 @@ def _cron_problems(field: str, cron: Mapping[str, str | None]) -> list[tuple[str
     if any("/" in value and not re.fullmatch(r"(\*|\d+-\d+)/\d+", value) for value in values):
         return [(field, "only '*' or a range may come before '/', e.g. '*/4' or '8-20/2'")]
     expression = " ".join(values)
+    from croniter import croniter  # with its dateutil, imported by the checks that use it, not by the program
+
     try:
         croniter(expression)
     except Exception as exc:  # noqa: BLE001 - croniter raises several unrelated types for bad input
