@@ -18,14 +18,11 @@ import secrets
 import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pulumi
-import urllib3
-from minio.credentials import StaticProvider
-from minio.error import MinioAdminException
-from minio.minioadmin import MinioAdmin
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -38,6 +35,25 @@ from pulumi.dynamic import (
 
 from plan.capabilities import s3_prefix_policy
 from providers import wire
+
+if TYPE_CHECKING:
+    from minio.error import MinioAdminException
+    from minio.minioadmin import MinioAdmin
+
+
+def _http_errors() -> ModuleType:
+    """urllib3.exceptions, imported with the first client (the program and a preview's check and diff need none)."""
+    import urllib3.exceptions
+
+    return urllib3.exceptions
+
+
+def _minio_error() -> type[Exception]:
+    """minio's admin error, imported with the first client (the program and a preview's check and diff need none)."""
+    from minio.error import MinioAdminException
+
+    return MinioAdminException
+
 
 ACCESS = ("write", "read")
 INPUT_KEYS = ("user_name", "endpoint", "bucket", "prefix", "access", "ca_file", "credentials")
@@ -122,6 +138,10 @@ def _raise_on_failures(props: Mapping[str, Any]) -> None:
 
 def _admin(props: Mapping[str, Any]) -> MinioAdmin:
     """An admin client for the resource's server; built per call so the pickled provider holds no secret."""
+    import urllib3
+    from minio.credentials import StaticProvider
+    from minio.minioadmin import MinioAdmin
+
     url = urlsplit(props["endpoint"])
     creds = props["credentials"]
     http = urllib3.PoolManager(
@@ -153,7 +173,7 @@ def _admin_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
     where = f"MinIO user '{props.get('user_name')}' at {props.get('endpoint')}"
     try:
         yield
-    except MinioAdminException as exc:
+    except _minio_error() as exc:
         status, body = _status(exc), _body(exc)
         code = _error_code(body)
         if status == "403" or code in {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
@@ -162,7 +182,7 @@ def _admin_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
                 "destination's credentials an admin key (the root user or one with the consoleAdmin policy): "
                 "`pulumi config set --secret --path 'credentials.<destination>.access_key_id' ...`") from None
         raise MinioAdminError(f"cannot {action} {where}: the admin API answered {status} {code}".rstrip()) from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
+    except (_http_errors().HTTPError, OSError) as exc:
         raise MinioAdminError(
             f"cannot reach {props.get('endpoint')} to {action} {where} ({type(exc).__name__}): check the endpoint, "
             "that the server runs, and for a private CA the destination's ca_file") from None
@@ -179,7 +199,7 @@ def _error_code(body: str) -> str:
 def _read_user(admin: MinioAdmin, user: str) -> dict[str, Any] | None:
     try:
         return json.loads(admin.user_info(user))
-    except MinioAdminException as exc:
+    except _minio_error() as exc:
         if _missing(exc):
             return None
         raise
@@ -188,7 +208,7 @@ def _read_user(admin: MinioAdmin, user: str) -> dict[str, Any] | None:
 def _read_policy(admin: MinioAdmin, name: str) -> dict[str, Any] | None:
     try:
         info = json.loads(admin.policy_info(name))
-    except MinioAdminException as exc:
+    except _minio_error() as exc:
         if _missing(exc):
             return None
         raise
@@ -327,7 +347,7 @@ class MinioUserProvider(ResourceProvider):
             for call, arg in ((admin.user_remove, user), (admin.policy_remove, policy_name(user))):
                 try:
                     call(arg)
-                except MinioAdminException as exc:
+                except _minio_error() as exc:
                     if not _missing(exc):
                         raise
 
@@ -338,7 +358,7 @@ def _rollback(admin: MinioAdmin, user: str, done: list[str]) -> str:
             admin.user_remove(user)
         if "policy" in done:
             admin.policy_remove(policy_name(user))
-    except (MinioAdminException, urllib3.exceptions.HTTPError, OSError) as exc:
+    except (_minio_error(), _http_errors().HTTPError, OSError) as exc:
         return f"and what was created could NOT be removed ({type(exc).__name__}); remove user and policy " \
                f"'{user}' by hand before retrying"
     return "nothing was left behind"

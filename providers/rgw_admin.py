@@ -23,17 +23,11 @@ import re
 import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
-import botocore.exceptions
 import pulumi
-import urllib3
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config as BotoConfig
-from botocore.credentials import Credentials
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -47,6 +41,23 @@ from pulumi.dynamic import (
 from plan.capabilities import s3_prefix_policy
 from providers.minio_admin import normal_policy
 from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, read_found, secret
+
+
+def _boto_errors() -> ModuleType:
+    """botocore.exceptions. boto3/botocore (0.5 s of imports) come with the first client, not with this module: the
+    program only declares these resources, and a preview's check and diff never reach a server. An `except` clause
+    naming `_boto_errors().ClientError` is evaluated only when an exception reaches it."""
+    import botocore.exceptions
+
+    return botocore.exceptions
+
+
+def _http_errors() -> ModuleType:
+    """urllib3.exceptions, imported with the first client (the program and a preview's check and diff need none)."""
+    import urllib3.exceptions
+
+    return urllib3.exceptions
+
 
 ADMIN_FIELDS = ("access_key_id", "secret_access_key")
 USER_INPUTS = ("uid", "endpoint", "region", "ca_file", "credentials")
@@ -144,6 +155,9 @@ class _Admin:
     """Signed calls to one RGW (admin ops and S3); built per call so the pickled provider holds no secret."""
 
     def __init__(self, props: Mapping[str, Any]) -> None:
+        import urllib3
+        from botocore.credentials import Credentials
+
         self.base = props["endpoint"].rstrip("/")
         self.region = props.get("region") or "us-east-1"
         creds = props["credentials"]
@@ -154,6 +168,9 @@ class _Admin:
             retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[502, 503, 504]))
 
     def user_op(self, method: str, params: Mapping[str, Any]) -> Any:
+        from botocore.auth import S3SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
         url = f"{self.base}/admin/user?{urlencode({**params, 'format': 'json'})}"
         request = AWSRequest(method=method, url=url, data=b"")
         S3SigV4Auth(self.creds, "s3", self.region).add_auth(request)
@@ -168,6 +185,9 @@ class _Admin:
         return json.loads(text) if text.strip() else None
 
     def s3(self) -> Any:
+        import boto3
+        from botocore.config import Config as BotoConfig
+
         return boto3.client("s3", endpoint_url=self.base, region_name=self.region, verify=self.ca_file or True,
                             aws_access_key_id=self.creds.access_key, aws_secret_access_key=self.creds.secret_key,
                             config=BotoConfig(s3={"addressing_style": "path"}, retries={"max_attempts": 3},
@@ -179,7 +199,7 @@ class _Admin:
 def _errors(action: str, where: str, props: Mapping[str, Any]) -> Iterator[None]:
     try:
         yield
-    except (_ApiError, botocore.exceptions.ClientError) as exc:
+    except (_ApiError, _boto_errors().ClientError) as exc:
         code = exc.code if isinstance(exc, _ApiError) else str(exc.response.get("Error", {}).get("Code", ""))
         if code in _DENIED or (isinstance(exc, _ApiError) and exc.status == 403):
             raise RgwAdminError(
@@ -191,7 +211,7 @@ def _errors(action: str, where: str, props: Mapping[str, Any]) -> Iterator[None]
             raise RgwAdminError(f"cannot {action} {where}: the bucket does not exist (the bucket resource creates "
                                 "it first)") from None
         raise RgwAdminError(f"cannot {action} {where}: RGW answered {code or exc}") from None
-    except (urllib3.exceptions.HTTPError, botocore.exceptions.BotoCoreError, OSError) as exc:
+    except (_http_errors().HTTPError, _boto_errors().BotoCoreError, OSError) as exc:
         raise RgwAdminError(f"cannot reach {props.get('endpoint')} to {action} {where} ({type(exc).__name__}): "
                             "check the endpoint, that RGW runs, and for a private CA the destination's ca_file") \
             from None
@@ -321,7 +341,7 @@ def _remove_user(admin: _Admin, uid: str) -> str:
         if exc.status == 404 or exc.code == "NoSuchUser":
             return "nothing was left behind"
         return f"and user '{uid}' could NOT be removed ({exc}); remove it by hand before retrying"
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
+    except (_http_errors().HTTPError, OSError) as exc:
         return f"and user '{uid}' could NOT be removed ({type(exc).__name__}); remove it by hand before retrying"
     return "nothing was left behind"
 
@@ -329,7 +349,7 @@ def _remove_user(admin: _Admin, uid: str) -> str:
 def _read_policy(admin: _Admin, bucket: str) -> dict[str, Any] | None:
     try:
         return json.loads(admin.s3().get_bucket_policy(Bucket=bucket)["Policy"])
-    except botocore.exceptions.ClientError as exc:
+    except _boto_errors().ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
             return None
         raise
@@ -381,7 +401,7 @@ class RgwBucketPolicyProvider(ResourceProvider):
         with _errors("remove the policy of", f"bucket '{bucket}'", props):
             try:
                 _Admin(props).s3().delete_bucket_policy(Bucket=bucket)
-            except botocore.exceptions.ClientError as exc:
+            except _boto_errors().ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in ("NoSuchBucket", "NoSuchBucketPolicy"):
                     raise
 

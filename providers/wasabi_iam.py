@@ -15,17 +15,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import boto3
-import botocore.exceptions
 import pulumi
-from botocore.config import Config as BotoConfig
 from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from plan.capabilities import s3_prefix_policy
 from providers.minio_admin import check_inputs, normal_policy
 from providers.wire import CREDENTIALS_ENTRY, differs, provisioned, read_found, require_to_read, secret
+
+if TYPE_CHECKING:
+    import botocore.exceptions
+
+
+def _boto_errors() -> ModuleType:
+    """botocore.exceptions. boto3/botocore (0.5 s of imports) come with the first client, not with this module: the
+    program only declares these resources, and a preview's check and diff never reach a server. An `except` clause
+    naming `_boto_errors().ClientError` is evaluated only when an exception reaches it."""
+    import botocore.exceptions
+
+    return botocore.exceptions
+
 
 INPUT_KEYS = ("user_name", "endpoint", "bucket", "prefix", "access", "ca_file", "credentials")
 REPLACE_KEYS = ("user_name", "endpoint")
@@ -53,6 +64,9 @@ def policy_name(user_name: str) -> str:
 
 def _iam(props: Mapping[str, Any]) -> Any:
     """An IAM client for the resource's endpoint; built per call so the pickled provider holds no secret."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
     creds = props["credentials"]
     return boto3.client(
         "iam", endpoint_url=props["endpoint"], region_name=IAM_REGION, verify=props.get("ca_file") or True,
@@ -73,7 +87,7 @@ def _iam_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
     where = f"IAM user '{props.get('user_name')}' at {props.get('endpoint')}"
     try:
         yield
-    except botocore.exceptions.ClientError as exc:
+    except _boto_errors().ClientError as exc:
         code = _code(exc)
         if code in _DENIED:
             raise WasabiIamError(
@@ -84,7 +98,7 @@ def _iam_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
             raise WasabiIamError(f"cannot {action} {where}: the account's IAM limit is reached ({code}); remove "
                                  "unused users or keys") from None
         raise WasabiIamError(f"cannot {action} {where}: the IAM API answered {code or exc}") from None
-    except (botocore.exceptions.BotoCoreError, OSError) as exc:
+    except (_boto_errors().BotoCoreError, OSError) as exc:
         raise WasabiIamError(
             f"cannot reach {props.get('endpoint')} to {action} {where} ({type(exc).__name__}): check admin_endpoint "
             "and, for a private CA, the destination's ca_file") from None
@@ -104,7 +118,7 @@ def _state(iam: Any, props: Mapping[str, Any]) -> dict[str, Any] | None:
     user = props["user_name"]
     try:
         iam.get_user(UserName=user)
-    except botocore.exceptions.ClientError as exc:
+    except _boto_errors().ClientError as exc:
         if _gone(exc):
             return None
         raise
@@ -133,7 +147,7 @@ def _remove(iam: Any, user: str) -> None:
     def tolerant(call: Any, **kwargs: Any) -> Any:
         try:
             return call(**kwargs)
-        except botocore.exceptions.ClientError as exc:
+        except _boto_errors().ClientError as exc:
             if not _gone(exc):
                 raise
             return None
@@ -182,7 +196,7 @@ class WasabiUserProvider(ResourceProvider):
             try:
                 iam.get_user(UserName=user)
                 exists = True
-            except botocore.exceptions.ClientError as exc:
+            except _boto_errors().ClientError as exc:
                 if not _gone(exc):
                     raise
                 exists = False
@@ -250,7 +264,7 @@ class WasabiUserProvider(ResourceProvider):
 def _rollback(iam: Any, user: str) -> str:
     try:
         _remove(iam, user)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, OSError) as exc:
+    except (_boto_errors().ClientError, _boto_errors().BotoCoreError, OSError) as exc:
         return (f"and what was created could NOT be removed ({type(exc).__name__}); delete IAM user '{user}' (its "
                 "keys and policies first) by hand before retrying")
     return "nothing was left behind"
