@@ -19,24 +19,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.dynamic
-from b2sdk.v2 import (
-    ALL_CAPABILITIES,
-    SSE_B2_AES,
-    B2Api,
-    BaseApplicationKey,
-    BucketRetentionSetting,
-    InMemoryAccountInfo,
-    InMemoryCache,
-    LifecycleRule,
-    RetentionMode,
-    RetentionPeriod,
-)
-from b2sdk.v2 import Bucket as B2Bucket
-from b2sdk.v2.exception import B2Error, Conflict, DuplicateBucketName, RestrictedBucket, Unauthorized
 from pulumi.dynamic import (
     CheckFailure,
     CheckResult,
@@ -49,6 +35,13 @@ from pulumi.dynamic import (
 from pulumi.dynamic.dynamic import PROVIDER_KEY
 
 from providers import wire
+
+if TYPE_CHECKING:
+    from b2sdk.v2 import B2Api, BaseApplicationKey, BucketRetentionSetting, LifecycleRule
+    from b2sdk.v2 import Bucket as B2Bucket
+
+# b2sdk (0.3-0.5 s of imports, with requests) is imported by the functions that use it: the program only declares
+# buckets and keys, and a preview's diff never reaches B2 (check reads b2sdk's list of capability names).
 
 REALM = "production"
 BUCKET_TYPE = "allPrivate"
@@ -117,6 +110,8 @@ _CREDENTIALS_FIX = (
 
 def production_api() -> B2Api:
     """A client for the real service that keeps its account info in memory, never in ~/.b2_account_info."""
+    from b2sdk.v2 import B2Api, InMemoryAccountInfo, InMemoryCache
+
     return B2Api(InMemoryAccountInfo(), InMemoryCache())
 
 
@@ -221,6 +216,8 @@ def _credential_failure(props: Mapping[str, Any]) -> CheckFailure | None:
 @contextmanager
 def _b2_errors(action: str, capability: str, creds: _Credentials) -> Iterator[None]:
     """Restate b2sdk errors raised while doing `action`, which needs `capability`; secrets never appear."""
+    from b2sdk.v2.exception import B2Error, DuplicateBucketName, RestrictedBucket, Unauthorized
+
     try:
         yield
     except B2ProviderError:
@@ -246,6 +243,8 @@ def _b2_errors(action: str, capability: str, creds: _Credentials) -> Iterator[No
 
 def _authorized(props: Mapping[str, Any], action: str, needs: Iterable[str]) -> tuple[B2Api, _Credentials]:
     """A client logged in with the resource's credentials, refused early if they lack a capability `action` needs."""
+    from b2sdk.v2.exception import B2Error, Unauthorized
+
     creds = _credentials(props)
     api = api_factory()
     try:
@@ -326,6 +325,8 @@ def _check_bucket_info(value: Any) -> str | None:
 
 def _retention_days(bucket: B2Bucket) -> tuple[int, str | None]:
     """Default retention as (days, mode); B2 may state it in years, which counts as 365 days each."""
+    from b2sdk.v2 import RetentionMode
+
     retention = bucket.default_retention
     if retention.mode not in (RetentionMode.GOVERNANCE, RetentionMode.COMPLIANCE) or retention.period is None:
         return 0, None
@@ -376,6 +377,8 @@ def _find_bucket(api: B2Api, id_or_name: str) -> B2Bucket | None:
 
 
 def _governance(days: int) -> BucketRetentionSetting:
+    from b2sdk.v2 import BucketRetentionSetting, RetentionMode, RetentionPeriod
+
     return BucketRetentionSetting(RetentionMode.GOVERNANCE, RetentionPeriod(days=days))
 
 
@@ -445,6 +448,9 @@ class BucketProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Create the bucket, then set its default retention; if that fails, delete the bucket again."""
+        from b2sdk.v2 import SSE_B2_AES
+        from b2sdk.v2.exception import B2Error
+
         name = str(props["bucket_name"])
         lock_days = wire.as_int(props.get("lock_days")) or 0
         needs = _WRITE_BUCKETS | ({"writeBucketRetentions", "deleteBuckets"} if lock_days else set())
@@ -489,6 +495,9 @@ class BucketProvider(ResourceProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Rewrite every managed setting in one call, guarded by the revision just read."""
+        from b2sdk.v2 import SSE_B2_AES
+        from b2sdk.v2.exception import Conflict
+
         name = str(news["bucket_name"])
         lock_days = wire.as_int(news.get("lock_days")) or 0
         needs = _WRITE_BUCKETS | ({"writeBucketRetentions"} if lock_days else set())
@@ -521,6 +530,8 @@ class BucketProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the bucket; one that is already gone counts as deleted. B2 deletes only empty buckets."""
+        from b2sdk.v2.exception import B2Error
+
         action = f"delete bucket {props.get('bucket_name', id_)!r}"
         api, creds = _authorized(props, action, {"listBuckets", "deleteBuckets"})
         with _b2_errors(action, "deleteBuckets", creds):
@@ -556,6 +567,8 @@ def _key_identity(props: Mapping[str, Any], prop: str) -> Any:
 
 
 def _capability_failures(value: Any) -> list[CheckFailure]:
+    from b2sdk.v2 import ALL_CAPABILITIES
+
     if wire.has_unknowns(value) and not isinstance(value, list):
         return []
     if not isinstance(value, list) or not value:
@@ -668,6 +681,8 @@ class ApplicationKeyProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the key; one that is already gone counts as deleted."""
+        from b2sdk.v2.exception import B2Error
+
         action = f"delete application key {props.get('key_name', id_)!r} ({id_})"
         api, creds = _authorized(props, action, {"deleteKeys", "listKeys"})
         with _b2_errors(action, "deleteKeys", creds):

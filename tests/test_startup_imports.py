@@ -25,9 +25,6 @@ PROVIDERS = sorted(
     ".".join(path.relative_to(ROOT).with_suffix("").parts)
     for path in (ROOT / "providers").rglob("*.py") if path.name != "__init__.py"
 )
-NEEDS_SDK_TO_CHECK = {"providers.b2": ["b2sdk", "requests", "urllib3"]}
-"""Modules whose check itself reads the SDK (b2: the capability names a key may hold are b2sdk's list, and b2sdk
-brings requests). Imported last, so what it brings is not mistaken for another module's."""
 
 
 def _program_imports() -> list[str]:
@@ -54,10 +51,8 @@ def heavy_loaded_by(modules: list[str], root: Path = ROOT) -> dict[str, list[str
 
 @pytest.fixture(scope="module")
 def loaded() -> dict[str, list[str]]:
-    """The program's imports first (as `__main__.py` makes them), then every provider module, b2 last."""
-    program = _program_imports()
-    providers = sorted(PROVIDERS, key=lambda m: m in NEEDS_SDK_TO_CHECK)
-    return heavy_loaded_by([*program, *providers])
+    """The program's imports first (as `__main__.py` makes them), then every provider module."""
+    return heavy_loaded_by([*_program_imports(), *PROVIDERS])
 
 
 def test_the_program_starts_without_client_libraries(loaded: dict[str, list[str]]) -> None:
@@ -70,8 +65,7 @@ def test_a_provider_module_loads_without_client_libraries(loaded: dict[str, list
     """A dynamic-provider process imports the module of each provider it unpickles; a preview runs only check and
     diff, so the module itself must not bring the client its create/read/update/delete use."""
     assert len(PROVIDERS) > 15
-    eager = {m: [h for h in loaded[m] if h not in NEEDS_SDK_TO_CHECK.get(m, [])] for m in PROVIDERS}
-    assert {m: found for m, found in eager.items() if found} == {}
+    assert {m: loaded[m] for m in PROVIDERS if loaded[m]} == {}
 
 
 def test_the_check_fails_when_a_module_imports_a_client_library(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pytest
 from b2sdk.v2 import (
+    ALL_CAPABILITIES,
     SSE_B2_AES,
     B2Api,
     B2HttpApiConfig,
@@ -562,7 +563,7 @@ def test_key_check_refuses_management_capabilities_by_name(world: SimulatedB2) -
             "writeKeys lets the key manage keys or buckets or bypass a lock; backup credentials must not hold it. "
             "Remove it (WRITER_CAPABILITIES is the set a backup tool needs)",
         ),
-        ("capabilities[9]", "'readFilez' is not a B2 capability; known ones: " + ", ".join(b2.ALL_CAPABILITIES)),
+        ("capabilities[9]", "'readFilez' is not a B2 capability; known ones: " + ", ".join(ALL_CAPABILITIES)),
     ]
 
 
