@@ -3,7 +3,9 @@
 A suite is a top-level package under ``tests/`` (``tests/drills``, ``tests/engine``, ...). Each test's wall time
 (setup + call + teardown, so a session server's start-up counts where it is first used) and CPU time (this process
 and the children it has waited for: restic, pgBackRest, the engine's CLI runs; not servers that daemonize, such as
-scripts/s3-server.sh's) are summed per suite. Under
+scripts/s3-server.sh's) are summed per suite. A session fixture's teardown runs in the teardown of the last test of
+its worker; what it costs there (a session server's whole CPU, reaped when it stops: kube-apiserver and etcd, ~40 s)
+is counted to the fixture's own suite and listed as the fixture, not to that unrelated test. Under
 pytest-xdist the workers measure and the controller adds up, so the sums are busy time, which exceeds the run's
 wall time when suites run side by side; the last line gives the run's own wall and CPU time.
 """
@@ -17,6 +19,8 @@ from collections import defaultdict
 import pytest
 
 _CPU_KEY = "suite_times_cpu_s"
+_SESSION_KEY = "suite_times_session_cpu_s"
+"""User property of a worker's last teardown report: (fixture location, CPU of its teardown)."""
 MODULES_SHOWN = 10
 """The modules with the most CPU, listed under the table: where a suite's time goes."""
 
@@ -47,6 +51,9 @@ class SuiteTimes:
         self.start_wall = time.monotonic()
         self.start_cpu = _cpu_seconds()
         self._cpu_at_start: dict[str, float] = {}
+        self._teardown_mark: float | None = None
+        """CPU at the last fixture finalized in the current teardown (None outside a teardown)."""
+        self._session_teardowns: list[tuple[str, float]] = []
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -54,11 +61,30 @@ class SuiteTimes:
         yield
 
     @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        self._teardown_mark, self._session_teardowns = _cpu_seconds(), []
+        yield
+        self._teardown_mark = None
+
+    def pytest_fixture_post_finalizer(self, fixturedef, request) -> None:
+        if self._teardown_mark is None:
+            return
+        now = _cpu_seconds()
+        if fixturedef.scope == "session" and now - self._teardown_mark >= 0.01:
+            home = fixturedef.baseid.split("::", 1)[0]
+            fixture = f"{home}/conftest.py::{fixturedef.argname}" if home else f"plugin fixture {fixturedef.argname}"
+            self._session_teardowns.append((fixture, now - self._teardown_mark))
+        self._teardown_mark = now
+
+    @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
         outcome = yield
         report = outcome.get_result()
         if report.when == "teardown":
             spent = _cpu_seconds() - self._cpu_at_start.pop(item.nodeid, _cpu_seconds())
+            for fixture, cpu in self._session_teardowns:
+                report.user_properties.append((_SESSION_KEY, (fixture, round(cpu, 3))))
+                spent -= cpu
             report.user_properties.append((_CPU_KEY, round(spent, 3)))
 
     def pytest_runtest_logreport(self, report) -> None:
@@ -70,6 +96,10 @@ class SuiteTimes:
             if key == _CPU_KEY:
                 self.cpu[suite] += value
                 self.module_cpu[report.nodeid.split("::", 1)[0]] += value
+            elif key == _SESSION_KEY:
+                fixture, cpu = value
+                self.cpu[suite_of(fixture) if fixture.count("/") > 1 else "session fixtures"] += cpu
+                self.module_cpu[fixture + " (teardown)"] += cpu
 
     @pytest.hookimpl(trylast=True)
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -78,7 +108,8 @@ class SuiteTimes:
         write = terminalreporter.write_line
         terminalreporter.section("time per suite")
         write(f"{'suite':<16}{'tests':>7}{'wall s':>10}{'cpu s':>10}")
-        for suite in sorted(self.wall, key=self.wall.__getitem__, reverse=True):
+        suites = self.wall.keys() | self.cpu.keys()
+        for suite in sorted(suites, key=lambda name: (self.wall[name], self.cpu[name]), reverse=True):
             write(f"{suite:<16}{self.tests[suite]:>7}{self.wall[suite]:>10.1f}{self.cpu[suite]:>10.1f}")
         total_wall = time.monotonic() - self.start_wall
         total_cpu = _cpu_seconds() - self.start_cpu

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,11 @@ PASSPHRASE = "engine-tests"
 PACK = ROOT / "policies"
 WIRE_CAPTURE = ROOT / "tests" / "engine" / "wire_capture"
 """A sitecustomize that records every dynamic-provider Check/Diff request (see its docstring)."""
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def free_port() -> int:
@@ -102,10 +108,17 @@ class EngineProject:
 
     def run(self, *args: str, check: bool = True, timeout: int = 300,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        """`pulumi <args>` in the copy, through scripts/env.sh (toolchain PATH, plugins, interpreter shim)."""
+        """`pulumi <args>` in the copy, through scripts/env.sh (toolchain PATH, plugins, interpreter shim). With
+        HLB_ENGINE_LOG set to a file, each command's test, arguments and CPU (the CLI and what it waited for: the
+        program, providers) are appended to it as a JSON line: where a module's engine time goes."""
         command = f'source "{ROOT}/scripts/env.sh" && cd "{self.dir}" && pulumi "$@"'
+        cpu = _children_cpu()
         result = subprocess.run(["bash", "-c", command, "pulumi", *args], env=self.env() | (env or {}),
                                 capture_output=True, text=True, timeout=timeout)
+        if log := os.environ.get("HLB_ENGINE_LOG"):
+            with open(log, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST", ""), "args": list(args),
+                                      "cpu": round(_children_cpu() - cpu, 2)}) + "\n")
         if check and result.returncode != 0:
             output = f"{result.stdout}\n{result.stderr}"
             raise AssertionError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{output}")
