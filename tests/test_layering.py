@@ -104,7 +104,15 @@ def _executed(root: Path, module: str) -> list[Path]:
 
 
 def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
-    """Every broken rule in the tree at `root`, as `file:line imports X (chain)`, sorted."""
+    """Every broken rule in the tree at `root`, as `file:line imports X (chain)`, sorted. Each file is parsed once,
+    however many files' chains pass through it."""
+    parsed: dict[Path, list[tuple[int, str]]] = {}
+
+    def imports(path: Path) -> list[tuple[int, str]]:
+        if path not in parsed:
+            parsed[path] = list(imports_of(root, path))
+        return parsed[path]
+
     found: set[str] = set()
     for rule in rules:
         for path in sorted((root / rule.package).rglob("*.py")):
@@ -113,7 +121,7 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
             queue: list[tuple[Path, list[str]]] = [(path, [])]
             while queue:
                 current, chain = queue.pop(0)
-                for line, module in imports_of(root, current):
+                for line, module in imports(current):
                     if rule.forbidden(module) and (current, line) not in reported:
                         reported.add((current, line))
                         where = f"{path.relative_to(root)}:{line}" if not chain else str(path.relative_to(root))
