@@ -64,14 +64,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 SESSION_SERVERS = {"estate": "drill-estate", "restic_repository": "drill-estate", "kube": "kube-apiserver",
-                   "prod_export": "prod-export"}
-"""Session fixtures that start servers or run the engine (tests/drills, tests/kubernetes and tests/runbook
-conftests) -> the xdist group of every module using one: each starts once per run, not once per worker."""
+                   "prod_export": "prod-mocks", "prod": "prod-mocks", "applied": "prod-mocks",
+                   "pve_stack": "prod-mocks"}
+"""Session fixtures that start servers, run the engine or run an example stack under mocks (tests/drills,
+tests/kubernetes, tests/runbook and tests/components conftests) -> the xdist group of every module using one: each
+starts once per run, not once per worker (the five stack runs under mocks were built on every worker: 25 s)."""
 FIRST = ("tests/drills/test_r2_lock_drill.py", "tests/engine/test_policies_engine.py", "drill-estate",
          "tests/drills/test_site_loss.py", "kube-apiserver", "tests/engine/test_operator_commands.py",
          "tests/engine/test_all_kinds_stack.py", "tests/engine/test_truenas_stack.py",
          "tests/drills/test_narrowed_keys.py", "tests/engine/test_pack_agrees.py", "tests/engine/test_local_stack.py",
-         "prod-export")
+         "prod-mocks")
 """The longest groups, longest first (measured with --durations), handed out first so no worker starts one near
 the end. The R2 lock drill is mostly restic's retry back-off (sleep), so its worker leaves the cores to the others."""
 

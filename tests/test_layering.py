@@ -104,11 +104,16 @@ def _executed(root: Path, module: str) -> list[Path]:
 
 
 def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
-    """Every broken rule in the tree at `root`, as `file:line imports X (chain)`, sorted."""
-    found: set[str] = set()
+    """Every broken rule in the tree at `root`, as `file:line imports X (chain)`, sorted. Each file is parsed once,
+    however many files' chains pass through it."""
     parsed: dict[Path, list[tuple[int, str]]] = {}
-    """Each file's imports, parsed once: the walks below reach the same files again and again (2,168 parses of 159
-    files before, 10.4 s of CPU against 2.2 s now)."""
+
+    def imports(path: Path) -> list[tuple[int, str]]:
+        if path not in parsed:
+            parsed[path] = list(imports_of(root, path))
+        return parsed[path]
+
+    found: set[str] = set()
     for rule in rules:
         for path in sorted((root / rule.package).rglob("*.py")):
             seen = {path}
@@ -116,9 +121,7 @@ def violations(root: Path, rules: tuple[Rule, ...] = RULES) -> list[str]:
             queue: list[tuple[Path, list[str]]] = [(path, [])]
             while queue:
                 current, chain = queue.pop(0)
-                if current not in parsed:
-                    parsed[current] = list(imports_of(root, current))
-                for line, module in parsed[current]:
+                for line, module in imports(current):
                     if rule.forbidden(module) and (current, line) not in reported:
                         reported.add((current, line))
                         where = f"{path.relative_to(root)}:{line}" if not chain else str(path.relative_to(root))

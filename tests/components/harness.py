@@ -6,6 +6,7 @@ assertions are made on registered types, names, parents and inputs, never on pri
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -157,6 +158,16 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
                                      request.protect, request.custom, tuple(request.additionalSecretOutputs),
                                      dict(state or {})))
     return registered, exported
+
+
+@functools.cache
+def stack_run(stack: str, preview: bool = False) -> tuple[list[Registered], dict[str, Any]]:
+    """`run_estate` of an example stack (Pulumi.<stack>.yaml, "prod" or "pve") with its credentials, once per
+    process: the component, runbook and contract suites read the same run (each run of prod is about 1.4 s of CPU).
+    Shared: read it, never change it."""
+    from tests.proxmox_estate import PVE_ENV
+
+    return run_estate(stack, preview=preview, env={"prod": PROD_ENV, "pve": PVE_ENV}[stack])
 
 
 PING_KEY = PROD_ENV["HLB_HEALTHCHECKS_PING_KEY"]

@@ -152,6 +152,6 @@ def test_missing_connect_token_is_named_before_anything_is_registered():
     assert monitor.requests == []
 
 
-def test_without_a_store_nothing_is_escrowed():
-    registered, _ = run_estate("prod", env=PROD_ENV)
+def test_without_a_store_nothing_is_escrowed(prod):
+    registered, _ = prod
     assert not [r for r in registered if r.typ == ITEM or "SecretEscrow" in r.typ]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from runbook.contract import PING_BASE_SECRET
-from tests.components.harness import PROD_ENV, run_estate
+from tests.components.harness import stack_run
 
 FAKE_PING_KEY = "FAKE-PING-KEY-0123456789"
 """The escrowed ping key in `prod_outputs`: runbooks never show it, drills ping with it."""
@@ -34,7 +34,7 @@ def fake_secrets(runbook: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def prod_export() -> tuple[dict[str, Any], set[str]]:
     """The prod runbook as JSON, and the datasets whose secrets the program exports for escrow."""
-    _, exported = run_estate("prod", env=PROD_ENV)
+    _, exported = stack_run("prod")
     return json.loads(json.dumps(exported["runbook"])), set(exported["estate"].escrow)
 
 

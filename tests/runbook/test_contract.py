@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runbook.contract import RTO_TARGET_HOURS
-from tests.components.harness import PROD_ENV, run_estate
+from tests.components.harness import stack_run
 
 
 def test_export_procedures_name_only_their_own_engine(prod_runbook: dict[str, Any]) -> None:
@@ -46,7 +46,7 @@ def test_rto_targets_shrink_with_the_tier() -> None:
 def test_the_contract_names_exactly_the_checks_and_drills_that_ping(prod_runbook: dict[str, Any]) -> None:
     """Every slug a Kubernetes job pings (the keys of the rendered ping Secrets) is a check, drill or export dump
     the contract lists, and every check and drill it lists is pinged: one drill per drilled dataset."""
-    registered, _ = run_estate("prod", env=PROD_ENV)
+    registered, _ = stack_run("prod")
     ping_secrets = [r for r in registered if r.typ.endswith(":ExternalSecret")
                     and r.name.endswith(f"-healthchecks-{r.inputs['metadata']['namespace']}")]
     assert ping_secrets

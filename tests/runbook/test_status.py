@@ -20,33 +20,40 @@ NOW = "2026-11-29T12:00:00+00:00"
 KEY = "read-only-api-key"
 
 
+S3_KINDS = ("b2", "r2", "s3", "s3-compatible")
+
+
 @pytest.fixture(scope="module")
-def s3_port():
+def s3_endpoint(prod_export: tuple[dict[str, Any], set[str]]):
+    """The loopback S3 server holding the prod runbook's buckets and vaultwarden's objects, once per module (no
+    test writes to it)."""
     port = free_port()
     s3_server("start", port)
     try:
-        yield port
+        endpoint = f"http://127.0.0.1:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="k",
+                          aws_secret_access_key="s", config=Config(s3={"addressing_style": "path"}))
+        for bucket in sorted({c["bucket"] for ds in prod_export[0]["datasets"].values() for c in ds["copies"]
+                              if c["kind"] in S3_KINDS}):
+            s3.create_bucket(Bucket=bucket)
+        # vaultwarden's b2 repository holds 0.6 GB (sparse: moto keeps bytes, so 3 objects of 200 MB would be slow).
+        for n in range(3):
+            s3.put_object(Bucket="hlb-b2-tier1", Key=f"volsync/security/vaultwarden-data/data/{n}",
+                          Body=b"x" * 2_000_000)
+        s3.put_object(Bucket="hlb-b2-tier1", Key="volsync/security/vaultwarden-data-other/x", Body=b"y" * 5_000_000)
+        yield endpoint
     finally:
         s3_server("stop", port)
 
 
 @pytest.fixture
-def estate(prod_export: tuple[dict[str, Any], set[str]], s3_port: int, tmp_path: Path, monkeypatch):
+def estate(prod_export: tuple[dict[str, Any], set[str]], s3_endpoint: str, tmp_path: Path, monkeypatch):
     """The prod runbook with its object storage on the loopback server, and read keys in the environment."""
     runbook = copy.deepcopy(prod_export[0])
-    endpoint = f"http://127.0.0.1:{s3_port}"
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="k",
-                      aws_secret_access_key="s", config=Config(s3={"addressing_style": "path"}))
     for ds in runbook["datasets"].values():
         for c in ds["copies"]:
-            if c["kind"] in ("b2", "r2", "s3", "s3-compatible"):
-                c["endpoint"] = endpoint
-                s3.create_bucket(Bucket=c["bucket"]) if c["bucket"] not in {
-                    b["Name"] for b in s3.list_buckets()["Buckets"]} else None
-    # vaultwarden's b2 repository holds 0.6 GB (sparse: moto keeps bytes, so 3 objects of 200 MB would be slow).
-    for n in range(3):
-        s3.put_object(Bucket="hlb-b2-tier1", Key=f"volsync/security/vaultwarden-data/data/{n}", Body=b"x" * 2_000_000)
-    s3.put_object(Bucket="hlb-b2-tier1", Key="volsync/security/vaultwarden-data-other/x", Body=b"y" * 5_000_000)
+            if c["kind"] in S3_KINDS:
+                c["endpoint"] = s3_endpoint
     for dest in ("B2", "R2", "STORJ", "NAS_S3"):
         monkeypatch.setenv(f"HLB_{dest}_ACCESS_KEY_ID", "read-only")
         monkeypatch.setenv(f"HLB_{dest}_SECRET_ACCESS_KEY", "read-only-secret")
