@@ -19,7 +19,6 @@ import re
 import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,14 +33,16 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, read_found, require_to_read, secret
-
-
-def _http_errors() -> ModuleType:
-    """urllib3.exceptions, imported with the first client (the program and a preview's check and diff need none)."""
-    import urllib3.exceptions
-
-    return urllib3.exceptions
+from providers.wire import (
+    CREDENTIALS_ENTRY,
+    differs,
+    has_unknowns,
+    http_errors,
+    provisioned,
+    read_found,
+    require_to_read,
+    secret,
+)
 
 ACCESS = ("write", "read")
 INPUT_KEYS = ("key_name", "admin_endpoint", "bucket", "access", "ca_file", "credentials")
@@ -150,7 +151,7 @@ def _admin_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
                                    "admin endpoint point at the same cluster)") from None
         raise GarageAdminError(f"cannot {action} {where}: the admin API answered {exc.status} {exc.code} "
                                f"({exc.message})") from None
-    except (_http_errors().HTTPError, OSError, ValueError) as exc:
+    except (http_errors().HTTPError, OSError, ValueError) as exc:
         raise GarageAdminError(
             f"cannot reach {props.get('admin_endpoint')} to {action} {where} ({type(exc).__name__}): check "
             "admin_endpoint (the admin port, 3903 by default), that the cluster runs, and for a private CA the "
@@ -291,7 +292,7 @@ class GarageKeyProvider(ResourceProvider):
 def _rollback(admin: _Admin, key_id: str) -> str:
     try:
         admin.call("POST", "DeleteKey", {"id": key_id})
-    except (_ApiError, _http_errors().HTTPError, OSError) as exc:
+    except (_ApiError, http_errors().HTTPError, OSError) as exc:
         return (f"and the new key could NOT be deleted ({type(exc).__name__}); delete key {key_id} by hand "
                 "(`garage key delete --yes " + key_id + "`) before retrying")
     return "nothing was left behind"

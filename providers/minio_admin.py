@@ -18,7 +18,6 @@ import secrets
 import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -35,17 +34,12 @@ from pulumi.dynamic import (
 
 from plan.capabilities import s3_prefix_policy
 from providers import wire
+from providers.wire import http_errors
 
 if TYPE_CHECKING:
     from minio.error import MinioAdminException
     from minio.minioadmin import MinioAdmin
 
-
-def _http_errors() -> ModuleType:
-    """urllib3.exceptions, imported with the first client (the program and a preview's check and diff need none)."""
-    import urllib3.exceptions
-
-    return urllib3.exceptions
 
 
 def _minio_error() -> type[Exception]:
@@ -182,7 +176,7 @@ def _admin_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
                 "destination's credentials an admin key (the root user or one with the consoleAdmin policy): "
                 "`pulumi config set --secret --path 'credentials.<destination>.access_key_id' ...`") from None
         raise MinioAdminError(f"cannot {action} {where}: the admin API answered {status} {code}".rstrip()) from None
-    except (_http_errors().HTTPError, OSError) as exc:
+    except (http_errors().HTTPError, OSError) as exc:
         raise MinioAdminError(
             f"cannot reach {props.get('endpoint')} to {action} {where} ({type(exc).__name__}): check the endpoint, "
             "that the server runs, and for a private CA the destination's ca_file") from None
@@ -358,7 +352,7 @@ def _rollback(admin: MinioAdmin, user: str, done: list[str]) -> str:
             admin.user_remove(user)
         if "policy" in done:
             admin.policy_remove(policy_name(user))
-    except (_minio_error(), _http_errors().HTTPError, OSError) as exc:
+    except (_minio_error(), http_errors().HTTPError, OSError) as exc:
         return f"and what was created could NOT be removed ({type(exc).__name__}); remove user and policy " \
                f"'{user}' by hand before retrying"
     return "nothing was left behind"

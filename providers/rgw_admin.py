@@ -23,7 +23,6 @@ import re
 import ssl
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -40,24 +39,16 @@ from pulumi.dynamic import (
 
 from plan.capabilities import s3_prefix_policy
 from providers.minio_admin import normal_policy
-from providers.wire import CREDENTIALS_ENTRY, differs, has_unknowns, provisioned, read_found, secret
-
-
-def _boto_errors() -> ModuleType:
-    """botocore.exceptions. boto3/botocore (0.5 s of imports) come with the first client, not with this module: the
-    program only declares these resources, and a preview's check and diff never reach a server. An `except` clause
-    naming `_boto_errors().ClientError` is evaluated only when an exception reaches it."""
-    import botocore.exceptions
-
-    return botocore.exceptions
-
-
-def _http_errors() -> ModuleType:
-    """urllib3.exceptions, imported with the first client (the program and a preview's check and diff need none)."""
-    import urllib3.exceptions
-
-    return urllib3.exceptions
-
+from providers.wire import (
+    CREDENTIALS_ENTRY,
+    boto_errors,
+    differs,
+    has_unknowns,
+    http_errors,
+    provisioned,
+    read_found,
+    secret,
+)
 
 ADMIN_FIELDS = ("access_key_id", "secret_access_key")
 USER_INPUTS = ("uid", "endpoint", "region", "ca_file", "credentials")
@@ -199,7 +190,7 @@ class _Admin:
 def _errors(action: str, where: str, props: Mapping[str, Any]) -> Iterator[None]:
     try:
         yield
-    except (_ApiError, _boto_errors().ClientError) as exc:
+    except (_ApiError, boto_errors().ClientError) as exc:
         code = exc.code if isinstance(exc, _ApiError) else str(exc.response.get("Error", {}).get("Code", ""))
         if code in _DENIED or (isinstance(exc, _ApiError) and exc.status == 403):
             raise RgwAdminError(
@@ -211,7 +202,7 @@ def _errors(action: str, where: str, props: Mapping[str, Any]) -> Iterator[None]
             raise RgwAdminError(f"cannot {action} {where}: the bucket does not exist (the bucket resource creates "
                                 "it first)") from None
         raise RgwAdminError(f"cannot {action} {where}: RGW answered {code or exc}") from None
-    except (_http_errors().HTTPError, _boto_errors().BotoCoreError, OSError) as exc:
+    except (http_errors().HTTPError, boto_errors().BotoCoreError, OSError) as exc:
         raise RgwAdminError(f"cannot reach {props.get('endpoint')} to {action} {where} ({type(exc).__name__}): "
                             "check the endpoint, that RGW runs, and for a private CA the destination's ca_file") \
             from None
@@ -341,7 +332,7 @@ def _remove_user(admin: _Admin, uid: str) -> str:
         if exc.status == 404 or exc.code == "NoSuchUser":
             return "nothing was left behind"
         return f"and user '{uid}' could NOT be removed ({exc}); remove it by hand before retrying"
-    except (_http_errors().HTTPError, OSError) as exc:
+    except (http_errors().HTTPError, OSError) as exc:
         return f"and user '{uid}' could NOT be removed ({type(exc).__name__}); remove it by hand before retrying"
     return "nothing was left behind"
 
@@ -349,7 +340,7 @@ def _remove_user(admin: _Admin, uid: str) -> str:
 def _read_policy(admin: _Admin, bucket: str) -> dict[str, Any] | None:
     try:
         return json.loads(admin.s3().get_bucket_policy(Bucket=bucket)["Policy"])
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
             return None
         raise
@@ -401,7 +392,7 @@ class RgwBucketPolicyProvider(ResourceProvider):
         with _errors("remove the policy of", f"bucket '{bucket}'", props):
             try:
                 _Admin(props).s3().delete_bucket_policy(Bucket=bucket)
-            except _boto_errors().ClientError as exc:
+            except boto_errors().ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in ("NoSuchBucket", "NoSuchBucketPolicy"):
                     raise
 

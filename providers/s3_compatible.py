@@ -11,7 +11,6 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import pulumi
@@ -26,19 +25,12 @@ from pulumi.dynamic import (
 )
 
 from providers import wire
+from providers.wire import boto_errors
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
     from botocore.exceptions import ClientError
 
-
-def _boto_errors() -> ModuleType:
-    """botocore.exceptions. boto3/botocore (0.5 s of imports) come with the first client, not with this module: the
-    program only declares buckets, and a preview's check and diff never reach a server. An `except` clause naming
-    `_boto_errors().ClientError` is evaluated only when an exception reaches it."""
-    import botocore.exceptions
-
-    return botocore.exceptions
 
 
 TYPE_TOKEN = "pulumi-python:dynamic/s3compatible:Bucket"
@@ -290,11 +282,11 @@ def _gone(exc: ClientError) -> bool:
 def explain(exc: Exception, action: str, bucket: str, endpoint: str) -> S3CompatibleError:
     """Turn a boto3 failure into a message that names the bucket, the endpoint and what to do about it."""
     where = f"bucket '{bucket}' at {endpoint}"
-    if isinstance(exc, _boto_errors().ConnectionError | _boto_errors().HTTPClientError):
+    if isinstance(exc, boto_errors().ConnectionError | boto_errors().HTTPClientError):
         return S3CompatibleError(
             f"cannot reach the S3 endpoint {endpoint} to {action} {where}: check the endpoint URL and that the server "
             "is running and reachable (local stack: scripts/s3-server.sh start)")
-    if not isinstance(exc, _boto_errors().ClientError):
+    if not isinstance(exc, boto_errors().ClientError):
         return S3CompatibleError(f"could not {action} {where}: {exc}")
     code, status = _code(exc), _status(exc)
     message = exc.response.get("Error", {}).get("Message") or ""
@@ -330,7 +322,7 @@ def explain(exc: Exception, action: str, bucket: str, endpoint: str) -> S3Compat
 def _server_errors(action: str, bucket: str, endpoint: str) -> Iterator[None]:
     try:
         yield
-    except (_boto_errors().ClientError, _boto_errors().BotoCoreError) as exc:
+    except (boto_errors().ClientError, boto_errors().BotoCoreError) as exc:
         raise explain(exc, action, bucket, endpoint) from exc
 
 
@@ -364,7 +356,7 @@ def _neutral_lifecycle(rules: list[dict[str, Any]], versioning: bool) -> dict[st
 def _bucket_exists(client: BaseClient, bucket: str) -> bool:
     try:
         client.head_bucket(Bucket=bucket)
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if _gone(exc):
             return False
         raise
@@ -374,7 +366,7 @@ def _bucket_exists(client: BaseClient, bucket: str) -> bool:
 def _read_versioning(client: BaseClient, bucket: str) -> str:
     try:
         status = client.get_bucket_versioning(Bucket=bucket).get("Status")
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if _not_implemented(exc):
             return "Disabled"
         raise
@@ -384,7 +376,7 @@ def _read_versioning(client: BaseClient, bucket: str) -> str:
 def _read_lifecycle(client: BaseClient, bucket: str) -> list[dict[str, Any]]:
     try:
         rules = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if _code(exc) == "NoSuchLifecycleConfiguration" or _not_implemented(exc):
             return []
         raise
@@ -394,7 +386,7 @@ def _read_lifecycle(client: BaseClient, bucket: str) -> list[dict[str, Any]]:
 def _read_lock(client: BaseClient, bucket: str) -> tuple[bool, int, str | None]:
     try:
         config = client.get_object_lock_configuration(Bucket=bucket).get("ObjectLockConfiguration", {})
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if _code(exc) in {"ObjectLockConfigurationNotFoundError", "ObjectLockConfigurationNotFound"}:
             return False, 0, None
         if _not_implemented(exc):
@@ -408,7 +400,7 @@ def _read_lock(client: BaseClient, bucket: str) -> tuple[bool, int, str | None]:
 def _read_tags(client: BaseClient, bucket: str, declared: Mapping[str, str]) -> dict[str, str]:
     try:
         tag_set = client.get_bucket_tagging(Bucket=bucket).get("TagSet", [])
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if _code(exc) == "NoSuchTagSet":
             return {}
         if _not_implemented(exc):
@@ -493,13 +485,13 @@ def _apply_tags(client: BaseClient, bucket: str, endpoint: str, tags: dict[str, 
                 Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
         else:
             client.delete_bucket_tagging(Bucket=bucket)
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if _not_implemented(exc):
             pulumi.log.warn(f"bucket '{bucket}' at {endpoint}: the server does not implement bucket tagging; "
                             "tags are not applied")
             return
         raise explain(exc, "tag", bucket, endpoint) from exc
-    except _boto_errors().BotoCoreError as exc:
+    except boto_errors().BotoCoreError as exc:
         raise explain(exc, "tag", bucket, endpoint) from exc
 
 
@@ -512,7 +504,7 @@ def _raise_on_failures(props: Mapping[str, Any]) -> None:
 def _count_versions(client: BaseClient, bucket: str) -> str:
     try:
         page = client.list_object_versions(Bucket=bucket, MaxKeys=1000)
-    except (_boto_errors().ClientError, _boto_errors().BotoCoreError):
+    except (boto_errors().ClientError, boto_errors().BotoCoreError):
         return "objects"
     count = len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
     more = "+" if page.get("IsTruncated") else ""
@@ -611,7 +603,7 @@ class S3CompatibleProvider(ResourceProvider):
         client = _client(props)
         try:
             client.delete_bucket(Bucket=bucket)
-        except _boto_errors().ClientError as exc:
+        except boto_errors().ClientError as exc:
             if _gone(exc):
                 return
             if _code(exc) == "BucketNotEmpty":
@@ -623,14 +615,14 @@ class S3CompatibleProvider(ResourceProvider):
                     "and delete marker; locked versions only once their retention ends) and run the delete again"
                 ) from exc
             raise explain(exc, "delete", bucket, endpoint) from exc
-        except _boto_errors().BotoCoreError as exc:
+        except boto_errors().BotoCoreError as exc:
             raise explain(exc, "delete", bucket, endpoint) from exc
 
 
 def _rollback(client: BaseClient, bucket: str) -> str:
     try:
         client.delete_bucket(Bucket=bucket)
-    except (_boto_errors().ClientError, _boto_errors().BotoCoreError) as exc:
+    except (boto_errors().ClientError, boto_errors().BotoCoreError) as exc:
         return f"it could NOT be removed again ({exc}); delete it by hand before retrying"
     return "it was removed again (nothing half-configured is left)"
 

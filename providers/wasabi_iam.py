@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -23,19 +22,11 @@ from pulumi.dynamic import CheckResult, CreateResult, DiffResult, ReadResult, Re
 
 from plan.capabilities import s3_prefix_policy
 from providers.minio_admin import check_inputs, normal_policy
-from providers.wire import CREDENTIALS_ENTRY, differs, provisioned, read_found, require_to_read, secret
+from providers.wire import CREDENTIALS_ENTRY, boto_errors, differs, provisioned, read_found, require_to_read, secret
 
 if TYPE_CHECKING:
     import botocore.exceptions
 
-
-def _boto_errors() -> ModuleType:
-    """botocore.exceptions. boto3/botocore (0.5 s of imports) come with the first client, not with this module: the
-    program only declares these resources, and a preview's check and diff never reach a server. An `except` clause
-    naming `_boto_errors().ClientError` is evaluated only when an exception reaches it."""
-    import botocore.exceptions
-
-    return botocore.exceptions
 
 
 INPUT_KEYS = ("user_name", "endpoint", "bucket", "prefix", "access", "ca_file", "credentials")
@@ -87,7 +78,7 @@ def _iam_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
     where = f"IAM user '{props.get('user_name')}' at {props.get('endpoint')}"
     try:
         yield
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         code = _code(exc)
         if code in _DENIED:
             raise WasabiIamError(
@@ -98,7 +89,7 @@ def _iam_errors(action: str, props: Mapping[str, Any]) -> Iterator[None]:
             raise WasabiIamError(f"cannot {action} {where}: the account's IAM limit is reached ({code}); remove "
                                  "unused users or keys") from None
         raise WasabiIamError(f"cannot {action} {where}: the IAM API answered {code or exc}") from None
-    except (_boto_errors().BotoCoreError, OSError) as exc:
+    except (boto_errors().BotoCoreError, OSError) as exc:
         raise WasabiIamError(
             f"cannot reach {props.get('endpoint')} to {action} {where} ({type(exc).__name__}): check admin_endpoint "
             "and, for a private CA, the destination's ca_file") from None
@@ -118,7 +109,7 @@ def _state(iam: Any, props: Mapping[str, Any]) -> dict[str, Any] | None:
     user = props["user_name"]
     try:
         iam.get_user(UserName=user)
-    except _boto_errors().ClientError as exc:
+    except boto_errors().ClientError as exc:
         if _gone(exc):
             return None
         raise
@@ -147,7 +138,7 @@ def _remove(iam: Any, user: str) -> None:
     def tolerant(call: Any, **kwargs: Any) -> Any:
         try:
             return call(**kwargs)
-        except _boto_errors().ClientError as exc:
+        except boto_errors().ClientError as exc:
             if not _gone(exc):
                 raise
             return None
@@ -196,7 +187,7 @@ class WasabiUserProvider(ResourceProvider):
             try:
                 iam.get_user(UserName=user)
                 exists = True
-            except _boto_errors().ClientError as exc:
+            except boto_errors().ClientError as exc:
                 if not _gone(exc):
                     raise
                 exists = False
@@ -264,7 +255,7 @@ class WasabiUserProvider(ResourceProvider):
 def _rollback(iam: Any, user: str) -> str:
     try:
         _remove(iam, user)
-    except (_boto_errors().ClientError, _boto_errors().BotoCoreError, OSError) as exc:
+    except (boto_errors().ClientError, boto_errors().BotoCoreError, OSError) as exc:
         return (f"and what was created could NOT be removed ({type(exc).__name__}); delete IAM user '{user}' (its "
                 "keys and policies first) by hand before retrying")
     return "nothing was left behind"

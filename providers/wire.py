@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 import pulumi
@@ -304,3 +305,20 @@ def provisioned(credential_input: str, fields: tuple[str, ...]) -> Callable[[typ
         return cls
 
     return decorate
+
+
+def boto_errors() -> ModuleType:
+    """botocore.exceptions, imported when an error reaches an `except` clause naming `boto_errors().ClientError`
+    (an `except` expression is evaluated only then). boto3/botocore (0.5 s of imports) come with a provider's first
+    client, not with its module: the program only declares resources, and a preview's check and diff never reach a
+    server."""
+    import botocore.exceptions
+
+    return botocore.exceptions
+
+
+def http_errors() -> ModuleType:
+    """urllib3.exceptions, imported the same way as `boto_errors` (the program and a preview need none)."""
+    import urllib3.exceptions
+
+    return urllib3.exceptions

@@ -72,7 +72,8 @@ class SuiteTimes:
         now = _cpu_seconds()
         if fixturedef.scope == "session" and now - self._teardown_mark >= 0.01:
             home = fixturedef.baseid.split("::", 1)[0]
-            fixture = f"{home}/conftest.py::{fixturedef.argname}" if home else f"plugin fixture {fixturedef.argname}"
+            where = home if home.endswith(".py") else f"{home}/conftest.py"  # a test module's own session fixture
+            fixture = f"{where}::{fixturedef.argname}" if home else f"plugin fixture {fixturedef.argname}"
             self._session_teardowns.append((fixture, now - self._teardown_mark))
         self._teardown_mark = now
 

@@ -9,6 +9,7 @@ from unittest import mock
 
 import pulumi
 import pytest
+from pulumi.runtime import settings
 
 from bench import measure
 
@@ -16,9 +17,12 @@ from bench import measure
 def _measure(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     """One `python -m bench.measure` command, through its entry point in this process: each command sets up its own
     mocks, as the bench's processes do. The environment (credentials, HLB_BENCH_GC) and the stack config are put
-    back afterwards, and the GC is left untuned (the bench's tuning freezes the heap: not for a test process).
-    Three processes cost 11 s of CPU, mostly importing the provider SDKs again in each."""
+    back afterwards, so are the runtime settings its mocks replace, and the GC is left untuned (the bench's tuning
+    freezes the heap: not for a test process). Three processes cost 11 s of CPU, mostly importing the provider SDKs
+    again in each."""
     code = 0
+    saved = {name: getattr(settings.SETTINGS, name) for name in ("monitor", "engine", "dry_run", "project", "stack")}
+    saved_root = settings.get_root_resource()
     with mock.patch.dict(os.environ, {"HLB_BENCH_GC": "untuned"}):
         try:
             measure.main(list(args))
@@ -26,6 +30,9 @@ def _measure(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
             code = exc.code if isinstance(exc.code, int) else 1
         finally:
             pulumi.runtime.set_all_config({})
+            for name, value in saved.items():  # the bench's mocks and stack name stay with the bench
+                setattr(settings.SETTINGS, name, value)
+            settings.ROOT.set(saved_root)
     return code, capsys.readouterr().out
 
 

@@ -160,11 +160,17 @@ def run_estate(stack: str, preview: bool = False, config: dict[str, str] | None 
     return registered, exported
 
 
-@functools.cache
 def stack_run(stack: str, preview: bool = False) -> tuple[list[Registered], dict[str, Any]]:
     """`run_estate` of an example stack (Pulumi.<stack>.yaml, "prod" or "pve") with its credentials, once per
     process: the component, runbook and contract suites read the same run (each run of prod is about 1.4 s of CPU).
     Shared: read it, never change it."""
+    return _stack_run(stack, bool(preview))
+
+
+@functools.cache
+def _stack_run(stack: str, preview: bool) -> tuple[list[Registered], dict[str, Any]]:
+    """The cache behind `stack_run`, keyed positionally: `functools.cache` keys on the call as written, so
+    `stack_run("prod")` and `stack_run("prod", preview=False)` would otherwise be two runs."""
     from tests.proxmox_estate import PVE_ENV
 
     return run_estate(stack, preview=preview, env={"prod": PROD_ENV, "pve": PVE_ENV}[stack])
