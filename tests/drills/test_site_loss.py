@@ -229,8 +229,8 @@ def _run_runbook(script: str, machine: Path, env: Mapping[str, str], as_postgres
     command = ["bash", "-euo", "pipefail", "-c", script]
     started = time.monotonic()
     result = subprocess.run(as_pg_user(command) if as_postgres else command, cwd=machine, env=dict(env),
-                            capture_output=True, text=True, timeout=600, check=False)
-    seconds = time.monotonic() - started
+                            capture_output=True, text=True, errors="replace", timeout=600, check=False)
+    seconds = time.monotonic() - started  # errors="replace": a broken runbook may decrypt to bytes that are no text
     assert result.returncode == 0, f"runbook commands failed ({result.returncode}):\n{script}\n{result.stdout}\n" \
                                    f"{result.stderr}"
     return seconds, result
