@@ -9,12 +9,7 @@ from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
 
 from tests.proxmox_simulator.guests import GuestSimulator
-from tests.truenas_simulator.pki import make_pki, server_context
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp("guest-pki"))
+from tests.truenas_simulator.pki import server_context
 
 
 @pytest.fixture
